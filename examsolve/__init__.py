@@ -1,0 +1,25 @@
+"""examsolve: exact, step-by-step solutions to computational deep-learning exam questions."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def load_spec(path: str):
+    """Read and validate a spec file (raises SpecError)."""
+    from examsolve.spec import load_spec as _load
+
+    return _load(path)
+
+
+def solve(spec):
+    """Solve a loaded spec into a Solution (raises SolveError)."""
+    from examsolve.registry import get_family
+
+    return get_family(spec.kind).build(spec)
+
+
+def render(solution, fmt: str = "terminal", **options) -> str:
+    """Render a Solution as terminal text, latex, markdown or json."""
+    from examsolve.render import render as _render
+
+    return _render(solution, fmt, **options)

@@ -1,0 +1,4 @@
+"""python -m examsolve"""
+from examsolve.cli import main
+
+main()

@@ -1,0 +1,362 @@
+"""From a spec's given/equations/ask to a Graph and then to Steps and Answers (graph-based families)."""
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from examsolve import engine
+from examsolve.errors import ExprError, SpecError, SolveError, nearest
+from examsolve.expr import number, parse, parse_equation, symbol
+from examsolve.functions import Partial
+from examsolve.graph import Graph, Group
+from examsolve.steps import Answer, Solution, Step, Table
+from examsolve.tensor import ShapeError, Tensor, from_nested
+from examsolve.values import fit, same
+
+
+def spec_expr(spec, raw: Any, path: tuple, names: dict, allow_free: bool = False,
+              evaluate: bool = True) -> Any:
+    """A YAML value (number, expression text or nested list) as a sympy value or Tensor."""
+    if isinstance(raw, bool) or raw is None:
+        raise SpecError(f"expected a number or an expression, got {str(raw).lower()}", spec.loc(*path))
+    if isinstance(raw, int):
+        return sympy.Integer(raw)
+    if isinstance(raw, float):
+        raw = repr(raw)
+    if isinstance(raw, list):
+        items = [spec_expr(spec, r, path + (i,), names, allow_free, evaluate) for i, r in enumerate(raw)]
+        try:
+            return from_nested([x.nested() if isinstance(x, Tensor) else x for x in items])
+        except ShapeError as e:
+            raise SpecError(f"{e}; every row needs the same length", spec.loc(*path)) from None
+    try:
+        return parse(str(raw), names, allow_free=allow_free, evaluate=evaluate)
+    except ExprError as e:
+        msg = e.message
+        if msg.startswith("unknown name '"):
+            name = msg.split("'")[1]
+            if name in spec.model.equations:
+                msg = f"'{name}' is defined by a later equation; move this equation after it"
+        raise SpecError(msg, spec.loc(*path).shifted(e.offset)) from None
+
+
+def names_list(x: Any) -> list[str]:
+    """A name or a list of names as a list."""
+    return [x] if isinstance(x, str) else list(x)
+
+
+def build_graph(spec, graph: Graph | None = None, equations: dict | None = None) -> Graph:
+    """Add the spec's given values, symbols and equations to a graph."""
+    graph = graph or Graph()
+    m = spec.model
+    for name in m.symbols:
+        graph.add_symbol(name, spec.loc("symbols", m.symbols.index(name)))
+    for name, raw in m.given.items():
+        value = spec_expr(spec, raw, ("given", name), graph.names())
+        graph.add_given(name, fit(value), spec.key_loc("given", name))
+    add_equations(spec, graph, m.equations if equations is None else equations)
+    return graph
+
+
+def add_equations(spec, graph: Graph, equations: dict) -> None:
+    """Add named equations in order; each may use given names, symbols and earlier equations."""
+    for name, text in equations.items():
+        names = graph.names()
+        value = spec_expr(spec, text, ("equations", name), names)
+        display = spec_expr(spec, text, ("equations", name), names, evaluate=False)
+        graph.add_node(name, value, display, spec.key_loc("equations", name))
+
+
+class Solver:
+    """Runs the asks of one spec over its graph, collecting steps and answers."""
+
+    def __init__(self, spec, graph: Graph):
+        self.spec, self.graph = spec, graph
+        self.conventions = spec.model.conventions.model_dump()
+        self.values = engine.evaluate(graph)
+        self.backprop = engine.Backprop(graph, self.values, self.conventions)
+        self.steps: list[Step] = []
+        self.answers: list[Answer] = []
+        self.shown_grads: set = set()
+
+    # ---- helpers -------------------------------------------------------------------------
+    def group(self, name: str, path: tuple) -> Group:
+        return self.graph.group(name, self.spec.loc(*path))
+
+    def symbols_of(self, names: list[str], path: tuple) -> list:
+        out = []
+        for i, n in enumerate(names):
+            out.extend(self.group(n, path + (i,) if len(names) > 1 else path).symbols)
+        return out
+
+    def scalar(self, name: str, path: tuple):
+        g = self.group(name, path)
+        if g.shape:
+            raise SpecError(f"'{name}' has shape {g.shape}; ask about a scalar such as {g.symbols[0].name} "
+                            "or use jacobian:", self.spec.loc(*path))
+        return g.symbols[0]
+
+    def point(self, at: dict | None, path: tuple) -> dict:
+        """Overrides for the leaves from an `at:` mapping."""
+        out: dict = {}
+        for name, raw in (at or {}).items():
+            g = self.group(name, path + (name,))
+            v = spec_expr(self.spec, raw, path + (name,), self.graph.names() | {})
+            items = v.items if isinstance(v, Tensor) else (v,)
+            if len(items) != len(g.symbols):
+                raise SpecError(f"'{name}' has {len(g.symbols)} elements; {len(items)} given",
+                                self.spec.loc(*path, name))
+            out.update(zip(g.symbols, items))
+        return out
+
+    def answer(self, name: str, value: Any, label: Any = None, key: Any = None, path: tuple = (),
+               note: str = "") -> None:
+        k = None if key is None else spec_expr(self.spec, key, path + ("key",), self.graph.names())
+        agrees = None if k is None else same(value, k)
+        self.answers.append(Answer(name, value, label, k, agrees, note))
+
+    def values_at(self, at: dict | None, path: tuple) -> tuple[dict, engine.Backprop, dict]:
+        over = self.point(at, path + ("at",))
+        if not over:
+            return self.values, self.backprop, over
+        values = engine.evaluate(self.graph, over)
+        return values, engine.Backprop(self.graph, values, self.conventions), over
+
+    # ---- asks ----------------------------------------------------------------------------
+    def run(self, asks: list) -> None:
+        targets = []
+        for i, a in enumerate(asks):
+            b = a.body
+            names = names_list(b) if a.kind == "value" else names_list(getattr(b, "of", []) or [])
+            for n in names:
+                targets.extend(self.group(n, ("ask", i, a.kind)).symbols)
+        fwd = engine.forward_steps(self.graph, self.values, targets)
+        if fwd:
+            self.steps.append(Step("Forward pass", substeps=tuple(fwd)))
+        for i, a in enumerate(asks):
+            getattr(self, "ask_" + a.kind)(a.body, ("ask", i, a.kind))
+
+    def ask_value(self, body, path) -> None:
+        for i, name in enumerate(names_list(body)):
+            g = self.group(name, path + ((i,) if not isinstance(body, str) else ()))
+            self.answer(name, engine.group_value(g, self.values), sympy.Symbol(name))
+
+    def ask_grad(self, body, path) -> None:
+        of = self.scalar(body.of, path + ("of",)) if isinstance(body.of, str) else None
+        if of is None:
+            raise SpecError("grad: takes one scalar in of:; use jacobian: for several outputs",
+                            self.spec.loc(*path, "of"))
+        wrt_names = names_list(body.wrt)
+        wrt = self.symbols_of(wrt_names, path + ("wrt",))
+        values, bp, over = self.values_at(body.at, path)
+        adj, steps = bp.adjoints(of, wrt)
+        at = _at_text(over)
+        self.steps.append(Step(f"Backward pass: gradient of {of.name}{at}", substeps=tuple(steps),
+                               note="reverse mode: each gradient is the upstream gradient times the local "
+                                    "derivative, summed over all consumers"))
+        self.shown_grads.add((of, tuple(wrt)))
+        for w in wrt:
+            if w not in self.graph.ancestors([of]):
+                self.steps.append(Step(f"{of.name} does not depend on {w.name}", target=Partial(of, w),
+                                       value=sympy.Integer(0)))
+        groups = [self.group(n, path + ("wrt",)) for n in wrt_names]
+        if len(groups) == 1:
+            value = engine.group_value(groups[0], adj)
+            label = Partial(of, sympy.Symbol(groups[0].name, real=True))
+            name = body.name or f"d{of.name}/d{groups[0].name}"
+        else:
+            value = Tensor((len(wrt),), tuple(adj[w] for w in wrt))
+            label = sympy.Symbol(f"∇{of.name}")
+            name = body.name or f"grad {of.name}"
+        self.answer(name, value, label, body.key, path)
+
+    def ask_jacobian(self, body, path) -> None:
+        outs = self.symbols_of(names_list(body.of), path + ("of",))
+        wrt = self.symbols_of(names_list(body.wrt), path + ("wrt",))
+        values, bp, over = self.values_at(body.at, path)
+        rows, sections = [], []
+        for r, y in enumerate(outs):
+            adj, steps = bp.adjoints(y, wrt, with_steps=r < engine.MAX_SHOWN_ROWS)
+            rows.append([adj[w] for w in wrt])
+            if r < engine.MAX_SHOWN_ROWS:
+                sections.append(Step(f"Row {r + 1}: gradient of {y.name}", substeps=tuple(steps)))
+        if len(outs) > engine.MAX_SHOWN_ROWS:
+            sections.append(Step(f"Rows {engine.MAX_SHOWN_ROWS + 1}..{len(outs)}: the same chain rule, "
+                                 "one backward pass per output"))
+        J = Tensor((len(outs), len(wrt)), tuple(x for row in rows for x in row))
+        of_txt = ", ".join(s.name for s in outs)
+        wrt_txt = ", ".join(s.name for s in wrt)
+        name = body.name or f"d({', '.join(names_list(body.of))})/d({', '.join(names_list(body.wrt))})"
+        sections.append(Step(f"Jacobian J[i][j] = ∂(output i)/∂(input j); rows {of_txt}; columns {wrt_txt}",
+                             target=sympy.Symbol("J"), value=J))
+        self.steps.append(Step(f"Jacobian of ({of_txt}) with respect to ({wrt_txt}){_at_text(over)}",
+                               substeps=tuple(sections)))
+        self.answer(name, J, sympy.Symbol("J"), body.key, path)
+
+    def _composed(self, of_name: str, wrt_names: list, path: tuple):
+        of = self.scalar(of_name, path + ("of",))
+        wrt = self.symbols_of(wrt_names, path + ("wrt",))
+        f = self.graph.compose(of)
+        keep = set(wrt)
+        leaves = {s: v for s, v in self.values.items() if self.graph.nodes[s].kind == "given" and s not in keep}
+        return of, wrt, engine.substitute(f, leaves)
+
+    def ask_hessian(self, body, path) -> None:
+        of, wrt, f = self._composed(body.of, names_list(body.wrt), path)
+        grad = [sympy.diff(f, v) for v in wrt]
+        H = sympy.Matrix([[sympy.diff(g, v) for v in wrt] for g in grad])
+        sub = [Step(f"Composed function", target=of, value=f)]
+        sub += [Step(f"∂{of.name}/∂{v.name}", target=Partial(of, v), value=g) for v, g in zip(wrt, grad)]
+        Ht = Tensor(H.shape, tuple(H))
+        sub.append(Step("Hessian H[i][j] = ∂²f/∂(input i)∂(input j)", target=sympy.Symbol("H"), value=Ht))
+        self.steps.append(Step(f"Hessian of {of.name}", substeps=tuple(sub)))
+        points = list(body.points or [])
+        if body.at is not None:
+            points = [body.at] + points
+        if not points and not any(self.graph.nodes[v].kind == "symbol" for v in wrt):
+            points = [None]
+        name = body.name or f"H({of.name})"
+        if points == [None] or not points:
+            at_values = {v: self.values[v] for v in wrt if self.graph.nodes[v].kind == "given"}
+            Hn = Tensor(H.shape, tuple(engine.substitute(h, at_values) for h in H))
+            self.answer(name, Hn if at_values else Ht, sympy.Symbol("H"), body.key, path)
+            if at_values:
+                self._classify(of, wrt, f, H, at_values, path)
+            return
+        self.answer(name, Ht, sympy.Symbol("H"), body.key, path)
+        for k, pt in enumerate(points):
+            over = self.point(pt, path + ("points", k))
+            missing = [v.name for v in wrt if v not in over]
+            if missing:
+                raise SpecError(f"the point does not give {', '.join(missing)}", self.spec.loc(*path, "points", k))
+            self._classify(of, wrt, f, H, over, path)
+
+    def _classify(self, of, wrt, f, H, point: dict, path) -> None:
+        Hp = H.xreplace(point)
+        grad = [engine.substitute(sympy.diff(f, v), point) for v in wrt]
+        kind, eig = engine.classify(Hp, grad)
+        where = "(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")"
+        self.steps.append(Step(f"At ({', '.join(v.name for v in wrt)}) = {where}", substeps=(
+            Step("gradient", target=sympy.Symbol(f"∇{of.name}"), value=Tensor((len(grad),), tuple(grad))),
+            Step("Hessian", target=sympy.Symbol("H"), value=Tensor(Hp.shape, tuple(Hp))),
+            Step("eigenvalues of H", target=sympy.Symbol("λ"), value=Tensor((len(eig),), tuple(eig))),
+            Step("classification", value=kind))))
+        self.answer(f"{where}", kind)
+
+    def ask_critical_points(self, body, path) -> None:
+        of, wrt, f = self._composed(body.of, names_list(body.wrt), path)
+        grad = [sympy.diff(f, v) for v in wrt]
+        with engine.time_limit(engine.SOLVE_SECONDS, f"solving ∇{of.name} = 0"):
+            sols = sympy.solve(grad, wrt, dict=True)
+        real = [s for s in sols if all(s.get(v, v).is_real is not False for v in wrt)]
+        real.sort(key=lambda s: [sympy.default_sort_key(s.get(v, v)) for v in wrt])
+        self.steps.append(Step(f"Critical points of {of.name}: solve ∇{of.name} = 0", substeps=tuple(
+            Step(f"∂{of.name}/∂{v.name} = 0", target=Partial(of, v), value=g) for v, g in zip(wrt, grad))))
+        H = sympy.Matrix([[sympy.diff(g, v) for v in wrt] for g in grad])
+        found = []
+        for s in real:
+            point = {v: s.get(v, v) for v in wrt}
+            found.append("(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")")
+            if all(x.is_number for x in point.values()):
+                self._classify(of, wrt, f, H, point, path)
+        self.answer(body.name or f"critical points of {of.name}",
+                    "; ".join(found) if found else "none (∇f = 0 has no real solution)", key=None)
+
+    def ask_update(self, body, path) -> None:
+        of = self.scalar(body.of, path + ("of",))
+        params = names_list(body.params)
+        groups = [self.group(p, path + ("params",)) for p in params]
+        syms = [s for g in groups for s in g.symbols]
+        for s in syms:
+            if self.graph.nodes[s].kind == "node":
+                raise SpecError(f"'{s.name}' is computed by an equation; update given parameters only",
+                                self.spec.loc(*path, "params"))
+        lr = spec_expr(self.spec, body.lr, path + ("lr",), self.graph.names())
+        current = {s: self.values[s] for s in syms}
+        table = []
+        sections = []
+        for k in range(1, body.steps + 1):
+            values = engine.evaluate(self.graph, current)
+            bp = engine.Backprop(self.graph, values, self.conventions)
+            show_chain = k == 1 and (of, tuple(syms)) not in self.shown_grads
+            adj, bsteps = bp.adjoints(of, syms, with_steps=show_chain)
+            sub = list(bsteps)
+            new = {}
+            for s in syms:
+                new[s] = fit(current[s] - lr * adj[s])
+                if k <= 3 or k == body.steps:
+                    sub.append(Step(f"{s.name} ← {s.name} − α·∂{of.name}/∂{s.name}", target=s,
+                                    formula=sympy.Add(s, -sympy.Mul(sympy.Symbol("alpha"), Partial(of, s),
+                                                                    evaluate=False), evaluate=False),
+                                    substituted=sympy.Add(current[s], sympy.Mul(-1, lr, adj[s], evaluate=False),
+                                                          evaluate=False),
+                                    value=new[s]))
+            table.append((k, values[of]) + tuple(new[s] for s in syms))
+            if k <= 3 or k == body.steps:
+                sections.append(Step(f"Iteration {k}", substeps=tuple(sub)))
+            current = new
+        tab = Table(("step", f"{of.name} before") + tuple(f"{s.name} after" for s in syms), tuple(table))
+        self.steps.append(Step(f"Gradient descent on {of.name}: {body.steps} step(s), learning rate α = {sympy.sstr(lr)}",
+                               substeps=tuple(sections), table=tab if body.steps > 1 else None))
+        for g in groups:
+            v = engine.group_value(g, current)
+            self.answer(body.name if body.name and len(groups) == 1 else f"{g.name} after {body.steps} step"
+                        + ("s" if body.steps > 1 else ""), v, sympy.Symbol(g.name),
+                        body.key if len(groups) == 1 else None, path)
+
+    def ask_solve(self, body, path) -> None:
+        unknowns = self.symbols_of(names_list(body.unknowns), path + ("unknowns",))
+        keep = set(unknowns)
+        leaves = {s: v for s, v in self.values.items() if self.graph.nodes[s].kind == "given" and s not in keep}
+        eqs, shown = [], []
+        for i, text in enumerate(names_list(body.equations)):
+            p = path + ("equations",) + ((i,) if not isinstance(body.equations, str) else ())
+            try:
+                e = parse_equation(text, self.graph.names())
+            except ExprError as err:
+                raise SpecError(err.message, self.spec.loc(*p).shifted(err.offset)) from None
+            composed = e.xreplace({s: self.graph.compose(s) for s in e.free_symbols if s in self.graph.nodes
+                                   and self.graph.nodes[s].kind == "node"})
+            eq = engine.substitute(composed, leaves)
+            eqs.append(eq)
+            shown.append(Step(f"equation {i + 1}: {text}", target=sympy.Integer(0), value=eq))
+        with engine.time_limit(engine.SOLVE_SECONDS, "solving the equations"):
+            sols = sympy.solve(eqs, unknowns, dict=True)
+        if not sols:
+            raise SolveError("the equations have no solution for " + ", ".join(u.name for u in unknowns),
+                             self.spec.loc(*path))
+        self.steps.append(Step("Solve for " + ", ".join(u.name for u in unknowns), substeps=tuple(shown),
+                               note="" if len(sols) == 1 else f"{len(sols)} solutions"))
+        for k, s in enumerate(sols):
+            for u in unknowns:
+                suffix = f" (solution {k + 1})" if len(sols) > 1 else ""
+                self.answer(u.name + suffix, s.get(u, u), u, body.key if len(unknowns) == 1 and k == 0 else None, path)
+
+    # ---- result --------------------------------------------------------------------------
+    def solution(self, names: dict | None = None) -> Solution:
+        self.check_keys()
+        m = self.spec.model
+        given = tuple((name, engine.group_value(self.graph.groups[name], self.values)) for name in m.given
+                      if name in self.graph.groups)
+        notes = tuple(f"{k} = {v}" for k, v in self.conventions.items())
+        return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=self.spec.file,
+                        given=given, steps=tuple(self.steps), answers=tuple(self.answers),
+                        notes=("conventions: " + ", ".join(notes),), names=names or {}, graph=self.graph)
+
+    def check_keys(self) -> None:
+        names = [a.name for a in self.answers]
+        for name, raw in self.spec.model.key.items():
+            if name not in names:
+                raise SpecError(f"key '{name}' names no answer{nearest(name, names)}; answers are: "
+                                + ", ".join(names), self.spec.key_loc("key", name))
+            i = names.index(name)
+            a = self.answers[i]
+            k = spec_expr(self.spec, raw, ("key", name), self.graph.names())
+            self.answers[i] = Answer(a.name, a.value, a.label, k, same(a.value, k), a.note)
+
+
+def _at_text(over: dict) -> str:
+    if not over:
+        return ""
+    return " at " + ", ".join(f"{s.name} = {sympy.sstr(v)}" for s, v in over.items())

@@ -1,0 +1,230 @@
+"""Forward values, reverse-mode backward, Hessians and updates over a Graph, as Steps."""
+from __future__ import annotations
+
+import contextlib
+import signal
+from typing import Any, Iterable
+
+import sympy
+
+from examsolve.errors import SolveError
+from examsolve.expr import MAX_EXPONENT, MAX_RESULT_DIGITS
+from examsolve.functions import Partial, resolve_kinks
+from examsolve.graph import Graph
+from examsolve.steps import Step
+from examsolve.tensor import Tensor
+from examsolve.values import PRECISION, fit
+
+MAX_SHOWN = 12        # elements of a vector node shown one by one before the rest are summarised
+MAX_SHOWN_ROWS = 4    # Jacobian rows whose backward pass is shown in full
+SOLVE_SECONDS = 20    # time allowed for sympy.solve on critical points and equations
+
+
+def _power_ok(base: Any, exp: Any) -> bool:
+    if not (getattr(base, "is_Rational", False) and getattr(exp, "is_Rational", False)):
+        return True
+    if abs(base.p) in (0, 1) and base.q == 1:
+        return True
+    size = max(len(str(abs(base.p))), len(str(base.q)))
+    e = abs(exp.p) / exp.q   # plain Python numbers: this may run while sympy evaluation is off
+    return e <= MAX_EXPONENT * 10 and size * e <= MAX_RESULT_DIGITS
+
+
+def substitute(expr: Any, mapping: dict, evaluate: bool = True) -> Any:
+    """expr with symbols replaced; powers of huge numbers fall back to floats instead of hanging."""
+    if isinstance(expr, Tensor):
+        return expr.map(lambda e: substitute(e, mapping, evaluate))
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    memo: dict = {}
+
+    def rec(e):
+        if e in mapping:
+            return mapping[e]
+        if not e.args or isinstance(e, Partial):
+            return e
+        if e in memo:
+            return memo[e]
+        args = [rec(a) for a in e.args]
+        if isinstance(e, sympy.Pow) and not _power_ok(args[0], args[1]):
+            out = sympy.Float(args[0], PRECISION) ** args[1]
+        elif evaluate:
+            out = e.func(*args)
+        else:
+            out = e.func(*args, evaluate=False)
+        memo[e] = out
+        return out
+
+    if evaluate:
+        return rec(expr)
+    with sympy.evaluate(False):
+        return rec(expr)
+
+
+def _undefined(v: Any) -> bool:
+    return isinstance(v, sympy.Basic) and v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+
+
+def _why_undefined(expr: sympy.Expr, values: dict) -> str:
+    for sub in sympy.preorder_traversal(expr):
+        if isinstance(sub, sympy.Pow) and sub.exp.is_negative:
+            base = substitute(sub.base, values)
+            if base == 0:
+                return f"the denominator {sympy.sstr(sub.base)} is 0"
+        if isinstance(sub, sympy.log):
+            arg = substitute(sub.args[0], values)
+            if arg == 0:
+                return f"log({sympy.sstr(sub.args[0])}) = log(0) is -infinity"
+    return "the value is infinite or 0/0"
+
+
+def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
+    """Every node's value, exact while small; SolveError where a node is undefined."""
+    overrides = overrides or {}
+    values: dict = {}
+    for s, n in graph.nodes.items():
+        if n.kind == "given":
+            values[s] = overrides.get(s, n.value)
+        elif n.kind == "symbol":
+            values[s] = overrides.get(s, s)
+        else:
+            v = fit(substitute(n.expr, values))
+            if _undefined(v):
+                why = n.hint or _why_undefined(n.expr, values)
+                raise SolveError(f"{n.name} = {sympy.sstr(n.display)} is undefined at the given values: {why}",
+                                 n.loc)
+            values[s] = v
+    return values
+
+
+def forward_steps(graph: Graph, values: dict, targets: Iterable) -> list[Step]:
+    """One step per node the targets depend on: formula, numbers put in, value."""
+    needed = graph.ancestors(targets)
+    steps: list[Step] = []
+    by_group: dict[str, list] = {}
+    for s, n in graph.nodes.items():
+        if s in needed and n.kind == "node":
+            by_group.setdefault(n.group, []).append(s)
+    for name, syms in by_group.items():
+        shown = syms if len(syms) <= MAX_SHOWN else syms[:3]
+        for s in shown:
+            n = graph.nodes[s]
+            numbers = substitute(n.display, values, evaluate=False) if n.display.free_symbols else None
+            steps.append(Step(title=f"Forward: {n.name}", target=s, formula=n.display,
+                              substituted=numbers, value=values[s]))
+        if len(shown) < len(syms):
+            group = graph.groups[name]
+            steps.append(Step(title=f"Forward: {name} (all {len(syms)} elements, each as above)",
+                              target=sympy.Symbol(name), value=group_value(group, values)))
+    return steps
+
+
+def group_value(group, values: dict) -> Any:
+    """The value of a group: a scalar or a Tensor of its elements' values."""
+    items = tuple(values[s] for s in group.symbols)
+    return items[0] if not group.shape else Tensor(group.shape, items)
+
+
+class Backprop:
+    """Reverse mode over one set of forward values, with local derivatives cached per edge."""
+
+    def __init__(self, graph: Graph, values: dict, conventions: dict):
+        self.graph, self.values, self.conventions = graph, values, conventions
+        self.consumers = graph.consumers()
+        self._local: dict = {}
+
+    def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
+        """∂c/∂p: symbolic, at the values, and the conventions it used."""
+        key = (c, p)
+        if key not in self._local:
+            sym = sympy.diff(self.graph.nodes[c].expr, p)
+            num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)
+            num = fit(num)
+            if _undefined(num):
+                raise SolveError(f"∂{c.name}/∂{p.name} = {sympy.sstr(sym)} is undefined at the given values",
+                                 self.graph.nodes[c].loc)
+            self._local[key] = (sym, num, notes)
+        return self._local[key]
+
+    def adjoints(self, of, wrt: Iterable, with_steps: bool = True) -> tuple[dict, list[Step]]:
+        """∂of/∂n for every node on a path from wrt to of; steps in reverse topological order."""
+        graph = self.graph
+        upstream = graph.ancestors([of])
+        wrt = list(wrt)
+        downstream = set(wrt)
+        order = sorted(upstream, key=graph.order.__getitem__)
+        for s in order:
+            if any(p in downstream for p in graph.nodes[s].parents):
+                downstream.add(s)
+        path = [s for s in order if s in downstream]
+        on_path = set(path)
+        adj: dict = {of: sympy.Integer(1)}
+        steps: list[Step] = []
+        for n in reversed(path):
+            if n == of:
+                continue
+            users = [c for c in self.consumers[n] if c in on_path]
+            terms, formula, numbers, notes = [], [], [], []
+            for c in users:
+                sym, num, kinks = self.local(c, n)
+                terms.append(adj[c] * num)
+                if with_steps:
+                    notes.extend(k for k in kinks if k not in notes)
+                    formula.append(sym if c == of else sympy.Mul(Partial(of, c), sym, evaluate=False))
+                    shown = substitute(sym, self.values, evaluate=False)
+                    numbers.append(shown if c == of else sympy.Mul(adj[c], shown, evaluate=False))
+            adj[n] = fit(sympy.Add(*terms))
+            if with_steps:
+                if len(users) > 1:
+                    notes.append(f"{n.name} feeds {len(users)} nodes ({', '.join(c.name for c in users)}): "
+                                 "sum over every path to " + of.name)
+                steps.append(Step(title=f"Backward: ∂{of.name}/∂{n.name}", target=Partial(of, n),
+                                  formula=_sum(formula), substituted=_sum(numbers), value=adj[n],
+                                  note="; ".join(notes)))
+        for w in wrt:
+            adj.setdefault(w, sympy.Integer(0))
+        return adj, steps
+
+
+def _sum(terms: list) -> Any:
+    if not terms:
+        return sympy.Integer(0)
+    return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int, what: str):
+    """Raise SolveError when the block runs longer than `seconds` (main thread on Unix only)."""
+    def expire(signum, frame):
+        raise SolveError(f"{what} did not finish within {seconds} s; simplify the problem")
+    try:
+        old = signal.signal(signal.SIGALRM, expire)
+    except (ValueError, AttributeError):   # not the main thread, or no SIGALRM
+        yield
+        return
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def classify(hess: sympy.Matrix, grad: list) -> tuple[str, list]:
+    """minimum / maximum / saddle / degenerate / not critical, from the gradient and eigenvalues."""
+    eig = []
+    for val, mult in hess.eigenvals().items():
+        eig.extend([val] * mult)
+    eig = sorted(eig, key=lambda v: (sympy.N(sympy.re(v)), sympy.default_sort_key(v)))
+    if any(g != 0 for g in grad):
+        return "not a critical point (the gradient is not zero)", eig
+    signs = [sympy.sign(sympy.N(v, 30)) if v.is_number else None for v in eig]
+    if None in signs:
+        return "cannot classify (the eigenvalues depend on symbols)", eig
+    if all(s > 0 for s in signs):
+        return "local minimum (all eigenvalues > 0)", eig
+    if all(s < 0 for s in signs):
+        return "local maximum (all eigenvalues < 0)", eig
+    if any(s > 0 for s in signs) and any(s < 0 for s in signs):
+        return "saddle point (eigenvalues of both signs)", eig
+    return "degenerate (a zero eigenvalue): the second-order test is inconclusive", eig

@@ -1,0 +1,416 @@
+"""The expression language: text -> sympy through an AST whitelist. Nothing is ever executed.
+
+Numbers are exact (0.2 is 1/5); `pi` and `e` are the constants unless a spec defines them;
+every other name is a plain real symbol (gamma, beta, E, I, N, S, lambda ...).
+"""
+from __future__ import annotations
+
+import ast
+import re
+from fractions import Fraction
+from typing import Any, Callable, Mapping
+
+import sympy
+
+from examsolve import functions as fn
+from examsolve.errors import ExprError, nearest
+from examsolve.tensor import ShapeError, Tensor, from_nested, indices
+
+MAX_LENGTH = 4000          # characters in one expression
+MAX_NESTING = 64           # brackets inside brackets
+MAX_DEPTH = 200            # depth of the syntax tree (long sums are deep)
+MAX_DIGITS = 60            # digits in one number literal
+MAX_LITERAL_EXP = 100      # |n| in 1e<n>
+MAX_EXPONENT = 1000        # |b| in a**b when b is a number
+MAX_RESULT_DIGITS = 20_000  # digits of an exact power of numbers
+
+_KEYWORD_NAMES = {"lambda": "_lmbda"}   # same length, so columns stay right
+_BACK = {v: k for k, v in _KEYWORD_NAMES.items()}
+
+Value = Any  # sympy.Expr | Tensor
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The one real symbol for a spec name."""
+    return sympy.Symbol(name, real=True)
+
+
+CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
+
+ELEMENTWISE: dict[str, Callable] = {
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
+    "sqrt": sympy.sqrt, "abs": fn.Abs, "sign": fn.sign, "tanh": sympy.tanh,
+    "sigmoid": fn.sigmoid, "relu": fn.relu, "softplus": fn.softplus,
+    "sinh": sympy.sinh, "cosh": sympy.cosh, "atan": sympy.atan,
+}
+FUNCTION_NAMES = tuple(sorted(set(ELEMENTWISE) | {
+    "log", "lrelu", "max", "min", "sum", "mean", "dot", "norm", "softmax"}))
+
+
+def parse(text: str, names: Mapping[str, Value], *, allow_free: bool = False,
+          evaluate: bool = True) -> Value:
+    """Parse one expression; names map to sympy values or Tensors.
+
+    Unknown names are an ExprError unless allow_free, when they become symbols.
+    """
+    if not isinstance(text, str):
+        raise ExprError(f"expected an expression, got {type(text).__name__}")
+    tree = _syntax(text)
+    conv = _Converter(text, names, allow_free)
+    if evaluate:
+        return conv.visit(tree.body)
+    with sympy.evaluate(False):
+        out = conv.visit(tree.body)
+        return out.map(flatten) if isinstance(out, Tensor) else flatten(out)
+
+
+def flatten(e: Any) -> Any:
+    """Splice nested unevaluated sums and products: ((a + b) + c) -> a + b + c."""
+    if not isinstance(e, sympy.Basic) or not e.args:
+        return e
+    args = [flatten(a) for a in e.args]
+    if isinstance(e, (sympy.Add, sympy.Mul)):
+        flat = []
+        for a in args:
+            flat.extend(a.args if type(a) is type(e) else (a,))
+        return e.func(*flat, evaluate=False)
+    return e.func(*args, evaluate=False)
+
+
+def parse_equation(text: str, names: Mapping[str, Value], *, allow_free: bool = False) -> sympy.Expr:
+    """Parse `lhs = rhs` into lhs - rhs (a bare expression means expr = 0)."""
+    parts = re.split(r"(?<![=<>!])=(?!=)", text)
+    if len(parts) > 2:
+        raise ExprError("an equation has one '='", len(parts[0]) + len(parts[1]) + 1)
+    if len(parts) == 1:
+        return _scalar(parse(text, names, allow_free=allow_free), 0)
+    lhs = _scalar(parse(parts[0], names, allow_free=allow_free), 0)
+    try:
+        rhs = _scalar(parse(parts[1], names, allow_free=allow_free), 0)
+    except ExprError as e:
+        raise ExprError(e.message, e.offset + len(parts[0]) + 1) from None
+    return lhs - rhs
+
+
+def _syntax(text: str) -> ast.Expression:
+    """Check the bounds and parse to a Python syntax tree (never compiled or run)."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    if not text.strip():
+        raise ExprError("empty expression; write a number, a name or a formula")
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ExprError(f"brackets nested more than {MAX_NESTING} deep; simplify the expression", i)
+        elif ch in ")]}":
+            depth -= 1
+    src = re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], text)
+    if "\n" in src.strip():
+        src = " ".join(src.split("\n"))
+    try:
+        tree = ast.parse(src.strip() if src[:1].isspace() else src, mode="eval")
+    except SyntaxError as e:
+        offset = max((e.offset or 1) - 1, 0)
+        msg = (e.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?", "invalid syntax")
+        raise ExprError(f"cannot read the expression ({msg}); write it as in Python, e.g. 2*x + sin(w)", offset) from None
+    except (ValueError, MemoryError, RecursionError):
+        raise ExprError("cannot read the expression; it is not a formula") from None
+    _check_depth(tree)
+    return tree
+
+
+def _check_depth(tree: ast.AST) -> None:
+    stack = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise ExprError(f"expression nested more than {MAX_DEPTH} deep; split it into named equations",
+                            getattr(node, "col_offset", 0))
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
+
+
+_NUMBER = re.compile(r"^(?P<mant>(\d[\d_]*)?\.?\d*[\d_]*)(?:[eE](?P<exp>[+-]?\d+))?$")
+
+
+def number(literal: str) -> sympy.Rational:
+    """An exact rational from a decimal literal like 0.2, 1e-3 or 12; ExprError when too large."""
+    text = literal.replace("_", "").strip()
+    m = _NUMBER.match(text)
+    if not m or not any(c.isdigit() for c in m.group("mant")):
+        raise ExprError(f"'{literal}' is not a number")
+    digits = sum(c.isdigit() for c in m.group("mant"))
+    if digits > MAX_DIGITS:
+        raise ExprError(f"number with {digits} digits; the limit is {MAX_DIGITS}")
+    if m.group("exp") and abs(int(m.group("exp"))) > MAX_LITERAL_EXP:
+        raise ExprError(f"exponent in '{literal}' is beyond ±{MAX_LITERAL_EXP}")
+    f = Fraction(text)
+    return sympy.Rational(f.numerator, f.denominator)
+
+
+def check_power(base: sympy.Expr, exp: sympy.Expr) -> None:
+    """Refuse a power of numbers that would take too long to compute exactly."""
+    if not getattr(exp, "is_Rational", False):
+        return
+    e = abs(exp.p) / exp.q   # plain Python numbers: this also runs while sympy evaluation is off
+    trivial = getattr(base, "is_Rational", False) and base.q == 1 and abs(base.p) in (0, 1)
+    if e > MAX_EXPONENT and not trivial:
+        raise ExprError(f"exponent {exp} is too large (the limit is {MAX_EXPONENT})")
+    if getattr(base, "is_Rational", False) and not trivial:
+        size = max(len(str(abs(base.p))), len(str(base.q)))
+        if size * e > MAX_RESULT_DIGITS:
+            raise ExprError(f"{base}**{exp} has more than {MAX_RESULT_DIGITS} digits")
+
+
+def _scalar(v: Value, offset: int) -> sympy.Expr:
+    if isinstance(v, Tensor):
+        if len(v) == 1:
+            return v.items[0]
+        raise ExprError(f"expected a scalar, got a tensor of shape {v.shape}", offset)
+    return v
+
+
+def broadcast(f: Callable, a: Value, b: Value) -> Value:
+    """f elementwise over a and b: scalar with tensor, or two tensors of one shape."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not ta and not tb:
+        return f(a, b)
+    if ta and tb:
+        if a.shape != b.shape:
+            raise ShapeError(f"shapes {a.shape} and {b.shape} do not match")
+        return Tensor(a.shape, tuple(f(x, y) for x, y in zip(a.items, b.items)))
+    if ta:
+        return a.map(lambda x: f(x, b))
+    return b.map(lambda y: f(a, y))
+
+
+def matmul(a: Value, b: Value) -> Value:
+    """a @ b with numpy's rules for vectors (v @ v is the dot product)."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise ShapeError("@ needs a vector or matrix on both sides; use * for scalars")
+    if a.rank > 2 or b.rank > 2:
+        raise ShapeError("@ works on vectors and matrices only")
+    A = [list(a.items)] if a.rank == 1 else [list(a.items[i * a.shape[1]:(i + 1) * a.shape[1]]) for i in range(a.shape[0])]
+    B = [[x] for x in b.items] if b.rank == 1 else [list(b.items[i * b.shape[1]:(i + 1) * b.shape[1]]) for i in range(b.shape[0])]
+    if len(A[0]) != len(B):
+        raise ShapeError(f"shapes {a.shape} @ {b.shape}: inner sizes {len(A[0])} and {len(B)} differ")
+    rows = [[sympy.Add(*[A[i][k] * B[k][j] for k in range(len(B))]) for j in range(len(B[0]))]
+            for i in range(len(A))]
+    if a.rank == 1 and b.rank == 1:
+        return rows[0][0]
+    if a.rank == 1:
+        return Tensor((len(rows[0]),), tuple(rows[0]))
+    if b.rank == 1:
+        return Tensor((len(rows),), tuple(r[0] for r in rows))
+    return from_nested(rows)
+
+
+def transpose(a: Value) -> Value:
+    """Transpose a matrix; a vector or scalar is its own transpose (as in numpy)."""
+    if not isinstance(a, Tensor) or a.rank == 1:
+        return a
+    if a.rank != 2:
+        raise ShapeError(".T works on vectors and matrices only")
+    r, c = a.shape
+    return Tensor((c, r), tuple(a.items[i * c + j] for j in range(c) for i in range(r)))
+
+
+def _items(v: Value) -> tuple:
+    return v.items if isinstance(v, Tensor) else (v,)
+
+
+def softmax(v: Value) -> Value:
+    """exp(v_i) / sum_j exp(v_j), over all elements of v."""
+    exps = [sympy.exp(x) for x in _items(v)]
+    total = sympy.Add(*exps)
+    out = tuple(x / total for x in exps)
+    return Tensor(v.shape, out) if isinstance(v, Tensor) else out[0]
+
+
+class _Converter:
+    """Walks a whitelisted syntax tree and builds sympy values."""
+
+    def __init__(self, text: str, names: Mapping[str, Value], allow_free: bool):
+        self.text, self.names, self.allow_free = text, names, allow_free
+
+    def fail(self, node: ast.AST, message: str) -> ExprError:
+        return ExprError(message, getattr(node, "col_offset", 0))
+
+    def visit(self, node: ast.AST) -> Value:
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise self.fail(node, f"'{_snippet(self.text, node)}' is not allowed in an expression "
+                                  "(use numbers, names, + - * / ** @, .T, indexing and the listed functions)")
+        try:
+            return method(node)
+        except ShapeError as e:
+            raise self.fail(node, str(e)) from None
+        except (ZeroDivisionError, OverflowError, RecursionError, MemoryError):
+            raise self.fail(node, f"cannot evaluate '{_snippet(self.text, node)}'") from None
+
+    def visit_Constant(self, node: ast.Constant) -> Value:
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise self.fail(node, f"{node.value!r} is not a number or a name")
+        seg = ast.get_source_segment(self._src(), node) or str(node.value)
+        return number(seg)
+
+    def _src(self) -> str:
+        return re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], self.text)
+
+    def visit_Name(self, node: ast.Name) -> Value:
+        name = _BACK.get(node.id, node.id)
+        if name.startswith("__"):
+            raise self.fail(node, f"'{name}' is not a valid name")
+        if name in self.names:
+            return self.names[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTION_NAMES:
+            raise self.fail(node, f"'{name}' is a function; call it, e.g. {name}(x)")
+        if self.allow_free:
+            return symbol(name)
+        known = [n for n in self.names if not n.startswith("_")]
+        raise self.fail(node, f"unknown name '{name}'{nearest(name, known)}"
+                              " (define it under given:, equations: or symbols:)")
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Value:
+        v = self.visit(node.operand)
+        if isinstance(node.op, ast.USub):
+            return v.map(lambda x: -x) if isinstance(v, Tensor) else -v
+        if isinstance(node.op, ast.UAdd):
+            return v
+        raise self.fail(node, "only + and - may stand before a value")
+
+    def visit_BinOp(self, node: ast.BinOp) -> Value:
+        a, b = self.visit(node.left), self.visit(node.right)
+        op = node.op
+        if isinstance(op, ast.MatMult):
+            return matmul(a, b)
+        if isinstance(op, ast.Pow):
+            def power(x, y):
+                try:
+                    check_power(x, y)
+                except ExprError as e:
+                    raise self.fail(node, e.message) from None
+                return x ** y
+            return broadcast(power, a, b)
+        ops = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
+               ast.Mult: lambda x, y: x * y, ast.Div: lambda x, y: x / y}
+        f = ops.get(type(op))
+        if f is None:
+            raise self.fail(node, f"operator '{_snippet(self.text, node)}' is not allowed; use + - * / ** @")
+        return broadcast(f, a, b)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Value:
+        if node.attr != "T":
+            raise self.fail(node, f"'.{node.attr}' is not allowed; only .T (transpose) is")
+        return transpose(self.visit(node.value))
+
+    def visit_List(self, node: ast.List) -> Value:
+        if not node.elts:
+            raise self.fail(node, "an empty list has no value")
+
+        def nested(v):
+            return v.nested() if isinstance(v, Tensor) else v
+        return from_nested([nested(self.visit(e)) for e in node.elts])
+
+    def visit_Tuple(self, node: ast.Tuple) -> Value:
+        raise self.fail(node, "write vectors in brackets, e.g. [1, 2]")
+
+    def visit_Subscript(self, node: ast.Subscript) -> Value:
+        base = self.visit(node.value)
+        if not isinstance(base, Tensor):
+            raise self.fail(node, "only a vector or matrix can be indexed")
+        idx_node = node.slice
+        parts = idx_node.elts if isinstance(idx_node, ast.Tuple) else [idx_node]
+        idx = []
+        for p in parts:
+            v = self.visit(p)
+            if not (isinstance(v, sympy.Integer)):
+                raise self.fail(p, "an index is a whole number (0-based, as in Python)")
+            idx.append(int(v))
+        if len(idx) > base.rank:
+            raise self.fail(node, f"{len(idx)} indices for a tensor of shape {base.shape}")
+        for k, (i, n) in enumerate(zip(idx, base.shape)):
+            if not -n <= i < n:
+                raise self.fail(parts[k], f"index {i} is out of range for size {n} (indices are 0-based)")
+            idx[k] = i % n
+        rest = base.shape[len(idx):]
+        chosen = [j for j in indices(base.shape) if tuple(j[:len(idx)]) == tuple(idx)]
+        flat = {j: x for j, x in zip(indices(base.shape), base.items)}
+        items = tuple(flat[j] for j in chosen)
+        return items[0] if not rest else Tensor(rest, items)
+
+    def visit_Call(self, node: ast.Call) -> Value:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node, "only the listed functions can be called, e.g. sin(x)")
+        name = _BACK.get(node.func.id, node.func.id)
+        if name not in FUNCTION_NAMES:
+            raise self.fail(node, f"unknown function '{name}'{nearest(name, FUNCTION_NAMES)}; "
+                                  f"the functions are: {', '.join(FUNCTION_NAMES)}")
+        if node.keywords:
+            raise self.fail(node, f"{name}() takes no keyword arguments")
+        args = [self.visit(a) for a in node.args]
+        return self._call(node, name, args)
+
+    def _call(self, node: ast.AST, name: str, args: list) -> Value:
+        def arity(*allowed: int) -> None:
+            if len(args) not in allowed:
+                want = " or ".join(str(n) for n in allowed)
+                raise self.fail(node, f"{name}() takes {want} argument{'s' if allowed != (1,) else ''}, got {len(args)}")
+
+        if name in ELEMENTWISE:
+            arity(1)
+            f = ELEMENTWISE[name]
+            return args[0].map(f) if isinstance(args[0], Tensor) else f(args[0])
+        if name == "log":
+            arity(1, 2)
+            if len(args) == 2:
+                return broadcast(lambda x, b: sympy.log(x) / sympy.log(b), args[0], args[1])
+            return args[0].map(sympy.log) if isinstance(args[0], Tensor) else sympy.log(args[0])
+        if name == "lrelu":
+            arity(1, 2)
+            if len(args) == 2:
+                return broadcast(fn.lrelu, args[0], args[1])
+            return args[0].map(fn.lrelu) if isinstance(args[0], Tensor) else fn.lrelu(args[0])
+        if name in ("max", "min"):
+            cls = fn.Max if name == "max" else fn.Min
+            if not args:
+                arity(1, 2)
+            if len(args) == 1:
+                return cls(*_items(args[0]))
+            out = args[0]
+            if any(isinstance(a, Tensor) for a in args):
+                for a in args[1:]:
+                    out = broadcast(lambda x, y: cls(x, y), out, a)
+                return out
+            return cls(*args)
+        if name == "sum":
+            arity(1)
+            return sympy.Add(*_items(args[0]))
+        if name == "mean":
+            arity(1)
+            items = _items(args[0])
+            return sympy.Add(*items) / len(items)
+        if name == "dot":
+            arity(2)
+            if not all(isinstance(a, Tensor) for a in args) or args[0].shape != args[1].shape:
+                raise self.fail(node, "dot() takes two vectors of the same length")
+            return sympy.Add(*[x * y for x, y in zip(args[0].items, args[1].items)])
+        if name == "norm":
+            arity(1)
+            return sympy.sqrt(sympy.Add(*[x ** 2 for x in _items(args[0])]))
+        if name == "softmax":
+            arity(1)
+            return softmax(args[0])
+        raise self.fail(node, f"unknown function '{name}'")  # pragma: no cover
+
+
+def _snippet(text: str, node: ast.AST) -> str:
+    try:
+        seg = ast.get_source_segment(text, node)
+    except Exception:  # noqa: BLE001 - a missing snippet only shortens the message
+        seg = None
+    seg = seg or type(node).__name__
+    return seg if len(seg) <= 40 else seg[:37] + "..."

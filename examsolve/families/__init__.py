@@ -1,0 +1,1 @@
+"""One module per problem family, each registered with @family (see examsolve.registry)."""

@@ -1,0 +1,116 @@
+"""batchnorm: batch normalization of a 1-D batch or a b x n matrix (per feature), with a loss on top."""
+from examsolve.registry import family
+
+ZERO_VARIANCE = ("σ² + ε = 0: all samples of the batch are equal (or there is only one), so "
+                 "x̂ = (x - μ)/sqrt(σ² + ε) = 0/0; set eps > 0 or use a batch with two different values")
+
+
+@family("batchnorm", summary="batch norm: mean, biased variance, normalized x̂, y = γ·x̂ + β, "
+        "Jacobians w.r.t. γ, β, x and gradients of a loss on y",
+        examples=("bn_jacobian.yaml", "bn_l2_grad.yaml", "bn_jacobian_gamma.yaml", "bn_jacobian_beta.yaml"))
+class BatchNorm:
+    """Template nodes mu, var, xhat, y built from given x, gamma, beta (eps default 0)."""
+
+    @staticmethod
+    def model():
+        from examsolve.spec import BaseSpec
+        return BaseSpec
+
+    @staticmethod
+    def solve(spec):
+        import sympy
+
+        from examsolve.asks import Solver, add_equations, spec_expr
+        from examsolve.errors import SpecError
+        from examsolve.graph import Graph
+        from examsolve.tensor import Tensor
+        from examsolve.values import fit
+
+        m = spec.model
+        for need in ("x", "gamma", "beta"):
+            if need not in m.given:
+                raise SpecError(f"batchnorm needs given: {need} (x: the batch; gamma, beta: the learnable "
+                                "parameters)", spec.loc("given"))
+        graph = Graph()
+        for name in m.symbols:
+            graph.add_symbol(name, spec.loc("symbols"))
+        for name, raw in m.given.items():
+            graph.add_given(name, fit(spec_expr(spec, raw, ("given", name), graph.names())),
+                            spec.key_loc("given", name))
+        if "eps" not in graph.groups:
+            graph.add_given("eps", sympy.Integer(0))
+        x = graph.groups["x"].as_value()
+        if not isinstance(x, Tensor) or x.rank > 2:
+            raise SpecError("x is the batch: a list of samples, or a b x n matrix (one row per sample)",
+                            spec.loc("given", "x"))
+        b = x.shape[0]
+        n = 1 if x.rank == 1 else x.shape[1]
+        cols = [[x.items[i] for i in range(b)]] if x.rank == 1 else \
+            [[x.items[i * n + j] for i in range(b)] for j in range(n)]
+        eps = graph.groups["eps"].as_value()
+        gamma, beta = graph.groups["gamma"].as_value(), graph.groups["beta"].as_value()
+
+        def per_feature(v, j):
+            if isinstance(v, Tensor):
+                if len(v) != n:
+                    raise SpecError(f"gamma and beta hold one value per feature ({n}), or one scalar",
+                                    spec.loc("given"))
+                return v.items[j]
+            return v
+
+        def node(name, values, displays, hint=""):
+            shape = None if n == 1 and not isinstance(values, list) else (len(values),)
+            if shape is None:
+                graph.add_node(name, values, displays, hint=hint)
+            else:
+                graph.add_node(name, Tensor(shape, tuple(values)), Tensor(shape, tuple(displays)), hint=hint)
+            return graph.groups[name].as_value()
+
+        ev = sympy.evaluate
+        with ev(False):
+            mu_disp = [sympy.Mul(sympy.Add(*c), sympy.Pow(b, -1)) for c in cols]
+        mu = node("mu", [sympy.Add(*c) / b for c in cols] if n > 1 else sympy.Add(*cols[0]) / b,
+                  mu_disp if n > 1 else mu_disp[0])
+        mus = mu.items if isinstance(mu, Tensor) else (mu,)
+        with ev(False):
+            var_disp = [sympy.Mul(sympy.Add(*[(xi - mus[j]) ** 2 for xi in c]), sympy.Pow(b, -1))
+                        for j, c in enumerate(cols)]
+        var_vals = [sympy.Add(*[(xi - mus[j]) ** 2 for xi in c]) / b for j, c in enumerate(cols)]
+        var = node("var", var_vals if n > 1 else var_vals[0], var_disp if n > 1 else var_disp[0])
+        vars_ = var.items if isinstance(var, Tensor) else (var,)
+        xhat_v, xhat_d, y_v, y_d = [], [], [], []
+        for i in range(b):
+            for j in range(n):
+                xi = cols[j][i]
+                xhat_v.append((xi - mus[j]) / sympy.sqrt(vars_[j] + eps))
+                with ev(False):
+                    xhat_d.append((xi - mus[j]) / sympy.sqrt(vars_[j] + eps))
+        xhat_shape = x.shape
+        graph.add_node("xhat", Tensor(xhat_shape, tuple(xhat_v)), Tensor(xhat_shape, tuple(xhat_d)),
+                       hint=ZERO_VARIANCE)
+        xh = graph.groups["xhat"].symbols
+        for i in range(b):
+            for j in range(n):
+                k = i * n + j
+                g, be = per_feature(gamma, j), per_feature(beta, j)
+                y_v.append(g * xh[k] + be)
+                with ev(False):
+                    y_d.append(g * xh[k] + be)
+        graph.add_node("y", Tensor(xhat_shape, tuple(y_v)), Tensor(xhat_shape, tuple(y_d)))
+        add_equations(spec, graph, m.equations)
+        names = {"mu": (r"\mu", "μ"), "var": (r"\sigma^{2}", "σ²"), "eps": (r"\varepsilon", "ε")}
+        for k, s in enumerate(graph.groups["mu"].symbols if n > 1 else ()):
+            names[s.name] = (r"\mu_{%d}" % (k + 1), f"μ{k + 1}".translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")))
+        for k, s in enumerate(graph.groups["var"].symbols if n > 1 else ()):
+            names[s.name] = (r"\sigma^{2}_{%d}" % (k + 1), "σ²" + str(k + 1).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")))
+        solver = Solver(spec, graph)
+        solver.steps.append(_conventions_step())
+        solver.run(m.ask)
+        return solver.solution(names)
+
+
+def _conventions_step():
+    from examsolve.steps import Step
+
+    return Step("Batch norm (Ioffe & Szegedy): μ = (1/m)·Σ xᵢ, σ² = (1/m)·Σ (xᵢ - μ)² (biased, 1/m), "
+                "x̂ᵢ = (xᵢ - μ)/√(σ² + ε), yᵢ = γ·x̂ᵢ + β; per feature for a b x n batch")

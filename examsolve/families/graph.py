@@ -1,0 +1,23 @@
+"""graph: any computational graph of named equations (the generic family)."""
+from examsolve.registry import family
+
+
+@family("graph", summary="forward values, gradients, Jacobians, Hessians, critical points, "
+        "gradient-descent updates and equations over named equations",
+        examples=("sin_net.yaml", "sigmoid_graph.yaml", "critical_points.yaml",
+                  "skip_connection.yaml", "margin_loss.yaml"))
+class GraphFamily:
+    """Builds the graph from given:, symbols: and equations:, then runs the asks."""
+
+    @staticmethod
+    def model():
+        from examsolve.spec import BaseSpec
+        return BaseSpec
+
+    @staticmethod
+    def solve(spec):
+        from examsolve.asks import Solver, build_graph
+
+        solver = Solver(spec, build_graph(spec))
+        solver.run(spec.model.ask)
+        return solver.solution()

@@ -1,0 +1,306 @@
+"""The activation and kink functions of the expression language, as sympy functions.
+
+Non-smooth functions differentiate to "kink" functions that evaluate away from the kink
+and stay unevaluated at it; `resolve_kinks` then applies the spec's convention and says so.
+"""
+from __future__ import annotations
+
+import sympy
+from sympy import Function, Rational, S
+
+
+def sign_of(x: sympy.Expr) -> int | None:
+    """-1, 0 or 1 for a real number, None when x is not a plain number."""
+    if not getattr(x, "is_number", False) or x.has(sympy.zoo, sympy.nan):
+        return None
+    if x.is_zero:
+        return 0
+    if x.is_positive:
+        return 1
+    if x.is_negative:
+        return -1
+    v = sympy.N(x, 50)
+    if not v.is_real:
+        return None
+    if abs(v) < sympy.Float("1e-45"):
+        return 0
+    return 1 if v > 0 else -1
+
+
+class sigmoid(Function):
+    """The logistic function 1/(1 + e^-x)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number:
+            return 1 / (1 + sympy.exp(-x))
+        return None
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _latex(self, printer):
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+
+
+class softplus(Function):
+    """log(1 + e^x)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number:
+            return sympy.log(1 + sympy.exp(x))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _latex(self, printer):
+        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+
+
+class Kink(Function):
+    """A derivative that is undefined at one point; `at_kink` applies the convention."""
+
+    def at_kink(self, conventions: dict) -> tuple[sympy.Expr, str]:
+        raise NotImplementedError
+
+
+class relu_grad(Kink):
+    """relu'(x): 1 for x > 0, 0 for x < 0, the convention at 0."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        s = sign_of(x)
+        return None if s in (None, 0) else (S.One if s > 0 else S.Zero)
+
+    def at_kink(self, conventions):
+        v = sympy.Integer(conventions.get("relu_grad_at_zero", 0))
+        return v, f"relu'(0) is undefined; taken as {v} (convention relu_grad_at_zero)"
+
+    def _latex(self, printer):
+        return r"\operatorname{relu}'\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "relu'(%s)" % printer._print(self.args[0])
+
+
+class relu(Function):
+    """max(x, 0)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        s = sign_of(x)
+        return None if s is None else (x if s > 0 else S.Zero)
+
+    def fdiff(self, argindex=1):
+        return relu_grad(self.args[0])
+
+    def _latex(self, printer):
+        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+
+
+class lrelu_grad(Kink):
+    """lrelu'(x, a): 1 for x > 0, a for x < 0, the relu convention's side at 0."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, x, a):
+        s = sign_of(x)
+        return None if s in (None, 0) else (S.One if s > 0 else a)
+
+    def at_kink(self, conventions):
+        side = sympy.Integer(conventions.get("relu_grad_at_zero", 0))
+        v = S.One if side == 1 else self.args[1]
+        return v, (f"lrelu'(0) is undefined; taken as {v}, the "
+                   f"{'right' if side == 1 else 'left'} slope (convention relu_grad_at_zero = {side})")
+
+    def _latex(self, printer):
+        return r"\operatorname{lrelu}'\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "lrelu'(%s)" % printer._print(self.args[0])
+
+
+class lrelu(Function):
+    """Leaky ReLU: x for x >= 0, a*x otherwise (a = 1/100 unless given)."""
+
+    nargs = (1, 2)
+
+    @classmethod
+    def eval(cls, x, a=Rational(1, 100)):
+        s = sign_of(x)
+        return None if s is None else (x if s >= 0 else a * x)
+
+    def _slope(self):
+        return self.args[1] if len(self.args) > 1 else Rational(1, 100)
+
+    def fdiff(self, argindex=1):
+        if argindex != 1:
+            x = self.args[0]
+            return sympy.Piecewise((x, x < 0), (0, True))
+        return lrelu_grad(self.args[0], self._slope())
+
+    def _latex(self, printer):
+        return r"\operatorname{lrelu}\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+
+
+class abs_grad(Kink):
+    """|x|' = sign(x), undefined at 0."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        s = sign_of(x)
+        return None if s in (None, 0) else sympy.Integer(s)
+
+    def at_kink(self, conventions):
+        v = sympy.Integer(conventions.get("abs_grad_at_zero", 0))
+        return v, f"|x|' at 0 is undefined; taken as {v} (convention abs_grad_at_zero)"
+
+    def _latex(self, printer):
+        return r"\operatorname{sign}\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "sign(%s)" % printer._print(self.args[0])
+
+
+class Abs(sympy.Abs):
+    """|x|, whose derivative keeps the kink at 0 for the convention."""
+
+    def fdiff(self, argindex=1):
+        return abs_grad(self.args[0])
+
+
+class sign(sympy.sign):
+    """sign(x); its derivative is taken as 0 everywhere (undefined at 0)."""
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+
+class extreme_grad(Kink):
+    """d max(args)/d args[i] (or min): 1 for the unique extreme, 0 for others, convention on ties."""
+
+    @classmethod
+    def eval(cls, which, i, *args):
+        signs = []
+        for a in args:
+            s = sign_of(a - args[int(i)])
+            if s is None:
+                return None
+            signs.append(s if which == 1 else -s)
+        if any(s > 0 for s in signs):
+            return S.Zero
+        ties = sum(1 for s in signs if s == 0)
+        return S.One if ties == 1 else None
+
+    def _tied(self):
+        which, i, *args = self.args
+        return [k for k, a in enumerate(args) if sign_of(a - args[int(i)]) == 0]
+
+    def at_kink(self, conventions):
+        which, i = self.args[0], int(self.args[1])
+        tied = self._tied()
+        rule = conventions.get("max_tie", "first")
+        name = "max" if which == 1 else "min"
+        if rule == "split":
+            v = Rational(1, len(tied))
+        elif rule == "last":
+            v = S.One if i == tied[-1] else S.Zero
+        else:
+            v = S.One if i == tied[0] else S.Zero
+        places = ", ".join(str(k + 1) for k in tied)
+        return v, (f"{name} is tied between arguments {places}; the gradient goes to the "
+                   f"{rule} of them (convention max_tie = {rule})")
+
+    def _latex(self, printer):
+        which, i, *args = self.args
+        name = r"\max" if which == 1 else r"\min"
+        return r"\frac{\partial %s}{\partial a_{%d}}" % (name, int(i) + 1)
+
+    def _sympystr(self, printer):
+        which, i, *args = self.args
+        return "d%s/da_%d" % ("max" if which == 1 else "min", int(i) + 1)
+
+
+class _Extreme(Function):
+    """max/min of scalars, keeping the argument order (ties go by position)."""
+
+    which = 1
+
+    @classmethod
+    def eval(cls, *args):
+        if len(args) == 1:
+            return args[0]
+        best = args[0]
+        for a in args[1:]:
+            s = sign_of(a - best)
+            if s is None:
+                return None
+            if s * cls.which > 0:
+                best = a
+        return best
+
+    def fdiff(self, argindex=1):
+        return extreme_grad(sympy.Integer(self.which), argindex - 1, *self.args)
+
+    def _latex(self, printer):
+        name = r"\max" if self.which == 1 else r"\min"
+        return r"%s\left(%s\right)" % (name, ", ".join(printer._print(a) for a in self.args))
+
+
+class Max(_Extreme):
+    """max(a, b, ...)."""
+
+    which = 1
+
+
+class Min(_Extreme):
+    """min(a, b, ...)."""
+
+    which = -1
+
+
+def resolve_kinks(expr: sympy.Expr, conventions: dict) -> tuple[sympy.Expr, tuple[str, ...]]:
+    """Replace every kink left unevaluated at a number by its convention value, with notes."""
+    kinks = [k for k in sympy.preorder_traversal(expr) if isinstance(k, Kink)
+             and all(a.is_number for a in k.args)]
+    if not kinks:
+        return expr, ()
+    mapping, notes = {}, []
+    for k in kinks:
+        if k in mapping:
+            continue
+        v, note = k.at_kink(conventions)
+        mapping[k] = v
+        if note not in notes:
+            notes.append(note)
+    return expr.xreplace(mapping), tuple(notes)
+
+
+class Partial(sympy.Symbol):
+    """The display symbol ∂of/∂wrt (a plain atom, so substitution never enters it)."""
+
+    def __new__(cls, of: sympy.Symbol, wrt: sympy.Symbol, total: bool = False):
+        obj = super().__new__(cls, f"d{of.name}/d{wrt.name}")
+        obj.of, obj.wrt, obj.total = of, wrt, total
+        return obj
+
+    def __getnewargs__(self):
+        return (self.of, self.wrt, self.total)
+
+    def _latex(self, printer):
+        d = "d" if self.total else r"\partial"
+        return r"\frac{%s %s}{%s %s}" % (d, printer._print(self.of), d, printer._print(self.wrt))

@@ -1,0 +1,157 @@
+"""Graph: named scalar nodes in topological order, with vectors and matrices as groups of elements."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from examsolve.errors import Loc, SpecError, nearest
+from examsolve.expr import CONSTANTS, FUNCTION_NAMES, symbol
+from examsolve.tensor import Tensor, element_suffix, indices
+
+MAX_NODES = 50_000
+_NAME = re.compile(r"^[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*$")
+
+
+@dataclass
+class Node:
+    """One scalar: a given leaf, a free symbol, or an equation of its parents."""
+
+    name: str
+    symbol: sympy.Symbol
+    kind: str                      # "given" | "symbol" | "node"
+    group: str
+    expr: Any = None               # evaluated expression of parent symbols (nodes)
+    display: Any = None            # the formula as written, unevaluated
+    value: Any = None              # given value (leaves)
+    loc: Loc | None = None
+    hint: str = ""                 # why this node may be undefined (for SolveError)
+    parents: tuple = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    """A spec-level name: a scalar, or a vector/matrix of element nodes."""
+
+    name: str
+    shape: tuple[int, ...]
+    symbols: tuple[sympy.Symbol, ...]
+
+    def as_value(self) -> Any:
+        """The symbol, or a Tensor of element symbols."""
+        return self.symbols[0] if not self.shape else Tensor(self.shape, self.symbols)
+
+
+@dataclass
+class Graph:
+    """Nodes in insertion (= topological) order and the groups that name them."""
+
+    nodes: dict = field(default_factory=dict)      # Symbol -> Node
+    groups: dict = field(default_factory=dict)     # name -> Group
+    order: dict = field(default_factory=dict)      # Symbol -> position
+    latex_names: dict = field(default_factory=dict)  # name -> LaTeX, for display
+
+    def names(self) -> dict[str, Any]:
+        """What expressions may refer to: group names and element names."""
+        out: dict[str, Any] = {}
+        for g in self.groups.values():
+            out[g.name] = g.as_value()
+            if g.shape:
+                for s in g.symbols:
+                    out[s.name] = s
+        return out
+
+    def _claim(self, name: str, loc: Loc | None) -> None:
+        if not _NAME.match(name):
+            raise SpecError(f"'{name}' is not a valid name; use letters, digits and _ (e.g. w_1)", loc)
+        if name in self.groups or symbol(name) in self.nodes:
+            raise SpecError(f"'{name}' is defined twice; give each quantity one name", loc)
+        if name in FUNCTION_NAMES:
+            raise SpecError(f"'{name}' is a function name; choose another name", loc)
+        if len(self.nodes) >= MAX_NODES:
+            raise SpecError(f"the graph has more than {MAX_NODES} scalar nodes; make the problem smaller", loc)
+
+    def _add(self, name: str, shape: tuple, kind: str, items: tuple, loc: Loc | None, **extra) -> Group:
+        self._claim(name, loc)
+        if shape:
+            names = [f"{name}_{element_suffix(i, shape)}" for i in indices(shape)]
+            for n in names:
+                if symbol(n) in self.nodes or n in self.groups:
+                    raise SpecError(f"element '{n}' of '{name}' clashes with another name", loc)
+        else:
+            names = [name]
+        syms = tuple(symbol(n) for n in names)
+        for n, s, item in zip(names, syms, items):
+            node = Node(n, s, kind, name, loc=loc, **extra)
+            if kind == "node":
+                node.expr, node.display = item
+                node.parents = tuple(sorted((p for p in node.expr.free_symbols if p in self.nodes),
+                                            key=self.order.__getitem__))
+            else:
+                node.value = item
+            self.order[s] = len(self.order)
+            self.nodes[s] = node
+        group = Group(name, shape, syms)
+        self.groups[name] = group
+        return group
+
+    def add_given(self, name: str, value: Any, loc: Loc | None = None) -> Group:
+        """A leaf with a value (scalar or Tensor)."""
+        shape, items = (value.shape, value.items) if isinstance(value, Tensor) else ((), (value,))
+        return self._add(name, shape, "given", items, loc)
+
+    def add_symbol(self, name: str, loc: Loc | None = None) -> Group:
+        """A free scalar leaf without a value."""
+        return self._add(name, (), "symbol", (None,), loc)
+
+    def add_node(self, name: str, value: Any, display: Any = None, loc: Loc | None = None,
+                 hint: str = "") -> Group:
+        """An equation: value (and its display form) in terms of earlier symbols."""
+        display = value if display is None else display
+        if isinstance(value, Tensor):
+            disp = display.items if isinstance(display, Tensor) and display.shape == value.shape else value.items
+            items = tuple(zip(value.items, disp))
+            return self._add(name, value.shape, "node", items, loc, hint=hint)
+        return self._add(name, (), "node", ((value, display),), loc, hint=hint)
+
+    def group(self, name: str, loc: Loc | None = None, what: str = "name") -> Group:
+        """The group of a name used in an ask; SpecError with a suggestion when unknown."""
+        if name in self.groups:
+            return self.groups[name]
+        s = symbol(name)
+        if s in self.nodes:
+            return Group(name, (), (s,))
+        raise SpecError(f"unknown {what} '{name}'{nearest(name, list(self.groups))}", loc)
+
+    def ancestors(self, targets) -> set:
+        """The targets and every node they depend on."""
+        seen, stack = set(), list(targets)
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            stack.extend(self.nodes[s].parents)
+        return seen
+
+    def consumers(self) -> dict:
+        """For each symbol, the nodes that use it, in topological order."""
+        out: dict = {s: [] for s in self.nodes}
+        for s, n in self.nodes.items():
+            for p in n.parents:
+                out[p].append(s)
+        return out
+
+    def compose(self, target: sympy.Symbol) -> sympy.Expr:
+        """The target as one expression of the leaves (for small symbolic questions)."""
+        memo: dict = {}
+        for s in sorted(self.ancestors([target]), key=self.order.__getitem__):
+            n = self.nodes[s]
+            memo[s] = s if n.kind != "node" else n.expr.xreplace({p: memo[p] for p in n.parents})
+        return memo[target]
+
+    def constants_shadowed(self) -> tuple[str, ...]:
+        """Constant names (pi, e) that the spec redefines."""
+        return tuple(c for c in CONSTANTS if c in self.groups)

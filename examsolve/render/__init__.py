@@ -1,0 +1,19 @@
+"""Renderers: pure functions from a Solution to text, one file per format."""
+from __future__ import annotations
+
+FORMATS = ("terminal", "latex", "markdown", "json")
+
+
+def render(solution, fmt: str = "terminal", **options) -> str:
+    """Render one solution in a format from FORMATS."""
+    return render_many([solution], fmt, **options)
+
+
+def render_many(solutions, fmt: str = "terminal", **options) -> str:
+    """Render several solutions as one document in a format from FORMATS."""
+    import importlib
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    module = importlib.import_module(f"examsolve.render.{fmt}")
+    return module.render(list(solutions), **options)

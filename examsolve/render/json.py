@@ -1,0 +1,49 @@
+"""JSON: the stable machine-readable contract of SPEC.md."""
+from __future__ import annotations
+
+import json
+
+from examsolve.render.printing import latex
+from examsolve.values import exact_str, to_plain
+
+
+def render(solutions, digits: int = 6, **_) -> str:
+    """One JSON object for one solution, a list for several."""
+    objs = [as_dict(s) for s in solutions]
+    return json.dumps(objs[0] if len(objs) == 1 else objs, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_dict(sol) -> dict:
+    """A Solution as plain JSON data."""
+    return {
+        "kind": sol.kind,
+        "title": sol.title,
+        "source": sol.source,
+        "answers": [{
+            "name": a.name,
+            "exact": exact_str(a.value),
+            "latex": latex(a.value, sol.names),
+            "value": to_plain(a.value),
+            "key": None if a.key is None else to_plain(a.key),
+            "agrees": a.agrees,
+        } for a in sol.answers],
+        "steps": [_step(s) for s in sol.steps],
+        "notes": list(sol.notes),
+    }
+
+
+def _step(s) -> dict:
+    out = {
+        "title": s.title,
+        "target": None if s.target is None else exact_str(s.target),
+        "formula": None if s.formula is None else exact_str(s.formula),
+        "substituted": None if s.substituted is None else exact_str(s.substituted),
+        "exact": None if s.value is None else exact_str(s.value),
+        "value": None if s.value is None else to_plain(s.value),
+        "note": s.note,
+    }
+    if s.substeps:
+        out["substeps"] = [_step(x) for x in s.substeps]
+    if s.table is not None:
+        out["table"] = {"header": list(s.table.header), "rows": [[to_plain(c) for c in r] for r in s.table.rows]}
+    return out

@@ -1,0 +1,37 @@
+"""The shared shape of a step line: target = formula = numbers = result, without repeats."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> list[str]:
+    """The parts of `target = formula = substituted = value`, each shown once."""
+    parts: list[str] = []
+    for part in (step.formula, step.substituted):
+        if part is None:
+            continue
+        s = show(part)
+        if s and (not parts or s != parts[-1]):
+            parts.append(s)
+    if step.value is not None:
+        r = result(step.value)
+        if not parts or r != parts[-1]:
+            parts.append(r)
+    return parts
+
+
+def numbered(steps, prefix: str = "") -> list[tuple[str, int, Any]]:
+    """Flatten steps depth-first as (number, depth, step): 1, 1.1, 1.2, 2, ..."""
+    out = []
+    for i, s in enumerate(steps, 1):
+        num = f"{prefix}{i}"
+        out.append((num, num.count("."), s))
+        out.extend(numbered(s.substeps, num + "."))
+    return out
+
+
+def key_mark(answer) -> str:
+    """'agrees with the key' / 'DISAGREES with the key (key: ...)' / ''."""
+    if answer.agrees is None:
+        return ""
+    return "agrees with the key" if answer.agrees else "DISAGREES with the key"

@@ -1,0 +1,49 @@
+"""Markdown: headings and $$ maths, for notes and issue trackers."""
+from __future__ import annotations
+
+import sympy
+
+from examsolve.render.latex import _result
+from examsolve.render.lines import chain, key_mark, numbered
+from examsolve.render.printing import latex
+
+
+def render(solutions, digits: int = 6, **_) -> str:
+    """All solutions as Markdown."""
+    return "\n\n".join(_one(s, digits) for s in solutions)
+
+
+def _one(sol, digits: int) -> str:
+    names = sol.names
+    out = [f"## {sol.title}", ""]
+    if sol.source:
+        out += [f"*Source: {sol.source}*", ""]
+    if sol.given:
+        out += ["**Given:** " + ", ".join(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$"
+                                          for n, v in sol.given), ""]
+    for num, depth, step in numbered(sol.steps):
+        out.append(f"{'  ' * depth}{num}. {step.title}")
+        if step.target is not None or step.value is not None:
+            parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
+            lhs = latex(step.target, names) + " = " if step.target is not None else ""
+            if parts:
+                out.append(f"{'  ' * depth}   $${lhs}{' = '.join(parts)}$$")
+        if step.note:
+            out.append(f"{'  ' * depth}   *Note: {step.note}*")
+        if step.table is not None:
+            out.append("")
+            out.append("| " + " | ".join(step.table.header) + " |")
+            out.append("|" + "---|" * len(step.table.header))
+            for r in step.table.rows:
+                out.append("| " + " | ".join(f"${latex(c, names)}$" if not isinstance(c, int) else str(c)
+                                             for c in r) + " |")
+            out.append("")
+    out += ["", "### Answers", ""]
+    for a in sol.answers:
+        label = latex(a.label, names) if a.label is not None else r"\text{%s}" % a.name
+        mark = key_mark(a)
+        if a.agrees is False:
+            mark += f" (key: ${latex(a.key, names)}$)"
+        out.append(f"- $${label} = \\boxed{{{_result(a.value, digits, names)}}}$$" + (f" — {mark}" if mark else ""))
+    out += [""] + [f"_{n}_" for n in sol.notes]
+    return "\n".join(out) + "\n"

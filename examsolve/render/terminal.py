@@ -1,0 +1,80 @@
+"""Terminal output with rich: numbered steps, boxed answers, key checks."""
+from __future__ import annotations
+
+import io
+
+import sympy
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from examsolve.render.lines import chain, key_mark, numbered
+from examsolve.render.printing import text, value_text
+
+
+def render(solutions, digits: int = 6, color: bool = False, width: int = 100, **_) -> str:
+    """All solutions as terminal text (ANSI colour only when color is true)."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None, highlight=False, emoji=False,
+                      legacy_windows=False)
+    for k, sol in enumerate(solutions):
+        if k:
+            console.print()
+        _one(console, sol, digits)
+    return buf.getvalue()
+
+
+def _one(console: Console, sol, digits: int) -> None:
+    names = sol.names
+
+    def show(x):
+        return text(x, names)
+
+    def result(v):
+        return value_text(v, digits, names)
+
+    console.print(Text(sol.title, style="bold"))
+    if sol.source:
+        console.print(Text(f"Source: {sol.source}", style="dim"))
+    if sol.given:
+        console.print(Text("Given: " + ", ".join(f"{text(sympy.Symbol(n), names)} = {show(v)}"
+                                                 for n, v in sol.given)))
+    console.print()
+    for num, depth, step in numbered(sol.steps):
+        indent = "  " * depth
+        if step.target is None and step.value is None:
+            console.print(Text(f"{indent}{num}. {step.title}", style="bold cyan"))
+        else:
+            parts = chain(step, show, result)
+            lhs = show(step.target) if step.target is not None else step.title
+            line = Text(f"{indent}{num}. ")
+            line.append(lhs + " = " + " = ".join(parts) if parts else lhs)
+            console.print(line)
+        if step.note:
+            console.print(Text(f"{indent}   note: {step.note}", style="yellow"))
+        if step.table is not None:
+            t = Table(*step.table.header, box=None, padding=(0, 2))
+            for row in step.table.rows:
+                t.add_row(*[show(c) if not isinstance(c, int) else str(c) for c in row])
+            console.print(t)
+    console.print()
+    table = Table(title=None, show_header=True, header_style="bold", box=None, padding=(0, 2))
+    table.add_column("answer")
+    table.add_column("value")
+    has_key = any(a.agrees is not None for a in sol.answers)
+    if has_key:
+        table.add_column("key")
+    for a in sol.answers:
+        row = [show(a.label) if a.label is not None else a.name, result(a.value)]
+        if has_key:
+            mark = key_mark(a)
+            if a.agrees is False:
+                mark += f" (key: {show(a.key)})"
+            row.append(Text(mark, style="green" if a.agrees else "bold red") if mark else "")
+        table.add_row(*row)
+    console.print(Panel(table, title="Answers", title_align="left", expand=False))
+    for note in sol.notes:
+        console.print(Text(note, style="dim"))

@@ -1,0 +1,311 @@
+"""YAML -> Spec: safe loading that keeps every node's position, and validation with pydantic."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
+from typing_extensions import TypeAliasType
+
+from examsolve.errors import Loc, SpecError, nearest
+
+MAX_BYTES = 256 * 1024     # a spec file larger than this is refused before parsing
+MAX_YAML_NODES = 100_000   # scalars, lists and maps after expanding aliases
+MAX_YAML_DEPTH = 40
+
+_STD = "tag:yaml.org,2002:"
+
+Raw = TypeAliasType("Raw", Union[StrictInt, StrictFloat, str, list["Raw"]])
+Names = Union[str, list[str]]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Conventions(_Model):
+    """Settings that change answers; each step that relies on one says so."""
+
+    relu_grad_at_zero: Literal[0, 1] = Field(0, description="relu'(0); also picks lrelu's side at 0")
+    max_tie: Literal["first", "last", "split"] = Field("first", description="who gets the gradient of a tied max/min")
+    abs_grad_at_zero: Literal[-1, 0, 1] = Field(0, description="d|x|/dx at x = 0")
+
+
+class Of(_Model):
+    """Common fields of a derivative ask."""
+
+    of: Names = Field(description="the node(s) differentiated, e.g. L")
+    wrt: Names = Field(description="the given name(s) or nodes it is differentiated by, e.g. w")
+    at: Optional[dict[str, Raw]] = Field(None, description="values to use instead of the given ones")
+    name: Optional[str] = Field(None, description="the answer's name (for key:)")
+    key: Optional[Raw] = Field(None, description="the official answer, checked and flagged")
+
+
+class HessianAsk(Of):
+    points: Optional[list[dict[str, Raw]]] = Field(None, description="points to classify")
+
+
+class CriticalAsk(_Model):
+    of: str
+    wrt: Names
+    name: Optional[str] = None
+    key: Optional[Raw] = None
+
+
+class UpdateAsk(_Model):
+    of: str = Field(description="the loss")
+    params: Names = Field(description="parameters to update")
+    lr: Raw = Field(description="learning rate, e.g. 1/2")
+    steps: int = Field(1, ge=1, le=1000)
+    name: Optional[str] = None
+    key: Optional[Raw] = None
+
+
+class SolveAsk(_Model):
+    equations: Names = Field(description="equations like 'y_1 = 3' over nodes and given names")
+    unknowns: Names
+    name: Optional[str] = None
+    key: Optional[Raw] = None
+
+
+ASK_KINDS = ("value", "grad", "jacobian", "hessian", "critical_points", "update", "solve")
+
+
+class Ask(_Model):
+    """One thing to compute; exactly one of the keys."""
+
+    value: Optional[Names] = Field(None, description="nodes whose forward values are asked")
+    grad: Optional[Of] = None
+    jacobian: Optional[Of] = None
+    hessian: Optional[HessianAsk] = None
+    critical_points: Optional[CriticalAsk] = None
+    update: Optional[UpdateAsk] = None
+    solve: Optional[SolveAsk] = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Ask":
+        set_ = [k for k in ASK_KINDS if getattr(self, k) is not None]
+        if len(set_) != 1:
+            raise ValueError(f"each ask has exactly one of {', '.join(ASK_KINDS)}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ASK_KINDS if getattr(self, k) is not None)
+
+    @property
+    def body(self) -> Any:
+        return getattr(self, self.kind)
+
+
+class BaseSpec(_Model):
+    """Keys every spec shares."""
+
+    kind: str = Field(description="a family from `examsolve list`")
+    title: str = ""
+    source: str = Field("", description="where the question comes from")
+    statement: str = Field("", description="the question as printed")
+    given: dict[str, Raw] = Field(default_factory=dict, description="exact values: numbers, 'pi/2', lists")
+    symbols: list[str] = Field(default_factory=list, description="names left symbolic")
+    equations: dict[str, str] = Field(default_factory=dict, description="named nodes, in order")
+    ask: list[Ask] = Field(description="what to compute, in order")
+    key: dict[str, Raw] = Field(default_factory=dict, description="official answers by answer name")
+    conventions: Conventions = Conventions()
+
+
+@dataclass
+class Spec:
+    """A validated spec, with the position of every YAML node for error messages."""
+
+    file: str
+    kind: str
+    model: Any
+    marks: dict = field(default_factory=dict)       # path -> (line, col) of the value
+    key_marks: dict = field(default_factory=dict)   # path -> (line, col) of the key
+
+    def loc(self, *path: Any) -> Loc:
+        """The position of the value at path, or of its nearest enclosing node."""
+        path = tuple(path)
+        while path and path not in self.marks:
+            path = path[:-1]
+        line, col = self.marks.get(path, (1, 1))
+        return Loc(self.file, line, col)
+
+    def key_loc(self, *path: Any) -> Loc:
+        """The position of the key at the end of path (falls back to the value)."""
+        if tuple(path) in self.key_marks:
+            line, col = self.key_marks[tuple(path)]
+            return Loc(self.file, line, col)
+        return self.loc(*path)
+
+
+def load_spec(path: str) -> Spec:
+    """Read, parse and validate a spec file; SpecError with file:line:col on any problem."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            raise SpecError(f"the file is {size} bytes; a spec is at most {MAX_BYTES} bytes", Loc(path))
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise SpecError(f"cannot read the file ({e.strerror or e}); check the path", Loc(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"the file is not UTF-8 text (byte {e.start}); save it as UTF-8", Loc(path)) from None
+    return parse_spec(text, path)
+
+
+def parse_spec(text: str, file: str = "<spec>") -> Spec:
+    """Parse and validate spec text (the file name is used in messages)."""
+    data, marks, key_marks = read_yaml(text, file)
+    if not isinstance(data, dict):
+        raise SpecError("a spec is a YAML mapping with kind:, given:, equations: and ask:", Loc(file))
+    from examsolve.registry import get_family
+
+    kind = data.get("kind")
+    if kind is None:
+        raise SpecError("missing key 'kind'; add e.g. 'kind: graph' (see `examsolve list`)", Loc(file))
+    fam = get_family(kind, Loc(file, *marks.get(("kind",), (1, 1))))
+    model_cls = fam.model()
+    try:
+        model = model_cls.model_validate(data)
+    except ValidationError as e:
+        raise _spec_error(e, model_cls, file, marks, key_marks) from None
+    return Spec(file, kind, model, marks, key_marks)
+
+
+def read_yaml(text: str, file: str) -> tuple[Any, dict, dict]:
+    """Plain data from YAML text via the safe composer, plus the position of every node."""
+    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
+        raise SpecError(f"the spec is larger than {MAX_BYTES} bytes", Loc(file))
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        loc = Loc(file, mark.line + 1, mark.column + 1) if mark else Loc(file)
+        what = e.problem or e.context or "invalid YAML"
+        raise SpecError(f"YAML syntax error: {what}; check indentation, colons and quotes", loc) from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"YAML error: {e}", Loc(file)) from None
+    except RecursionError:
+        raise SpecError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH})", Loc(file)) from None
+    if node is None:
+        raise SpecError("the spec is empty; start with 'kind: graph' (see `examsolve new graph`)", Loc(file))
+    marks: dict = {}
+    key_marks: dict = {}
+    count = [0]
+
+    def pos(n) -> tuple[int, int]:
+        quoted = 1 if isinstance(n, yaml.ScalarNode) and n.style in ("'", '"') else 0
+        return n.start_mark.line + 1, n.start_mark.column + 1 + quoted
+
+    def plain(n, path: tuple, depth: int) -> Any:
+        count[0] += 1
+        loc = Loc(file, *pos(n))
+        if count[0] > MAX_YAML_NODES:
+            raise SpecError(f"the spec has more than {MAX_YAML_NODES} values (aliases count each time)", loc)
+        if depth > MAX_YAML_DEPTH:
+            raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} deep", loc)
+        marks[path] = pos(n)
+        tag = n.tag or ""
+        if not tag.startswith(_STD) or tag[len(_STD):] not in ("str", "int", "float", "bool", "null",
+                                                                "seq", "map", "timestamp"):
+            raise SpecError(f"YAML tag '{tag}' is not allowed; a spec holds plain values (numbers, text, lists, maps)", loc)
+        if isinstance(n, yaml.MappingNode):
+            out: dict = {}
+            for k, v in n.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    raise SpecError("a key must be a plain name", Loc(file, *pos(k)))
+                key = k.value
+                if key in out:
+                    raise SpecError(f"key '{key}' appears twice; keep one", Loc(file, *pos(k)))
+                key_marks[path + (key,)] = pos(k)
+                out[key] = plain(v, path + (key,), depth + 1)
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [plain(v, path + (i,), depth + 1) for i, v in enumerate(n.value)]
+        kind = tag[len(_STD):]
+        if kind == "int" and n.value.lstrip("+-").isdigit() and len(n.value) <= 40:
+            return int(n.value)
+        if kind == "bool":
+            return n.value.lower() in ("true", "yes", "on", "y")
+        if kind == "null":
+            return None
+        return n.value   # floats keep their text, so 0.2 stays exactly 1/5
+
+    try:
+        return plain(node, (), 0), marks, key_marks
+    except RecursionError:
+        raise SpecError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH})", Loc(file)) from None
+
+
+def _spec_error(err: ValidationError, model_cls: type, file: str, marks: dict, key_marks: dict) -> SpecError:
+    """The first validation error as one line at its YAML position."""
+    errors = err.errors(include_url=False)
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(first["loc"])
+    # pydantic puts union member names into loc; keep only real path parts
+    path = tuple(p for p in loc if isinstance(p, int) or p in _all_keys(marks, loc))
+    where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path))
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        key = path[-1]
+        allowed = _allowed_keys(model_cls, path[:-1])
+        hint = nearest(str(key), allowed) or (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+        line, col = key_marks.get(path, marks.get(path, (1, 1)))
+        return SpecError(f"unknown key '{key}'{hint}", Loc(file, line, col))
+    parent = path
+    while parent and parent not in marks:
+        parent = parent[:-1]
+    line, col = marks.get(parent, (1, 1))
+    if kind == "missing":
+        return SpecError(f"missing key '{loc[-1]}' in {where.rsplit('.', 1)[0] or 'the spec'}; add it",
+                         Loc(file, line, col))
+    msg = first["msg"]
+    msg = msg[0].lower() + msg[1:]
+    if msg.startswith("value error, "):
+        msg = msg[len("value error, "):]
+    return SpecError(f"{where or 'spec'}: {msg}", Loc(file, line, col))
+
+
+def _all_keys(marks: dict, loc: tuple) -> set:
+    return {p for path in marks for p in path if isinstance(p, str)}
+
+
+def _allowed_keys(model_cls: type, path: tuple) -> list[str]:
+    """Field names of the model found by following path (lists and dicts stepped through)."""
+    import typing
+
+    current: Any = model_cls
+    for part in path:
+        current = _model_in(current)
+        if current is None:
+            return []
+        if isinstance(part, str) and isinstance(current, type) and issubclass(current, BaseModel):
+            f = current.model_fields.get(part)
+            if f is None:
+                return []
+            current = f.annotation
+        else:
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[-1] if args else None
+    current = _model_in(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(t: Any) -> Any:
+    import typing
+
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return t
+    for a in typing.get_args(t):
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a
+        if typing.get_args(a):
+            return a
+    return t

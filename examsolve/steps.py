@@ -1,0 +1,58 @@
+"""Step, Answer, Solution: what a solver produces. Data only; renderers turn them into text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a worked solution: target = formula = substituted = value.
+
+    A step without a target is a section heading for its substeps.
+    """
+
+    title: str
+    target: Any = None        # what is computed, e.g. Symbol u or Partial(L, u)
+    formula: Any = None       # the general form, in symbols
+    substituted: Any = None   # the numbers put in, unevaluated
+    value: Any = None         # the result: sympy value, Tensor, or str for sets and tables
+    note: str = ""            # convention used, warning, reason
+    substeps: tuple["Step", ...] = ()
+    table: Any = None         # optional Table shown with the step
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table: header and rows of sympy values or strings."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A final answer, with the official key and whether it agrees."""
+
+    name: str                 # "dL/dw"
+    value: Any                # sympy value or Tensor
+    label: Any = None         # how the name is typeset (sympy), default the name
+    key: Any = None           # the key's value, parsed
+    agrees: bool | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Everything a renderer needs to print one solved problem."""
+
+    kind: str
+    title: str
+    source: str = ""
+    file: str = ""
+    given: tuple[tuple[str, Any], ...] = ()
+    steps: tuple[Step, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    notes: tuple[str, ...] = ()
+    names: dict = field(default_factory=dict)   # symbol name -> (latex, text) display names
+    graph: Any = None

@@ -1,0 +1,118 @@
+"""Exact-first numbers: exact while small, else a 30-digit float; and how they are shown."""
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from examsolve.tensor import Tensor
+
+PRECISION = 30          # digits kept once a value turns into a float
+MAX_NODES = 80          # tree size of an exact value before it turns into a float
+MAX_INT_DIGITS = 40     # digits of a numerator or denominator before it turns into a float
+
+
+def _too_big(v: sympy.Expr) -> bool:
+    count = 0
+    for node in sympy.preorder_traversal(v):
+        count += 1
+        if count > MAX_NODES:
+            return True
+        if node.is_Rational and max(len(str(abs(node.p))), len(str(node.q))) > MAX_INT_DIGITS:
+            return True
+    return False
+
+
+def fit(v: Any) -> Any:
+    """Keep a number exact while it is small; past the budget, a 30-digit float."""
+    if isinstance(v, Tensor):
+        return v.map(fit)
+    if isinstance(v, sympy.Basic) and v.is_number and not v.is_Float and _too_big(v):
+        f = sympy.N(v, PRECISION)
+        if f.is_real or f.is_Number:
+            return f
+    return v
+
+
+def is_approx(v: Any) -> bool:
+    """True when the value holds a float (it is shown with ≈)."""
+    items = v.items if isinstance(v, Tensor) else (v,)
+    return any(isinstance(x, sympy.Basic) and x.has(sympy.Float) for x in items)
+
+
+def is_integer(v: Any) -> bool:
+    """True for an integer or a tensor of integers (no decimal form needed)."""
+    items = v.items if isinstance(v, Tensor) else (v,)
+    return all(isinstance(x, (int, sympy.Integer)) or getattr(x, "is_Integer", False) for x in items)
+
+
+def is_numeric(v: Any) -> bool:
+    """True when every element is a number (no free symbols)."""
+    items = v.items if isinstance(v, Tensor) else (v,)
+    return all(isinstance(x, (int, float)) or (isinstance(x, sympy.Basic) and x.is_number) for x in items)
+
+
+def decimal(x: sympy.Expr, digits: int = 6) -> str:
+    """x as a decimal with `digits` significant digits, trailing zeros dropped."""
+    f = sympy.N(x, max(digits, 1) + 5)
+    if not f.is_real:
+        re, im = f.as_real_imag()
+        return f"{decimal(re, digits)} + {decimal(im, digits)}i"
+    if f == 0:
+        return "0"
+    text = sympy.Float(f, digits + 5)
+    s = format(float(text), f".{digits}g") if abs(text) < sympy.Float("1e300") else str(sympy.N(text, digits))
+    if "e" in s:
+        mant, ex = s.split("e")
+        mant = mant.rstrip("0").rstrip(".") if "." in mant else mant
+        return f"{mant}e{int(ex)}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def to_plain(v: Any) -> Any:
+    """JSON value: int for integers, float for numbers, str for symbolic, nested lists for tensors."""
+    if isinstance(v, Tensor):
+        return v.map(to_plain).nested()
+    if isinstance(v, (list, tuple)):
+        return [to_plain(x) for x in v]
+    if isinstance(v, str):
+        return v
+    if isinstance(v, sympy.Basic):
+        if v.is_Integer:
+            return int(v)
+        if v.is_number:
+            f = sympy.N(v, 17)
+            if f.is_real:
+                return float(f)
+            return str(f)
+        return str(v)
+    return v
+
+
+def exact_str(v: Any) -> str:
+    """sympy's string form of an exact value (tensors as nested lists)."""
+    if isinstance(v, Tensor):
+        return str(v.map(lambda x: sympy.sstr(x)).nested()).replace("'", "")
+    return sympy.sstr(v)
+
+
+def _basic(x: Any) -> sympy.Expr:
+    return sympy.Integer(x) if isinstance(x, int) else x
+
+
+def same(a: Any, b: Any) -> bool:
+    """Exact equality of two values, with a 1e-9 relative tolerance once either is a float."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+            ia = a.items if isinstance(a, Tensor) else (a,)
+            ib = b.items if isinstance(b, Tensor) else (b,)
+            return len(ia) == len(ib) == 1 and same(ia[0], ib[0])
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a.items, b.items))
+    a, b = _basic(a), _basic(b)
+    if a.is_number and b.is_number:
+        if a.has(sympy.Float) or b.has(sympy.Float):
+            fa, fb = sympy.N(a, 30), sympy.N(b, 30)
+            return abs(fa - fb) <= sympy.Float("1e-9") * max(abs(fa), abs(fb), 1)
+        diff = sympy.nsimplify(a - b) if (a - b).has(sympy.Float) else sympy.simplify(a - b)
+        return bool(diff == 0) or abs(sympy.N(a - b, 50)) < sympy.Float("1e-40")
+    return sympy.simplify(a - b) == 0
