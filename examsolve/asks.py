@@ -8,7 +8,7 @@ import sympy
 from examsolve import engine
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import number, parse, parse_equation, symbol
-from examsolve.functions import Partial
+from examsolve.functions import Iterate, Partial
 from examsolve.graph import Graph, Group
 from examsolve.steps import Answer, Solution, Step, Table
 from examsolve.tensor import ShapeError, Tensor, from_nested
@@ -232,7 +232,7 @@ class Solver:
                 raise SpecError(f"the point does not give {', '.join(missing)}", self.spec.loc(*path, "points", k))
             self._classify(of, wrt, f, H, over, path)
 
-    def _classify(self, of, wrt, f, H, point: dict, path) -> None:
+    def _classify(self, of, wrt, f, H, point: dict, path, answer: bool = True) -> str:
         Hp = H.xreplace(point)
         grad = [engine.substitute(sympy.diff(f, v), point) for v in wrt]
         kind, eig = engine.classify(Hp, grad)
@@ -242,7 +242,9 @@ class Solver:
             Step("Hessian", target=sympy.Symbol("H"), value=Tensor(Hp.shape, tuple(Hp))),
             Step("eigenvalues of H", target=sympy.Symbol("λ"), value=Tensor((len(eig),), tuple(eig))),
             Step("classification", value=kind))))
-        self.answer(f"{where}", kind)
+        if answer:
+            self.answer(f"{of.name} at {where}", kind)
+        return kind
 
     def ask_critical_points(self, body, path) -> None:
         of, wrt, f = self._composed(body.of, names_list(body.wrt), path)
@@ -257,9 +259,11 @@ class Solver:
         found = []
         for s in real:
             point = {v: s.get(v, v) for v in wrt}
-            found.append("(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")")
+            where = "(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")"
             if all(x.is_number for x in point.values()):
-                self._classify(of, wrt, f, H, point, path)
+                kind = self._classify(of, wrt, f, H, point, path, answer=False)
+                where += ": " + kind.split(" (")[0]
+            found.append(where)
         self.answer(body.name or f"critical points of {of.name}",
                     "; ".join(found) if found else "none (∇f = 0 has no real solution)", key=None)
 
@@ -286,10 +290,13 @@ class Solver:
             for s in syms:
                 new[s] = fit(current[s] - lr * adj[s])
                 if k <= 3 or k == body.steps:
-                    sub.append(Step(f"{s.name} ← {s.name} − α·∂{of.name}/∂{s.name}", target=s,
-                                    formula=sympy.Add(s, -sympy.Mul(sympy.Symbol("alpha"), Partial(of, s),
-                                                                    evaluate=False), evaluate=False),
-                                    substituted=sympy.Add(current[s], sympy.Mul(-1, lr, adj[s], evaluate=False),
+                    step_size = sympy.Mul(lr, adj[s], evaluate=False)
+                    sub.append(Step(f"update {s.name}: {s.name} ← {s.name} − α·∂{of.name}/∂{s.name}",
+                                    target=Iterate(s, k),
+                                    formula=sympy.Add(Iterate(s, k - 1), sympy.Mul(-1, sympy.Mul(
+                                        sympy.Symbol("alpha"), Partial(of, s), evaluate=False), evaluate=False),
+                                        evaluate=False),
+                                    substituted=sympy.Add(current[s], sympy.Mul(-1, step_size, evaluate=False),
                                                           evaluate=False),
                                     value=new[s]))
             table.append((k, values[of]) + tuple(new[s] for s in syms))
@@ -297,12 +304,12 @@ class Solver:
                 sections.append(Step(f"Iteration {k}", substeps=tuple(sub)))
             current = new
         tab = Table(("step", f"{of.name} before") + tuple(f"{s.name} after" for s in syms), tuple(table))
-        self.steps.append(Step(f"Gradient descent on {of.name}: {body.steps} step(s), learning rate α = {sympy.sstr(lr)}",
+        self.steps.append(Step(f"Gradient descent on {of.name}: {body.steps} step{'s' if body.steps > 1 else ''}, learning rate α = {sympy.sstr(lr)}",
                                substeps=tuple(sections), table=tab if body.steps > 1 else None))
         for g in groups:
             v = engine.group_value(g, current)
             self.answer(body.name if body.name and len(groups) == 1 else f"{g.name} after {body.steps} step"
-                        + ("s" if body.steps > 1 else ""), v, sympy.Symbol(g.name),
+                        + ("s" if body.steps > 1 else ""), v, Iterate(sympy.Symbol(g.name), body.steps),
                         body.key if len(groups) == 1 else None, path)
 
     def ask_solve(self, body, path) -> None:

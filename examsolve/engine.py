@@ -138,6 +138,8 @@ class Backprop:
         key = (c, p)
         if key not in self._local:
             sym = sympy.diff(self.graph.nodes[c].expr, p)
+            if sympy.count_ops(sym) < 40:
+                sym = sympy.factor_terms(sym)   # 2*(y - l) reads better than 2*y - 2*l
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)
             num = fit(num)
             if _undefined(num):
@@ -158,9 +160,11 @@ class Backprop:
                 downstream.add(s)
         path = [s for s in order if s in downstream]
         on_path = set(path)
+        inner = [s for s in reversed(path) if graph.nodes[s].kind == "node"]
+        leaves = [s for s in path if graph.nodes[s].kind != "node"]
         adj: dict = {of: sympy.Integer(1)}
         steps: list[Step] = []
-        for n in reversed(path):
+        for n in inner + leaves:
             if n == of:
                 continue
             users = [c for c in self.consumers[n] if c in on_path]

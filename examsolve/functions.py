@@ -304,3 +304,18 @@ class Partial(sympy.Symbol):
     def _latex(self, printer):
         d = "d" if self.total else r"\partial"
         return r"\frac{%s %s}{%s %s}" % (d, printer._print(self.of), d, printer._print(self.wrt))
+
+
+class Iterate(sympy.Symbol):
+    """The display symbol x^(k): a parameter after k update steps."""
+
+    def __new__(cls, base: sympy.Symbol, k: int):
+        obj = super().__new__(cls, f"{base.name}^({k})")
+        obj.base, obj.k = base, k
+        return obj
+
+    def __getnewargs__(self):
+        return (self.base, self.k)
+
+    def _latex(self, printer):
+        return r"%s^{(%d)}" % (printer._print(self.base), self.k)

@@ -47,6 +47,8 @@ class TextPrinter(StrPrinter):
         if hasattr(expr, "of"):
             d = "d" if expr.total else "∂"
             return f"{d}{self._print(expr.of)}/{d}{self._print(expr.wrt)}"
+        if hasattr(expr, "k"):
+            return f"{self._print(expr.base)}⁽{str(expr.k).translate(_SUP)}⁾"
         return text_name(expr.name, self.names)
 
     def _print_Pi(self, expr):
@@ -57,7 +59,7 @@ class TextPrinter(StrPrinter):
 
     def _print_Mul(self, expr):
         if len(expr.args) == 2 and expr.args[0] == sympy.S.NegativeOne:
-            return "-" + self.parenthesize(expr.args[1], 50)
+            return "-" + self.parenthesize(expr.args[1], 50, strict=True)
         return super()._print_Mul(expr)
 
     def _print_Function(self, expr):
@@ -119,6 +121,8 @@ def _latex_printer(expr, symbol_names):
         def _print_Symbol(self, e, style="plain"):
             if e in symbol_names:
                 return symbol_names[e]
+            if not e.name.isascii():
+                return _math_unicode(e.name)
             name = e.name.replace("eps", "epsilon") if e.name.split("_")[0] == "eps" else e.name
             if name != e.name:
                 return super()._print_Symbol(sympy.Symbol(name), style)
@@ -128,6 +132,21 @@ def _latex_printer(expr, symbol_names):
             return decimal(e, 10)
 
     return _P({"order": "none", "mul_symbol": "dot"}).doprint(expr)
+
+
+def _math_unicode(name: str) -> str:
+    """A display name with ∇, Greek letters or subscripts, in LaTeX math."""
+    out = []
+    for ch in name:
+        if ch == "∇":
+            out.append(r"\nabla ")
+        elif ch in _GREEK_TEX:
+            out.append("\\%s " % _GREEK_TEX[ch])
+        elif ch.isascii():
+            out.append(ch)
+        else:
+            out.append(latex_text(ch).strip("$"))
+    return "".join(out).strip()
 
 
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

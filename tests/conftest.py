@@ -1,0 +1,19 @@
+"""Shared helpers: the example specs, tool requirements, and a finite-difference oracle."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+
+
+def require_tool(name: str) -> None:
+    """Skip when a system tool is missing, unless EXAMSOLVE_REQUIRE_LATEX says CI must have it."""
+    if shutil.which(name) is None:
+        if os.environ.get("EXAMSOLVE_REQUIRE_LATEX"):
+            pytest.fail(f"{name} is required (EXAMSOLVE_REQUIRE_LATEX is set) but not installed")
+        pytest.skip(f"{name} is not installed")
