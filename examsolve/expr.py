@@ -367,7 +367,7 @@ class _Converter:
         if name == "log":
             arity(1, 2)
             if len(args) == 2:
-                return broadcast(lambda x, b: sympy.log(x) / sympy.log(b), args[0], args[1])
+                return broadcast(lambda x, b: sympy.log(x, b), args[0], args[1])
             return args[0].map(sympy.log) if isinstance(args[0], Tensor) else sympy.log(args[0])
         if name == "lrelu":
             arity(1, 2)

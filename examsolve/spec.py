@@ -247,8 +247,11 @@ def _spec_error(err: ValidationError, model_cls: type, file: str, marks: dict, k
     errors = err.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(first["loc"])
-    # pydantic puts union member names into loc; keep only real path parts
-    path = tuple(p for p in loc if isinstance(p, int) or p in _all_keys(marks, loc))
+    # pydantic puts union member names into loc; keep only the parts that are in the YAML
+    path: tuple = ()
+    for part in loc:
+        if path + (part,) in marks:
+            path += (part,)
     where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path))
     kind = first["type"]
     if kind == "extra_forbidden":
@@ -271,41 +274,34 @@ def _spec_error(err: ValidationError, model_cls: type, file: str, marks: dict, k
     return SpecError(f"{where or 'spec'}: {msg}", Loc(file, line, col))
 
 
-def _all_keys(marks: dict, loc: tuple) -> set:
-    return {p for path in marks for p in path if isinstance(p, str)}
-
-
 def _allowed_keys(model_cls: type, path: tuple) -> list[str]:
-    """Field names of the model found by following path (lists and dicts stepped through)."""
+    """Field names of the model found by following path through fields, lists and dicts."""
     import typing
 
     current: Any = model_cls
     for part in path:
-        current = _model_in(current)
-        if current is None:
-            return []
-        if isinstance(part, str) and isinstance(current, type) and issubclass(current, BaseModel):
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
             f = current.model_fields.get(part)
-            if f is None:
-                return []
-            current = f.annotation
+            current = f.annotation if f else None
+        elif typing.get_origin(current) in (list, dict):
+            current = typing.get_args(current)[-1]
         else:
-            args = [a for a in typing.get_args(current) if a is not type(None)]
-            current = args[-1] if args else None
-    current = _model_in(current)
+            return []
+    current = _unwrap(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
 
 
-def _model_in(t: Any) -> Any:
+def _unwrap(t: Any) -> Any:
+    """Optional[X] -> X; a union -> its model or container member."""
     import typing
 
-    if isinstance(t, type) and issubclass(t, BaseModel):
-        return t
-    for a in typing.get_args(t):
-        if isinstance(a, type) and issubclass(a, BaseModel):
-            return a
-        if typing.get_args(a):
-            return a
+    if typing.get_origin(t) is Union:
+        args = [a for a in typing.get_args(t) if a is not type(None)]
+        for a in args:
+            if (isinstance(a, type) and issubclass(a, BaseModel)) or typing.get_origin(a) in (list, dict):
+                return a
+        return args[0] if args else t
     return t
