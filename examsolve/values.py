@@ -112,7 +112,7 @@ def same(a: Any, b: Any) -> bool:
     if a.is_number and b.is_number:
         if a.has(sympy.Float) or b.has(sympy.Float):
             fa, fb = sympy.N(a, 30), sympy.N(b, 30)
-            return abs(fa - fb) <= sympy.Float("1e-9") * max(abs(fa), abs(fb), 1)
+            return bool(abs(fa - fb) <= sympy.Float("1e-9") * max(abs(fa), abs(fb), 1))
         diff = sympy.nsimplify(a - b) if (a - b).has(sympy.Float) else sympy.simplify(a - b)
-        return bool(diff == 0) or abs(sympy.N(a - b, 50)) < sympy.Float("1e-40")
-    return sympy.simplify(a - b) == 0
+        return bool(diff == 0) or bool(abs(sympy.N(a - b, 50)) < sympy.Float("1e-40"))
+    return bool(sympy.simplify(a - b) == 0)
