@@ -10,6 +10,7 @@ from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import number, parse, parse_equation, symbol
 from examsolve.functions import Iterate, Partial
 from examsolve.graph import Graph, Group
+from examsolve.names import text_name
 from examsolve.steps import Answer, Solution, Step, Table
 from examsolve.tensor import ShapeError, Tensor, from_nested
 from examsolve.values import fit, same
@@ -152,7 +153,7 @@ class Solver:
         values, bp, over = self.values_at(body.at, path)
         adj, steps = bp.adjoints(of, wrt)
         at = _at_text(over)
-        self.steps.append(Step(f"Backward pass: gradient of {of.name}{at}", substeps=tuple(steps),
+        self.steps.append(Step(f"Backward pass: gradient of {text_name(of.name)}{at}", substeps=tuple(steps),
                                note="reverse mode: each gradient is the upstream gradient times the local "
                                     "derivative, summed over all consumers"))
         self.shown_grads.add((of, tuple(wrt)))
@@ -180,13 +181,13 @@ class Solver:
             adj, steps = bp.adjoints(y, wrt, with_steps=r < engine.MAX_SHOWN_ROWS)
             rows.append([adj[w] for w in wrt])
             if r < engine.MAX_SHOWN_ROWS:
-                sections.append(Step(f"Row {r + 1}: gradient of {y.name}", substeps=tuple(steps)))
+                sections.append(Step(f"Row {r + 1}: gradient of {text_name(y.name)}", substeps=tuple(steps)))
         if len(outs) > engine.MAX_SHOWN_ROWS:
             sections.append(Step(f"Rows {engine.MAX_SHOWN_ROWS + 1}..{len(outs)}: the same chain rule, "
                                  "one backward pass per output"))
         J = Tensor((len(outs), len(wrt)), tuple(x for row in rows for x in row))
-        of_txt = ", ".join(s.name for s in outs)
-        wrt_txt = ", ".join(s.name for s in wrt)
+        of_txt = ", ".join(text_name(s.name) for s in outs)
+        wrt_txt = ", ".join(text_name(s.name) for s in wrt)
         name = body.name or f"d({', '.join(names_list(body.of))})/d({', '.join(names_list(body.wrt))})"
         sections.append(Step(f"Jacobian J[i][j] = ∂(output i)/∂(input j); rows {of_txt}; columns {wrt_txt}",
                              target=sympy.Symbol("J"), value=J))

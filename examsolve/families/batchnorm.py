@@ -23,6 +23,7 @@ class BatchNorm:
         from examsolve.asks import Solver, add_equations, spec_expr
         from examsolve.errors import SpecError
         from examsolve.graph import Graph
+        from examsolve.names import SUB
         from examsolve.tensor import Tensor
         from examsolve.values import fit
 
@@ -100,9 +101,9 @@ class BatchNorm:
         add_equations(spec, graph, m.equations)
         names = {"mu": (r"\mu", "μ"), "var": (r"\sigma^{2}", "σ²"), "eps": (r"\varepsilon", "ε")}
         for k, s in enumerate(graph.groups["mu"].symbols if n > 1 else ()):
-            names[s.name] = (r"\mu_{%d}" % (k + 1), f"μ{k + 1}".translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")))
+            names[s.name] = (r"\mu_{%d}" % (k + 1), "μ" + str(k + 1).translate(SUB))
         for k, s in enumerate(graph.groups["var"].symbols if n > 1 else ()):
-            names[s.name] = (r"\sigma^{2}_{%d}" % (k + 1), "σ²" + str(k + 1).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")))
+            names[s.name] = (r"\sigma^{2}_{%d}" % (k + 1), "σ²" + str(k + 1).translate(SUB))
         solver = Solver(spec, graph)
         solver.steps.append(_conventions_step())
         solver.run(m.ask)

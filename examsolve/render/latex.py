@@ -48,7 +48,7 @@ def _one(sol, digits: int) -> str:
         while depth > d:
             out.append(r"\end{enumerate}")
             depth -= 1
-        out.append(r"\item " + latex_text(step.title))
+        out.append(r"\item" if step.target is not None else r"\item " + latex_text(step.title))
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             if parts:

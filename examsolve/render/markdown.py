@@ -22,7 +22,7 @@ def _one(sol, digits: int) -> str:
         out += ["**Given:** " + ", ".join(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$"
                                           for n, v in sol.given), ""]
     for num, depth, step in numbered(sol.steps):
-        out.append(f"{'  ' * depth}{num}. {step.title}")
+        out.append(f"{'  ' * depth}{num}." + ("" if step.target is not None else f" {step.title}"))
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             lhs = latex(step.target, names) + " = " if step.target is not None else ""

@@ -10,30 +10,7 @@ from sympy.printing.str import StrPrinter
 from examsolve.tensor import Tensor
 from examsolve.values import decimal, is_approx, is_integer, is_numeric
 
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eps": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-    "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Omega": "Ω",
-}
-_SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def text_name(name: str, names: dict | None = None) -> str:
-    """A symbol name in Unicode: gamma -> γ, x_1 -> x₁, xhat -> x̂."""
-    if names and name in names:
-        return names[name][1]
-    base, _, sub = name.partition("_")
-    hat = base.endswith("hat") and len(base) > 3
-    if hat:
-        base = base[:-3]
-    base = GREEK.get(base, base) + ("\u0302" if hat else "")
-    if not sub:
-        return base
-    if re.fullmatch(r"[0-9,]+", sub):
-        return base + sub.translate(_SUB)
-    return base + "_" + sub
+from examsolve.names import GREEK, SUB as _SUB, SUP as _SUP, text_name  # noqa: F401
 
 
 class TextPrinter(StrPrinter):
@@ -163,9 +140,19 @@ def latex_text(s: str) -> str:
     """Plain text made safe for LaTeX (special characters escaped, Unicode mapped or dropped)."""
     import unicodedata
 
+    s = re.sub(r"(\w)\u0302", lambda m: "\x00" + m.group(1), s)
     out = []
+    hat = False
     for ch in s:
-        if ch in _TEXT_ESCAPES:
+        if ch == "\x00":
+            hat = True
+            continue
+        if hat:
+            out.append("$\\hat{%s}$" % ch)
+            hat = False
+        elif ch in "ᵢⱼ":
+            out.append("$_%s$" % ("i" if ch == "ᵢ" else "j"))
+        elif ch in _TEXT_ESCAPES:
             out.append(_TEXT_ESCAPES[ch])
         elif ord(ch) < 128:
             out.append(ch)

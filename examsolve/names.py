@@ -1,0 +1,29 @@
+"""Display names of symbols in Unicode text (no sympy needed)."""
+from __future__ import annotations
+
+import re
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eps": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Omega": "Ω",
+}
+SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
+SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def text_name(name: str, names: dict | None = None) -> str:
+    """A symbol name in Unicode: gamma -> γ, x_1 -> x₁, xhat -> x̂."""
+    if names and name in names:
+        return names[name][1]
+    base, _, sub = name.partition("_")
+    hat = base.endswith("hat") and len(base) > 3
+    if hat:
+        base = base[:-3]
+    base = GREEK.get(base, base) + ("\u0302" if hat else "")
+    if not sub:
+        return base
+    if re.fullmatch(r"[0-9,]+", sub):
+        return base + sub.translate(SUB)
+    return base + "_" + sub
