@@ -20,6 +20,6 @@ def solve(spec):
 
 def render(solution, fmt: str = "terminal", **options) -> str:
     """Render a Solution as terminal text, latex, markdown or json."""
-    from examsolve.render import render as _render
+    from examsolve.renderers import render as _render
 
     return _render(solution, fmt, **options)

@@ -65,7 +65,7 @@ def run(files, fmt, digits, standalone, output, strict, color) -> None:
       examsolve run problems/*.yaml --format latex --standalone -o answers.tex
     """
     from examsolve import load_spec, solve
-    from examsolve.render import render_many
+    from examsolve.renderers import render_many
 
     solutions, code = [], 0
     for path in files:

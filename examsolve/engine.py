@@ -132,12 +132,26 @@ class Backprop:
         self.graph, self.values, self.conventions = graph, values, conventions
         self.consumers = graph.consumers()
         self._local: dict = {}
+        self._terms: dict = {}
+
+    def _diff(self, c, p) -> Any:
+        """∂c/∂p; a long sum is differentiated only in the terms that contain p."""
+        expr = self.graph.nodes[c].expr
+        if not (expr.is_Add and len(expr.args) > 8):
+            return sympy.diff(expr, p)
+        if c not in self._terms:
+            index: dict = {}
+            for t in expr.args:
+                for s in t.free_symbols:
+                    index.setdefault(s, []).append(t)
+            self._terms[c] = index
+        return sympy.Add(*[sympy.diff(t, p) for t in self._terms[c].get(p, ())])
 
     def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
         """∂c/∂p: symbolic, at the values, and the conventions it used."""
         key = (c, p)
         if key not in self._local:
-            sym = sympy.diff(self.graph.nodes[c].expr, p)
+            sym = self._diff(c, p)
             if sympy.count_ops(sym) < 40:
                 sym = sympy.factor_terms(sym)   # 2*(y - l) reads better than 2*y - 2*l
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)

@@ -23,6 +23,7 @@ MAX_DIGITS = 60            # digits in one number literal
 MAX_LITERAL_EXP = 100      # |n| in 1e<n>
 MAX_EXPONENT = 1000        # |b| in a**b when b is a number
 MAX_RESULT_DIGITS = 20_000  # digits of an exact power of numbers
+MAX_MATMUL = 200_000       # scalar products in one @
 
 _KEYWORD_NAMES = {"lambda": "_lmbda"}   # same length, so columns stay right
 _BACK = {v: k for k, v in _KEYWORD_NAMES.items()}
@@ -195,6 +196,8 @@ def matmul(a: Value, b: Value) -> Value:
     B = [[x] for x in b.items] if b.rank == 1 else [list(b.items[i * b.shape[1]:(i + 1) * b.shape[1]]) for i in range(b.shape[0])]
     if len(A[0]) != len(B):
         raise ShapeError(f"shapes {a.shape} @ {b.shape}: inner sizes {len(A[0])} and {len(B)} differ")
+    if len(A) * len(B) * len(B[0]) > MAX_MATMUL:
+        raise ShapeError(f"{a.shape} @ {b.shape} needs more than {MAX_MATMUL} products; use smaller matrices")
     rows = [[sympy.Add(*[A[i][k] * B[k][j] for k in range(len(B))]) for j in range(len(B[0]))]
             for i in range(len(A))]
     if a.rank == 1 and b.rank == 1:

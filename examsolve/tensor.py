@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any, Callable, Iterator
 
-MAX_ELEMENTS = 10_000
+MAX_ELEMENTS = 70_000   # a 256 x 256 Jacobian fits
 
 
 class ShapeError(ValueError):

@@ -10,9 +10,19 @@ from examsolve.tensor import Tensor
 PRECISION = 30          # digits kept once a value turns into a float
 MAX_NODES = 80          # tree size of an exact value before it turns into a float
 MAX_INT_DIGITS = 40     # digits of a numerator or denominator before it turns into a float
+MAX_NESTING = 3         # functions inside functions (tanh(tanh(tanh(x)))) before it turns into a float
+
+
+def _nesting(v: sympy.Expr) -> int:
+    if not v.args:
+        return 0
+    inner = max(_nesting(a) for a in v.args)
+    return inner + (1 if isinstance(v, sympy.Function) else 0)
 
 
 def _too_big(v: sympy.Expr) -> bool:
+    if _nesting(v) > MAX_NESTING:
+        return True
     count = 0
     for node in sympy.preorder_traversal(v):
         count += 1

@@ -15,7 +15,7 @@ from numeric import at, close, partials
 from examsolve import load_spec, render, solve
 from examsolve.asks import build_graph, names_list
 from examsolve.registry import get_family, load_all
-from examsolve.render import FORMATS
+from examsolve.renderers import FORMATS
 from examsolve.tensor import Tensor
 
 IDS = [p.name for p in PROBLEMS]

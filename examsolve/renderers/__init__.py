@@ -15,5 +15,5 @@ def render_many(solutions, fmt: str = "terminal", **options) -> str:
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    module = importlib.import_module(f"examsolve.render.{fmt}")
+    module = importlib.import_module(f"examsolve.renderers.{fmt}")
     return module.render(list(solutions), **options)

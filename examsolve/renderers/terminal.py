@@ -10,8 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from examsolve.render.lines import chain, key_mark, numbered
-from examsolve.render.printing import text, value_text
+from examsolve.renderers.lines import chain, key_mark, numbered
+from examsolve.renderers.printing import text, value_text
 
 
 def render(solutions, digits: int = 6, color: bool = False, width: int = 100, **_) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from examsolve.render.printing import latex
+from examsolve.renderers.printing import latex
 from examsolve.values import exact_str, to_plain
 
 

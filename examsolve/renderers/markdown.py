@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sympy
 
-from examsolve.render.latex import _result
-from examsolve.render.lines import chain, key_mark, numbered
-from examsolve.render.printing import latex
+from examsolve.renderers.latex import _result
+from examsolve.renderers.lines import chain, key_mark, numbered
+from examsolve.renderers.printing import latex
 
 
 def render(solutions, digits: int = 6, **_) -> str:

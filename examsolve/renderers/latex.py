@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sympy
 
-from examsolve.render.lines import chain, key_mark, numbered
-from examsolve.render.printing import decimal_latex, latex, latex_text
+from examsolve.renderers.lines import chain, key_mark, numbered
+from examsolve.renderers.printing import decimal_latex, latex, latex_text
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
