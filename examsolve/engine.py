@@ -175,7 +175,9 @@ class Backprop:
         path = [s for s in order if s in downstream]
         on_path = set(path)
         inner = [s for s in reversed(path) if graph.nodes[s].kind == "node"]
-        leaves = [s for s in path if graph.nodes[s].kind != "node"]
+        first = {w: i for i, w in enumerate(wrt)}
+        leaves = sorted((s for s in path if graph.nodes[s].kind != "node"),
+                        key=lambda s: first.get(s, len(first) + graph.order[s]))
         adj: dict = {of: sympy.Integer(1)}
         steps: list[Step] = []
         for n in inner + leaves:

@@ -33,10 +33,12 @@ class sigmoid(Function):
     nargs = 1
 
     @classmethod
-    def eval(cls, x):
+    def _at(cls, x):
         if x.is_number:
             return 1 / (1 + sympy.exp(-x))
         return None
+
+    eval = _at  # the hook sympy calls on construction
 
     def fdiff(self, argindex=1):
         s = sigmoid(self.args[0])
@@ -52,10 +54,12 @@ class softplus(Function):
     nargs = 1
 
     @classmethod
-    def eval(cls, x):
+    def _at(cls, x):
         if x.is_number:
             return sympy.log(1 + sympy.exp(x))
         return None
+
+    eval = _at  # the hook sympy calls on construction
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])
@@ -77,9 +81,11 @@ class relu_grad(Kink):
     nargs = 1
 
     @classmethod
-    def eval(cls, x):
+    def _at(cls, x):
         s = sign_of(x)
         return None if s in (None, 0) else (S.One if s > 0 else S.Zero)
+
+    eval = _at  # the hook sympy calls on construction
 
     def at_kink(self, conventions):
         v = sympy.Integer(conventions.get("relu_grad_at_zero", 0))
@@ -98,9 +104,11 @@ class relu(Function):
     nargs = 1
 
     @classmethod
-    def eval(cls, x):
+    def _at(cls, x):
         s = sign_of(x)
         return None if s is None else (x if s > 0 else S.Zero)
+
+    eval = _at  # the hook sympy calls on construction
 
     def fdiff(self, argindex=1):
         return relu_grad(self.args[0])
@@ -115,9 +123,11 @@ class lrelu_grad(Kink):
     nargs = 2
 
     @classmethod
-    def eval(cls, x, a):
+    def _at(cls, x, a):
         s = sign_of(x)
         return None if s in (None, 0) else (S.One if s > 0 else a)
+
+    eval = _at  # the hook sympy calls on construction
 
     def at_kink(self, conventions):
         side = sympy.Integer(conventions.get("relu_grad_at_zero", 0))
@@ -138,9 +148,11 @@ class lrelu(Function):
     nargs = (1, 2)
 
     @classmethod
-    def eval(cls, x, a=Rational(1, 100)):
+    def _at(cls, x, a=Rational(1, 100)):
         s = sign_of(x)
         return None if s is None else (x if s >= 0 else a * x)
+
+    eval = _at  # the hook sympy calls on construction
 
     def _slope(self):
         return self.args[1] if len(self.args) > 1 else Rational(1, 100)
@@ -161,9 +173,11 @@ class abs_grad(Kink):
     nargs = 1
 
     @classmethod
-    def eval(cls, x):
+    def _at(cls, x):
         s = sign_of(x)
         return None if s in (None, 0) else sympy.Integer(s)
+
+    eval = _at  # the hook sympy calls on construction
 
     def at_kink(self, conventions):
         v = sympy.Integer(conventions.get("abs_grad_at_zero", 0))
@@ -194,7 +208,7 @@ class extreme_grad(Kink):
     """d max(args)/d args[i] (or min): 1 for the unique extreme, 0 for others, convention on ties."""
 
     @classmethod
-    def eval(cls, which, i, *args):
+    def _at(cls, which, i, *args):
         signs = []
         for a in args:
             s = sign_of(a - args[int(i)])
@@ -205,6 +219,8 @@ class extreme_grad(Kink):
             return S.Zero
         ties = sum(1 for s in signs if s == 0)
         return S.One if ties == 1 else None
+
+    eval = _at  # the hook sympy calls on construction
 
     def _tied(self):
         which, i, *args = self.args
@@ -241,7 +257,7 @@ class _Extreme(Function):
     which = 1
 
     @classmethod
-    def eval(cls, *args):
+    def _at(cls, *args):
         if len(args) == 1:
             return args[0]
         best = args[0]
@@ -252,6 +268,8 @@ class _Extreme(Function):
             if s * cls.which > 0:
                 best = a
         return best
+
+    eval = _at  # the hook sympy calls on construction
 
     def fdiff(self, argindex=1):
         return extreme_grad(sympy.Integer(self.which), argindex - 1, *self.args)
