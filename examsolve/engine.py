@@ -55,10 +55,8 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True) -> Any:
         memo[e] = out
         return out
 
-    if evaluate:
-        return rec(expr)
-    with sympy.evaluate(False):
-        return rec(expr)
+    # no `with sympy.evaluate(False)`: switching it clears sympy's whole cache, every time
+    return rec(expr)
 
 
 def _undefined(v: Any) -> bool:
