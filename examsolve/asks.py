@@ -103,7 +103,7 @@ class Solver:
         out: dict = {}
         for name, raw in (at or {}).items():
             g = self.group(name, path + (name,))
-            v = spec_expr(self.spec, raw, path + (name,), self.graph.names() | {})
+            v = spec_expr(self.spec, raw, path + (name,), self.graph.names())
             items = v.items if isinstance(v, Tensor) else (v,)
             if len(items) != len(g.symbols):
                 raise SpecError(f"'{name}' has {len(g.symbols)} elements; {len(items)} given",

@@ -20,24 +20,17 @@ class BatchNorm:
     def solve(spec):
         import sympy
 
-        from examsolve.asks import Solver, add_equations, spec_expr
+        from examsolve.asks import Solver, add_equations, build_graph
         from examsolve.errors import SpecError
-        from examsolve.graph import Graph
         from examsolve.names import SUB
         from examsolve.tensor import Tensor
-        from examsolve.values import fit
 
         m = spec.model
         for need in ("x", "gamma", "beta"):
             if need not in m.given:
                 raise SpecError(f"batchnorm needs given: {need} (x: the batch; gamma, beta: the learnable "
                                 "parameters)", spec.loc("given"))
-        graph = Graph()
-        for name in m.symbols:
-            graph.add_symbol(name, spec.loc("symbols"))
-        for name, raw in m.given.items():
-            graph.add_given(name, fit(spec_expr(spec, raw, ("given", name), graph.names())),
-                            spec.key_loc("given", name))
+        graph = build_graph(spec, equations={})
         if "eps" not in graph.groups:
             graph.add_given("eps", sympy.Integer(0))
         x = graph.groups["x"].as_value()
