@@ -57,12 +57,41 @@ def parse(text: str, names: Mapping[str, Value], *, allow_free: bool = False,
     if not isinstance(text, str):
         raise ExprError(f"expected an expression, got {type(text).__name__}")
     tree = _syntax(text)
-    conv = _Converter(text, names, allow_free)
+    out = _Converter(text, names, allow_free, Ops(evaluate)).visit(tree.body)
     if evaluate:
-        return conv.visit(tree.body)
-    with sympy.evaluate(False):
-        out = conv.visit(tree.body)
-        return out.map(flatten) if isinstance(out, Tensor) else flatten(out)
+        return out
+    return out.map(flatten) if isinstance(out, Tensor) else flatten(out)
+
+
+class Ops:
+    """Arithmetic that builds evaluated or unevaluated (as written) sympy trees.
+
+    The flag is passed to each constructor: toggling sympy's global `evaluate` clears its cache.
+    """
+
+    def __init__(self, evaluate: bool = True):
+        self.ev = evaluate
+
+    def add(self, *xs):
+        return sympy.Add(*xs, evaluate=self.ev)
+
+    def mul(self, *xs):
+        return sympy.Mul(*xs, evaluate=self.ev)
+
+    def pow(self, a, b):
+        return sympy.Pow(a, b, evaluate=self.ev)
+
+    def neg(self, a):
+        return self.mul(sympy.S.NegativeOne, a)
+
+    def sub(self, a, b):
+        return self.add(a, self.neg(b))
+
+    def div(self, a, b):
+        return self.mul(a, self.pow(b, sympy.S.NegativeOne))
+
+    def call(self, f, *args):
+        return f(*args, evaluate=self.ev)
 
 
 def flatten(e: Any) -> Any:
@@ -186,7 +215,7 @@ def broadcast(f: Callable, a: Value, b: Value) -> Value:
     return b.map(lambda y: f(a, y))
 
 
-def matmul(a: Value, b: Value) -> Value:
+def matmul(a: Value, b: Value, ops: Ops = Ops()) -> Value:
     """a @ b with numpy's rules for vectors (v @ v is the dot product)."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise ShapeError("@ needs a vector or matrix on both sides; use * for scalars")
@@ -198,7 +227,7 @@ def matmul(a: Value, b: Value) -> Value:
         raise ShapeError(f"shapes {a.shape} @ {b.shape}: inner sizes {len(A[0])} and {len(B)} differ")
     if len(A) * len(B) * len(B[0]) > MAX_MATMUL:
         raise ShapeError(f"{a.shape} @ {b.shape} needs more than {MAX_MATMUL} products; use smaller matrices")
-    rows = [[sympy.Add(*[A[i][k] * B[k][j] for k in range(len(B))]) for j in range(len(B[0]))]
+    rows = [[ops.add(*[ops.mul(A[i][k], B[k][j]) for k in range(len(B))]) for j in range(len(B[0]))]
             for i in range(len(A))]
     if a.rank == 1 and b.rank == 1:
         return rows[0][0]
@@ -223,19 +252,19 @@ def _items(v: Value) -> tuple:
     return v.items if isinstance(v, Tensor) else (v,)
 
 
-def softmax(v: Value) -> Value:
+def softmax(v: Value, ops: Ops = Ops()) -> Value:
     """exp(v_i) / sum_j exp(v_j), over all elements of v."""
-    exps = [sympy.exp(x) for x in _items(v)]
-    total = sympy.Add(*exps)
-    out = tuple(x / total for x in exps)
+    exps = [ops.call(sympy.exp, x) for x in _items(v)]
+    total = ops.add(*exps)
+    out = tuple(ops.div(x, total) for x in exps)
     return Tensor(v.shape, out) if isinstance(v, Tensor) else out[0]
 
 
 class _Converter:
     """Walks a whitelisted syntax tree and builds sympy values."""
 
-    def __init__(self, text: str, names: Mapping[str, Value], allow_free: bool):
-        self.text, self.names, self.allow_free = text, names, allow_free
+    def __init__(self, text: str, names: Mapping[str, Value], allow_free: bool, ops: Ops):
+        self.text, self.names, self.allow_free, self.ops = text, names, allow_free, ops
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
         return ExprError(message, getattr(node, "col_offset", 0))
@@ -280,7 +309,7 @@ class _Converter:
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Value:
         v = self.visit(node.operand)
         if isinstance(node.op, ast.USub):
-            return v.map(lambda x: -x) if isinstance(v, Tensor) else -v
+            return v.map(self.ops.neg) if isinstance(v, Tensor) else self.ops.neg(v)
         if isinstance(node.op, ast.UAdd):
             return v
         raise self.fail(node, "only + and - may stand before a value")
@@ -288,19 +317,18 @@ class _Converter:
     def visit_BinOp(self, node: ast.BinOp) -> Value:
         a, b = self.visit(node.left), self.visit(node.right)
         op = node.op
+        ops = self.ops
         if isinstance(op, ast.MatMult):
-            return matmul(a, b)
+            return matmul(a, b, ops)
         if isinstance(op, ast.Pow):
             def power(x, y):
                 try:
                     check_power(x, y)
                 except ExprError as e:
                     raise self.fail(node, e.message) from None
-                return x ** y
+                return ops.pow(x, y)
             return broadcast(power, a, b)
-        ops = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
-               ast.Mult: lambda x, y: x * y, ast.Div: lambda x, y: x / y}
-        f = ops.get(type(op))
+        f = {ast.Add: ops.add, ast.Sub: ops.sub, ast.Mult: ops.mul, ast.Div: ops.div}.get(type(op))
         if f is None:
             raise self.fail(node, f"operator '{_snippet(self.text, node)}' is not allowed; use + - * / ** @")
         return broadcast(f, a, b)
@@ -363,50 +391,47 @@ class _Converter:
                 want = " or ".join(str(n) for n in allowed)
                 raise self.fail(node, f"{name}() takes {want} argument{'s' if allowed != (1,) else ''}, got {len(args)}")
 
+        ops = self.ops
+
+        def each(f, *extra):
+            """f over a scalar or every element of a tensor, with extra arguments broadcast."""
+            if not extra:
+                return args[0].map(lambda x: ops.call(f, x)) if isinstance(args[0], Tensor) else ops.call(f, args[0])
+            return broadcast(lambda x, y: ops.call(f, x, y), args[0], extra[0])
+
         if name in ELEMENTWISE:
             arity(1)
-            f = ELEMENTWISE[name]
-            return args[0].map(f) if isinstance(args[0], Tensor) else f(args[0])
-        if name == "log":
+            return each(ELEMENTWISE[name])
+        if name in ("log", "lrelu"):
             arity(1, 2)
-            if len(args) == 2:
-                return broadcast(lambda x, b: sympy.log(x, b), args[0], args[1])
-            return args[0].map(sympy.log) if isinstance(args[0], Tensor) else sympy.log(args[0])
-        if name == "lrelu":
-            arity(1, 2)
-            if len(args) == 2:
-                return broadcast(fn.lrelu, args[0], args[1])
-            return args[0].map(fn.lrelu) if isinstance(args[0], Tensor) else fn.lrelu(args[0])
+            return each(sympy.log if name == "log" else fn.lrelu, *args[1:])
         if name in ("max", "min"):
             cls = fn.Max if name == "max" else fn.Min
             if not args:
                 arity(1, 2)
             if len(args) == 1:
-                return cls(*_items(args[0]))
+                return ops.call(cls, *_items(args[0]))
             out = args[0]
             if any(isinstance(a, Tensor) for a in args):
                 for a in args[1:]:
-                    out = broadcast(lambda x, y: cls(x, y), out, a)
+                    out = broadcast(lambda x, y: ops.call(cls, x, y), out, a)
                 return out
-            return cls(*args)
-        if name == "sum":
-            arity(1)
-            return sympy.Add(*_items(args[0]))
-        if name == "mean":
+            return ops.call(cls, *args)
+        if name in ("sum", "mean", "norm", "softmax"):
             arity(1)
             items = _items(args[0])
-            return sympy.Add(*items) / len(items)
+            if name == "sum":
+                return ops.add(*items)
+            if name == "mean":
+                return ops.div(ops.add(*items), sympy.Integer(len(items)))
+            if name == "norm":
+                return ops.call(sympy.sqrt, ops.add(*[ops.pow(x, sympy.Integer(2)) for x in items]))
+            return softmax(args[0], ops)
         if name == "dot":
             arity(2)
             if not all(isinstance(a, Tensor) for a in args) or args[0].shape != args[1].shape:
                 raise self.fail(node, "dot() takes two vectors of the same length")
-            return sympy.Add(*[x * y for x, y in zip(args[0].items, args[1].items)])
-        if name == "norm":
-            arity(1)
-            return sympy.sqrt(sympy.Add(*[x ** 2 for x in _items(args[0])]))
-        if name == "softmax":
-            arity(1)
-            return softmax(args[0])
+            return ops.add(*[ops.mul(x, y) for x, y in zip(args[0].items, args[1].items)])
         raise self.fail(node, f"unknown function '{name}'")  # pragma: no cover
 
 

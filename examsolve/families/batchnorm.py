@@ -22,6 +22,7 @@ class BatchNorm:
 
         from examsolve.asks import Solver, add_equations, build_graph
         from examsolve.errors import SpecError
+        from examsolve.expr import Ops
         from examsolve.names import SUB
         from examsolve.tensor import Tensor
 
@@ -52,45 +53,24 @@ class BatchNorm:
                 return v.items[j]
             return v
 
-        def node(name, values, displays, hint=""):
-            shape = None if n == 1 and not isinstance(values, list) else (len(values),)
-            if shape is None:
-                graph.add_node(name, values, displays, hint=hint)
+        def add(name, formula, shape, hint=""):
+            """A template node: formula(ops) lists its elements, evaluated and as written."""
+            vals, disp = formula(Ops(True)), formula(Ops(False))
+            if shape == ():
+                graph.add_node(name, vals[0], disp[0], hint=hint)
             else:
-                graph.add_node(name, Tensor(shape, tuple(values)), Tensor(shape, tuple(displays)), hint=hint)
-            return graph.groups[name].as_value()
+                graph.add_node(name, Tensor(shape, tuple(vals)), Tensor(shape, tuple(disp)), hint=hint)
+            return graph.groups[name].symbols
 
-        ev = sympy.evaluate
-        with ev(False):
-            mu_disp = [sympy.Mul(sympy.Add(*c), sympy.Pow(b, -1)) for c in cols]
-        mu = node("mu", [sympy.Add(*c) / b for c in cols] if n > 1 else sympy.Add(*cols[0]) / b,
-                  mu_disp if n > 1 else mu_disp[0])
-        mus = mu.items if isinstance(mu, Tensor) else (mu,)
-        with ev(False):
-            var_disp = [sympy.Mul(sympy.Add(*[(xi - mus[j]) ** 2 for xi in c]), sympy.Pow(b, -1))
-                        for j, c in enumerate(cols)]
-        var_vals = [sympy.Add(*[(xi - mus[j]) ** 2 for xi in c]) / b for j, c in enumerate(cols)]
-        var = node("var", var_vals if n > 1 else var_vals[0], var_disp if n > 1 else var_disp[0])
-        vars_ = var.items if isinstance(var, Tensor) else (var,)
-        xhat_v, xhat_d, y_v, y_d = [], [], [], []
-        for i in range(b):
-            for j in range(n):
-                xi = cols[j][i]
-                xhat_v.append((xi - mus[j]) / sympy.sqrt(vars_[j] + eps))
-                with ev(False):
-                    xhat_d.append((xi - mus[j]) / sympy.sqrt(vars_[j] + eps))
-        xhat_shape = x.shape
-        graph.add_node("xhat", Tensor(xhat_shape, tuple(xhat_v)), Tensor(xhat_shape, tuple(xhat_d)),
-                       hint=ZERO_VARIANCE)
-        xh = graph.groups["xhat"].symbols
-        for i in range(b):
-            for j in range(n):
-                k = i * n + j
-                g, be = per_feature(gamma, j), per_feature(beta, j)
-                y_v.append(g * xh[k] + be)
-                with ev(False):
-                    y_d.append(g * xh[k] + be)
-        graph.add_node("y", Tensor(xhat_shape, tuple(y_v)), Tensor(xhat_shape, tuple(y_d)))
+        m_, two = sympy.Integer(b), sympy.Integer(2)
+        feature = () if x.rank == 1 else (n,)
+        mus = add("mu", lambda o: [o.div(o.add(*c), m_) for c in cols], feature)
+        vars_ = add("var", lambda o: [o.div(o.add(*[o.pow(o.sub(xi, mus[j]), two) for xi in c]), m_)
+                                      for j, c in enumerate(cols)], feature)
+        xh = add("xhat", lambda o: [o.div(o.sub(cols[j][i], mus[j]), o.call(sympy.sqrt, o.add(vars_[j], eps)))
+                                    for i in range(b) for j in range(n)], x.shape, ZERO_VARIANCE)
+        add("y", lambda o: [o.add(o.mul(per_feature(gamma, j), xh[i * n + j]), per_feature(beta, j))
+                            for i in range(b) for j in range(n)], x.shape)
         add_equations(spec, graph, m.equations)
         names = {"mu": (r"\mu", "μ"), "var": (r"\sigma^{2}", "σ²"), "eps": (r"\varepsilon", "ε")}
         for k, s in enumerate(graph.groups["mu"].symbols if n > 1 else ()):
