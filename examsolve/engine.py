@@ -59,6 +59,39 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True) -> Any:
     return rec(expr)
 
 
+def derivative(expr: Any, p: sympy.Symbol) -> Any:
+    """∂expr/∂p by the sum, product, power and chain rules; sympy.diff only for other shapes.
+
+    sympy.diff builds a Derivative first and costs ~2 ms even for tanh(a); this costs ~0.1 ms.
+    """
+    if expr == p:
+        return sympy.S.One
+    if p not in expr.free_symbols:
+        return sympy.S.Zero
+    if expr.is_Add:
+        return sympy.Add(*[derivative(t, p) for t in expr.args if p in t.free_symbols])
+    if expr.is_Mul:
+        args = expr.args
+        terms = []
+        for i, a in enumerate(args):
+            if p in a.free_symbols:
+                terms.append(sympy.Mul(*args[:i], derivative(a, p), *args[i + 1:]))
+        return sympy.Add(*terms)
+    if expr.is_Pow and p not in expr.exp.free_symbols:
+        b, e = expr.args
+        return e * b ** (e - 1) * derivative(b, p)
+    if isinstance(expr, sympy.Function) and not isinstance(expr, sympy.Piecewise):
+        terms = []
+        for i, a in enumerate(expr.args, 1):
+            if p in a.free_symbols:
+                outer = expr.fdiff(i)
+                if outer.has(sympy.Derivative, sympy.Subs):
+                    return sympy.diff(expr, p)
+                terms.append(outer * derivative(a, p))
+        return sympy.Add(*terms)
+    return sympy.diff(expr, p)
+
+
 def _undefined(v: Any) -> bool:
     return isinstance(v, sympy.Basic) and v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 
@@ -130,26 +163,12 @@ class Backprop:
         self.graph, self.values, self.conventions = graph, values, conventions
         self.consumers = graph.consumers()
         self._local: dict = {}
-        self._terms: dict = {}
-
-    def _diff(self, c, p) -> Any:
-        """∂c/∂p; a long sum is differentiated only in the terms that contain p."""
-        expr = self.graph.nodes[c].expr
-        if not (expr.is_Add and len(expr.args) > 8):
-            return sympy.diff(expr, p)
-        if c not in self._terms:
-            index: dict = {}
-            for t in expr.args:
-                for s in t.free_symbols:
-                    index.setdefault(s, []).append(t)
-            self._terms[c] = index
-        return sympy.Add(*[sympy.diff(t, p) for t in self._terms[c].get(p, ())])
 
     def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
         """∂c/∂p: symbolic, at the values, and the conventions it used."""
         key = (c, p)
         if key not in self._local:
-            sym = self._diff(c, p)
+            sym = derivative(self.graph.nodes[c].expr, p)
             if sympy.count_ops(sym) < 40:
                 sym = sympy.factor_terms(sym)   # 2*(y - l) reads better than 2*y - 2*l
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)
