@@ -50,11 +50,29 @@ class TextPrinter(StrPrinter):
         return decimal(expr, 10)
 
 
+MAX_DIM = 10   # rows or columns shown in full; longer ones show the first 6, an ellipsis and the last
+
+
+def _keep(n: int) -> list:
+    return list(range(n)) if n <= MAX_DIM else list(range(6)) + [None] + [n - 1]
+
+
+def grid(t: Tensor, f, gap: str) -> list:
+    """f of the elements people are shown: all of a small tensor, the corners of a large one.
+
+    Returns a list (vectors) or a list of row lists (matrices); skipped runs become `gap`.
+    """
+    if t.rank == 2:
+        r, c = t.shape
+        return [None if i is None else [gap if j is None else f(t.items[i * c + j]) for j in _keep(c)]
+                for i in _keep(r)]
+    return [gap if i is None else f(t.items[i]) for i in _keep(len(t))]
+
+
 def text(expr: Any, names: dict | None = None) -> str:
     """One-line Unicode text of a sympy value or Tensor."""
     if isinstance(expr, Tensor):
-        inner = [text(x, names) for x in expr.items]
-        return _nest_text(inner, expr.shape)
+        return _tensor_text(expr, lambda x: text(x, names))
     if isinstance(expr, str):
         return expr
     s = TextPrinter(names).doprint(expr)
@@ -63,11 +81,13 @@ def text(expr: Any, names: dict | None = None) -> str:
     return s
 
 
-def _nest_text(items: list, shape: tuple) -> str:
-    if len(shape) == 1:
-        return "(" + ", ".join(items) + ")"
-    step = len(items) // shape[0]
-    return "[" + ", ".join(_nest_text(items[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])) + "]"
+def _tensor_text(t: Tensor, f) -> str:
+    if t.rank > 2:
+        return "[" + ", ".join(f(x) for x in t.items) + "]"
+    cells = grid(t, f, "…")
+    if t.rank == 1:
+        return "(" + ", ".join(cells) + ")"
+    return "[" + ", ".join("…" if row is None else "(" + ", ".join(row) + ")" for row in cells) + "]"
 
 
 def latex(expr: Any, names: dict | None = None) -> str:
@@ -78,17 +98,22 @@ def latex(expr: Any, names: dict | None = None) -> str:
             if sym.name in names:
                 symbol_names[sym] = names[sym.name][0]
     if isinstance(expr, Tensor):
-        cells = [latex(x, names) for x in expr.items]
-        if expr.rank == 1:
-            return r"\begin{bmatrix} " + " & ".join(cells) + r" \end{bmatrix}"
-        if expr.rank == 2:
-            c = expr.shape[1]
-            rows = [" & ".join(cells[i * c:(i + 1) * c]) for i in range(expr.shape[0])]
-            return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
-        return r"\left[" + ", ".join(cells) + r"\right]"
+        return _tensor_latex(expr, lambda x: latex(x, names))
     if isinstance(expr, str):
         return r"\text{%s}" % latex_text(expr)
     return _latex_printer(expr, symbol_names)
+
+
+def _tensor_latex(t: Tensor, f) -> str:
+    if t.rank > 2:
+        return r"\left[" + ", ".join(f(x) for x in t.items) + r"\right]"
+    cells = grid(t, f, r"\cdots")
+    if t.rank == 1:
+        return r"\begin{bmatrix} " + " & ".join(cells) + r" \end{bmatrix}"
+    width = len(next(row for row in cells if row is not None))
+    rows = [" & ".join(r"\ddots" if k == 6 and width > 7 else r"\vdots" for k in range(width)) if row is None
+            else " & ".join(row) for row in cells]
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
 def _latex_printer(expr, symbol_names):
@@ -184,7 +209,7 @@ def decimal_text(v: Any, digits: int) -> str | None:
     if isinstance(v, str) or not is_numeric(v) or is_integer(v):
         return None
     if isinstance(v, Tensor):
-        return _nest_text([decimal(x, digits) for x in v.items], v.shape)
+        return _tensor_text(v, lambda x: decimal(x, digits))
     return decimal(v, digits)
 
 
@@ -193,5 +218,5 @@ def decimal_latex(v: Any, digits: int) -> str | None:
     if isinstance(v, str) or not is_numeric(v) or is_integer(v):
         return None
     if isinstance(v, Tensor):
-        return latex(v.map(lambda x: sympy.Symbol(decimal(x, digits))))
+        return _tensor_latex(v, lambda x: decimal(x, digits))
     return decimal(v, digits)
