@@ -177,12 +177,13 @@ class Solver:
         wrt = self.symbols_of(names_list(body.wrt), path + ("wrt",))
         values, bp, over = self.values_at(body.at, path)
         rows, sections = [], []
-        for r, y in enumerate(outs):
-            adj, steps = bp.adjoints(y, wrt, with_steps=r < engine.MAX_SHOWN_ROWS)
+        shown = outs[:engine.MAX_SHOWN_ROWS]
+        for r, y in enumerate(shown):
+            adj, steps = bp.adjoints(y, wrt)
             rows.append([adj[w] for w in wrt])
-            if r < engine.MAX_SHOWN_ROWS:
-                sections.append(Step(f"Row {r + 1}: gradient of {text_name(y.name)}", substeps=tuple(steps)))
-        if len(outs) > engine.MAX_SHOWN_ROWS:
+            sections.append(Step(f"Row {r + 1}: gradient of {text_name(y.name)}", substeps=tuple(steps)))
+        rows += bp.rows(outs[len(shown):], wrt)
+        if len(outs) > len(shown):
             sections.append(Step(f"Rows {engine.MAX_SHOWN_ROWS + 1}..{len(outs)}: the same chain rule, "
                                  "one backward pass per output"))
         J = Tensor((len(outs), len(wrt)), tuple(x for row in rows for x in row))

@@ -169,8 +169,6 @@ class Backprop:
         key = (c, p)
         if key not in self._local:
             sym = derivative(self.graph.nodes[c].expr, p)
-            if sympy.count_ops(sym) < 40:
-                sym = sympy.factor_terms(sym)   # 2*(y - l) reads better than 2*y - 2*l
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)
             num = fit(num)
             if _undefined(num):
@@ -179,33 +177,40 @@ class Backprop:
             self._local[key] = (sym, num, notes)
         return self._local[key]
 
-    def adjoints(self, of, wrt: Iterable, with_steps: bool = True) -> tuple[dict, list[Step]]:
-        """∂of/∂n for every node on a path from wrt to of; steps in reverse topological order."""
+    def shown(self, c, p) -> Any:
+        """∂c/∂p as shown in a step: 2*(y - l) reads better than 2*y - 2*l."""
+        sym = self.local(c, p)[0]
+        return sympy.factor_terms(sym) if sympy.count_ops(sym) < 40 else sym
+
+    def path(self, of, wrt: list) -> tuple[list, set]:
+        """Nodes on a path from wrt to of, in backward order (inner nodes, then leaves as asked)."""
         graph = self.graph
-        upstream = graph.ancestors([of])
-        wrt = list(wrt)
+        order = sorted(graph.ancestors([of]), key=graph.order.__getitem__)
         downstream = set(wrt)
-        order = sorted(upstream, key=graph.order.__getitem__)
         for s in order:
             if any(p in downstream for p in graph.nodes[s].parents):
                 downstream.add(s)
-        path = [s for s in order if s in downstream]
-        on_path = set(path)
-        inner = [s for s in reversed(path) if graph.nodes[s].kind == "node"]
+        on_path = [s for s in order if s in downstream]
+        inner = [s for s in reversed(on_path) if graph.nodes[s].kind == "node"]
         first = {w: i for i, w in enumerate(wrt)}
-        leaves = sorted((s for s in path if graph.nodes[s].kind != "node"),
+        leaves = sorted((s for s in on_path if graph.nodes[s].kind != "node"),
                         key=lambda s: first.get(s, len(first) + graph.order[s]))
+        return [n for n in inner + leaves if n != of], set(on_path)
+
+    def adjoints(self, of, wrt: Iterable, with_steps: bool = True) -> tuple[dict, list[Step]]:
+        """∂of/∂n for every node on a path from wrt to of, with a step per node."""
+        wrt = list(wrt)
+        order, on_path = self.path(of, wrt)
         adj: dict = {of: sympy.Integer(1)}
-        steps: list[Step] = []
-        for n in inner + leaves:
-            if n == of:
-                continue
+        steps: list[tuple] = []
+        for n in order:
             users = [c for c in self.consumers[n] if c in on_path]
             terms, formula, numbers, notes = [], [], [], []
             for c in users:
-                sym, num, kinks = self.local(c, n)
+                _, num, kinks = self.local(c, n)
                 terms.append(adj[c] * num)
                 if with_steps:
+                    sym = self.shown(c, n)
                     notes.extend(k for k in kinks if k not in notes)
                     formula.append(sym if c == of else sympy.Mul(Partial(of, c), sym, evaluate=False))
                     shown = substitute(sym, self.values, evaluate=False)
@@ -215,12 +220,62 @@ class Backprop:
                 if len(users) > 1:
                     notes.append(f"{n.name} feeds {len(users)} nodes ({', '.join(c.name for c in users)}): "
                                  "sum over every path to " + of.name)
-                steps.append(Step(title=f"Backward: ∂{of.name}/∂{n.name}", target=Partial(of, n),
-                                  formula=_sum(formula), substituted=_sum(numbers), value=adj[n],
-                                  note="; ".join(notes)))
+                steps.append((n, Step(title=f"Backward: ∂{of.name}/∂{n.name}", target=Partial(of, n),
+                                      formula=_sum(formula), substituted=_sum(numbers), value=adj[n],
+                                      note="; ".join(notes))))
         for w in wrt:
             adj.setdefault(w, sympy.Integer(0))
-        return adj, steps
+        return adj, self._abridge(of, steps, adj)
+
+    def _abridge(self, of, steps: list[tuple], adj: dict) -> list[Step]:
+        """Steps of a large group (say x_1 .. x_256) shown for the first 3, then all values at once."""
+        groups: dict = {}
+        for n, _ in steps:
+            groups.setdefault(self.graph.nodes[n].group, []).append(n)
+        out: list[Step] = []
+        for n, step in steps:
+            name = self.graph.nodes[n].group
+            members = groups[name]
+            if len(members) <= MAX_SHOWN or n in members[:3]:
+                out.append(step)
+            elif n == members[3]:
+                group = self.graph.groups.get(name)
+                value = group_value(group, adj) if group and all(s in adj for s in group.symbols) else None
+                out.append(Step(f"Backward: ∂{of.name}/∂{name}, all {len(members)} elements, each as above",
+                                target=Partial(of, sympy.Symbol(name, real=True)), value=value))
+        return out
+
+    def rows(self, outs: list, wrt: list) -> list[list]:
+        """Jacobian rows ∂out/∂wrt without steps, in exact polynomial arithmetic when it applies.
+
+        The local derivatives are put into one sympy polynomial ring (radicals, pi, exp(...) as
+        generators over QQ), where a multiply-add costs microseconds instead of sympy's ~100 µs.
+        """
+        from sympy.polys.rings import sring
+
+        plans = [(y,) + self.path(y, wrt) for y in outs]
+        edges: dict = {}
+        for y, order, on_path in plans:
+            for n in order:
+                for c in self.consumers[n]:
+                    if c in on_path and (c, n) not in edges:
+                        edges[(c, n)] = self.local(c, n)[1]
+        try:
+            ring, elems = sring([sympy.Integer(1)] + list(edges.values()))
+        except Exception:  # noqa: BLE001 - values sring cannot take: plain sympy arithmetic instead
+            return [[self.adjoints(y, wrt, with_steps=False)[0][w] for w in wrt] for y in outs]
+        one, local = elems[0], dict(zip(edges, elems[1:]))
+        out = []
+        for y, order, on_path in plans:
+            adj = {y: one}
+            for n in order:
+                total = ring.zero
+                for c in self.consumers[n]:
+                    if c in on_path:
+                        total += adj[c] * local[(c, n)]
+                adj[n] = total
+            out.append([fit(adj[w].as_expr()) if w in adj else sympy.Integer(0) for w in wrt])
+        return out
 
 
 def _sum(terms: list) -> Any:

@@ -13,23 +13,21 @@ MAX_INT_DIGITS = 40     # digits of a numerator or denominator before it turns i
 MAX_NESTING = 3         # functions inside functions (tanh(tanh(tanh(x)))) before it turns into a float
 
 
-def _nesting(v: sympy.Expr) -> int:
-    if not v.args:
-        return 0
-    inner = max(_nesting(a) for a in v.args)
-    return inner + (1 if isinstance(v, sympy.Function) else 0)
-
-
 def _too_big(v: sympy.Expr) -> bool:
-    if _nesting(v) > MAX_NESTING:
-        return True
+    """More than MAX_NODES nodes, a number with too many digits, or functions nested too deep."""
     count = 0
-    for node in sympy.preorder_traversal(v):
+    stack = [(v, 0)]
+    while stack:
+        node, depth = stack.pop()
         count += 1
-        if count > MAX_NODES:
+        if count > MAX_NODES or depth > MAX_NESTING:
             return True
-        if node.is_Rational and max(len(str(abs(node.p))), len(str(node.q))) > MAX_INT_DIGITS:
-            return True
+        if node.is_Rational:
+            if max(len(str(abs(node.p))), len(str(node.q))) > MAX_INT_DIGITS:
+                return True
+        elif node.args:
+            inner = depth + (1 if isinstance(node, sympy.Function) else 0)
+            stack.extend((a, inner) for a in node.args)
     return False
 
 
