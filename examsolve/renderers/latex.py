@@ -51,11 +51,13 @@ def _one(sol, digits: int) -> str:
         out.append(r"\item" if step.target is not None else r"\item " + latex_text(step.title))
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
-            if parts:
-                lhs = latex(step.target, names) if step.target is not None else ""
-                out.append(r"\begin{align*}")
-                out.append(f"{lhs} &= " + " \\\\\n  &= ".join(parts))
-                out.append(r"\end{align*}")
+            if parts and step.target is not None:
+                # an aligned block inside the item: compact, left-aligned, and breaks between pages
+                out.append(r"$\displaystyle\begin{aligned}[t]")
+                out.append(f"{latex(step.target, names)} &= " + " \\\\\n  &= ".join(parts))
+                out.append(r"\end{aligned}$")
+            elif parts:
+                out[-1] += ": $" + " = ".join(parts) + "$"
         if step.note:
             out.append(r"\\ \emph{Note: %s}" % latex_text(step.note))
         if step.table is not None:

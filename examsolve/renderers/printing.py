@@ -155,7 +155,7 @@ _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
 _UNICODE_TEXT = {"−": "-", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''",
                  "…": r"\ldots{}", "×": r"$\times$", "·": r"$\cdot$", "≈": r"$\approx$",
-                 "ᵀ": r"$^{\mathsf{T}}$", "²": r"$^2$", "³": r"$^3$", "∂": r"$\partial$",
+                 "ᵀ": r"$^{\mathsf{T}}$", "²": r"$^2$", "³": r"$^3$", "∂": r"$\partial$", "∇": r"$\nabla$",
                  "‖": r"$\|$", "√": r"$\sqrt{}$", "→": r"$\to$", "≤": r"$\le$", "≥": r"$\ge$",
                  "∑": r"$\sum$", "Σ": r"$\Sigma$", "̂": "", "ε": r"$\varepsilon$"}
 _GREEK_TEX = {v: k for k, v in GREEK.items() if k != "eps"}
