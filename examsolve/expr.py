@@ -56,8 +56,14 @@ def parse(text: str, names: Mapping[str, Value], *, allow_free: bool = False,
     """
     if not isinstance(text, str):
         raise ExprError(f"expected an expression, got {type(text).__name__}")
-    tree = _syntax(text)
-    out = _Converter(text, names, allow_free, Ops(evaluate)).visit(tree.body)
+    # one line, no leading blanks (ast would see an indent); offsets still count from the original
+    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    lead = len(flat) - len(flat.lstrip())
+    body = flat[lead:]
+    try:
+        out = _Converter(body, names, allow_free, Ops(evaluate)).visit(_syntax(body).body)
+    except ExprError as e:
+        raise ExprError(e.message, e.offset + lead) from None
     if evaluate:
         return out
     return out.map(flatten) if isinstance(out, Tensor) else flatten(out)
@@ -137,10 +143,8 @@ def _syntax(text: str) -> ast.Expression:
         elif ch in ")]}":
             depth -= 1
     src = re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], text)
-    if "\n" in src.strip():
-        src = " ".join(src.split("\n"))
     try:
-        tree = ast.parse(src.strip() if src[:1].isspace() else src, mode="eval")
+        tree = ast.parse(src, mode="eval")
     except SyntaxError as e:
         offset = max((e.offset or 1) - 1, 0)
         msg = (e.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?", "invalid syntax")

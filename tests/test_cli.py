@@ -130,3 +130,18 @@ def test_golden(name, fmt, suffix):
     if os.environ.get("EXAMSOLVE_UPDATE_GOLDEN"):
         path.write_text(out, encoding="utf-8")
     assert out == path.read_text(encoding="utf-8")
+
+
+def test_digits_option():
+    # u = 2π = 6.283185307...: 3 significant digits give 6.28, 10 give 6.283185307
+    assert "6.28 " in run("run", str(ROOT / "problems/sin_net.yaml"), "--digits", "3").output.replace("\n", " ")
+    assert "6.283185307" in run("run", str(ROOT / "problems/sin_net.yaml"), "--digits", "10").output
+
+
+def test_readme_shows_the_real_output_and_every_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make demo" in readme and "make test" in readme
+    out = run("run", str(ROOT / "problems/sin_net.yaml")).output
+    assert out in readme, "README's sample output is stale: paste the current `examsolve run problems/sin_net.yaml`"
+    for cmd in main.commands:
+        assert f"examsolve {cmd}" in readme, f"README does not document `examsolve {cmd}`"

@@ -63,3 +63,54 @@ def test_large_groups_of_backward_steps_are_abridged():
     assert len(backward.substeps) == 4 and "all 20 elements" in backward.substeps[3].title
     # dL/dx_i = 2 x_i
     assert backward.substeps[3].value.items == tuple(2 * i for i in range(20))
+
+
+def _solve(text: str):
+    sol = solve(parse_spec(text, "t.yaml"))
+    return {a.name: a.value for a in sol.answers}, sol
+
+
+def test_several_update_steps():
+    # L = w², dL/dw = 2w, so w ← w − α·2w = (1 − 2α)w; with α = 1/4 and w0 = 8: 4, 2, 1
+    a, sol = _solve("kind: graph\ngiven: {w: 8}\nequations: {L: w**2}\n"
+                    "ask:\n  - update: {of: L, params: w, lr: 0.25, steps: 3}\n")
+    assert a["w after 3 steps"] == 1
+    table = sol.steps[-1].table
+    assert [row[-1] for row in table.rows] == [4, 2, 1] and [row[1] for row in table.rows] == [64, 16, 4]
+
+
+def test_solve_ask():
+    # y = a·x + b with x = 2: y = 7 and a = 3 give b = 1
+    a, _ = _solve("kind: graph\ngiven: {x: 2, a: 3}\nsymbols: [b]\nequations: {y: a*x + b}\n"
+                  "ask:\n  - solve: {equations: ['y = 7'], unknowns: b}\n")
+    assert a["b"] == 1
+
+
+def test_batchnorm_matrix_batch_per_feature():
+    # columns (1, 3) and (2, 6): μ = (2, 4), σ² = (1, 4), x̂ = [[-1, -1], [1, 1]]
+    # y = γ ⊙ x̂ with γ = (1, 2): [[-1, -2], [1, 2]]; L = Σ y² = m·Σγ² does not depend on x, so ∂L/∂x = 0
+    a, _ = _solve("kind: batchnorm\ngiven: {x: [[1, 2], [3, 6]], gamma: [1, 2], beta: 0}\n"
+                  "equations: {L: sum(y**2)}\nask:\n  - value: [mu, var, xhat, y, L]\n  - grad: {of: L, wrt: x}\n")
+    assert a["mu"].items == (2, 4) and a["var"].items == (1, 4)
+    assert a["xhat"].items == (-1, -1, 1, 1) and a["y"].items == (-1, -2, 1, 2)
+    assert a["L"] == 10 and a["dL/dx"].items == (0, 0, 0, 0)
+
+
+def test_relu_convention_changes_the_answer_and_is_named():
+    spec = "kind: graph\ngiven: {x: 0}\nequations: {y: relu(x)}\nask:\n  - grad: {of: y, wrt: x}\n"
+    a0, sol0 = _solve(spec)
+    a1, _ = _solve(spec + "conventions: {relu_grad_at_zero: 1}\n")
+    assert a0["dy/dx"] == 0 and a1["dy/dx"] == 1
+    assert "relu_grad_at_zero" in sol0.steps[1].substeps[0].note
+
+
+def test_values_past_the_budget_become_floats():
+    a, _ = _solve("kind: graph\ngiven: {x: 0.5}\nequations: {y: tanh(tanh(tanh(tanh(tanh(x)))))}\n"
+                  "ask:\n  - value: [y]\n")
+    assert a["y"].is_Float
+    # independent: math.tanh five times
+    import math
+    v = 0.5
+    for _ in range(5):
+        v = math.tanh(v)
+    assert abs(float(a["y"]) - v) < 1e-15

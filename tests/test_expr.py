@@ -148,3 +148,10 @@ def test_arbitrary_text_gives_value_or_expr_error(text):
 @given(st.text(alphabet="()[]{}+-*/@.,:;=<>!~^&|%#'\"\\ \nabcxyz0123456789_", max_size=80))
 def test_hostile_punctuation_gives_expr_error(text):
     parses_or_refuses(text)
+
+
+def test_blank_space_and_line_breaks():
+    assert p("  2 +\n x") == 2 + symbol("x")
+    with pytest.raises(ExprError) as e:
+        p("   foo(1)")
+    assert e.value.offset == 3
