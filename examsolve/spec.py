@@ -44,30 +44,38 @@ class Of(_Model):
 
 
 class HessianAsk(Of):
+    """Hessian of a scalar; eigenvalues and min/max/saddle at each point."""
+
     points: Optional[list[dict[str, Raw]]] = Field(None, description="points to classify")
 
 
 class CriticalAsk(_Model):
-    of: str
-    wrt: Names
-    name: Optional[str] = None
-    key: Optional[Raw] = None
+    """Solve ∇f = 0 and classify every real critical point."""
+
+    of: str = Field(description="the scalar function")
+    wrt: Names = Field(description="its variables (names under symbols: or given:)")
+    name: Optional[str] = Field(None, description="the answer's name")
+    key: Optional[Raw] = Field(None, description="the official answer")
 
 
 class UpdateAsk(_Model):
+    """Gradient descent: p ← p − lr·∂L/∂p, repeated `steps` times."""
+
     of: str = Field(description="the loss")
     params: Names = Field(description="parameters to update")
     lr: Raw = Field(description="learning rate, e.g. 1/2")
-    steps: int = Field(1, ge=1, le=1000)
-    name: Optional[str] = None
-    key: Optional[Raw] = None
+    steps: int = Field(1, ge=1, le=1000, description="number of updates (1 to 1000)")
+    name: Optional[str] = Field(None, description="the answer's name")
+    key: Optional[Raw] = Field(None, description="the official answer (one parameter)")
 
 
 class SolveAsk(_Model):
+    """Unknowns from equations over nodes and given names."""
+
     equations: Names = Field(description="equations like 'y_1 = 3' over nodes and given names")
-    unknowns: Names
-    name: Optional[str] = None
-    key: Optional[Raw] = None
+    unknowns: Names = Field(description="names to solve for; their given values are ignored")
+    name: Optional[str] = Field(None, description="the answer's name")
+    key: Optional[Raw] = Field(None, description="the official answer (one unknown)")
 
 
 ASK_KINDS = ("value", "grad", "jacobian", "hessian", "critical_points", "update", "solve")
@@ -77,12 +85,12 @@ class Ask(_Model):
     """One thing to compute; exactly one of the keys."""
 
     value: Optional[Names] = Field(None, description="nodes whose forward values are asked")
-    grad: Optional[Of] = None
-    jacobian: Optional[Of] = None
-    hessian: Optional[HessianAsk] = None
-    critical_points: Optional[CriticalAsk] = None
-    update: Optional[UpdateAsk] = None
-    solve: Optional[SolveAsk] = None
+    grad: Optional[Of] = Field(None, description="gradient of a scalar, by reverse mode")
+    jacobian: Optional[Of] = Field(None, description="matrix of ∂(output i)/∂(input j)")
+    hessian: Optional[HessianAsk] = Field(None, description="second derivatives, eigenvalues, classification")
+    critical_points: Optional[CriticalAsk] = Field(None, description="where the gradient is zero")
+    update: Optional[UpdateAsk] = Field(None, description="gradient-descent steps")
+    solve: Optional[SolveAsk] = Field(None, description="unknowns from equations")
 
     @model_validator(mode="after")
     def _one(self) -> "Ask":
@@ -104,7 +112,7 @@ class BaseSpec(_Model):
     """Keys every spec shares."""
 
     kind: str = Field(description="a family from `examsolve list`")
-    title: str = ""
+    title: str = Field("", description="printed as the heading")
     source: str = Field("", description="where the question comes from")
     statement: str = Field("", description="the question as printed")
     given: dict[str, Raw] = Field(default_factory=dict, description="exact values: numbers, 'pi/2', lists")
@@ -112,7 +120,7 @@ class BaseSpec(_Model):
     equations: dict[str, str] = Field(default_factory=dict, description="named nodes, in order")
     ask: list[Ask] = Field(description="what to compute, in order")
     key: dict[str, Raw] = Field(default_factory=dict, description="official answers by answer name")
-    conventions: Conventions = Conventions()
+    conventions: Conventions = Field(Conventions(), description="settings that change answers")
 
 
 @dataclass
