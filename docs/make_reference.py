@@ -42,7 +42,8 @@ def table(model: type[BaseModel]) -> list[str]:
             default = "—"
         else:
             default = f"`{value}`"
-        rows.append(f"| `{name}` | {type_name(f.annotation)} | {default} | {(f.description or '').replace('|', '\\|')} |")
+        meaning = (f.description or "").replace("|", "\\|")
+        rows.append(f"| `{name}` | {type_name(f.annotation)} | {default} | {meaning} |")
     return rows + [""]
 
 

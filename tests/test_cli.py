@@ -145,3 +145,12 @@ def test_readme_shows_the_real_output_and_every_command():
     assert out in readme, "README's sample output is stale: paste the current `examsolve run problems/sin_net.yaml`"
     for cmd in main.commands:
         assert f"examsolve {cmd}" in readme, f"README does not document `examsolve {cmd}`"
+
+
+def test_spec_reference_is_up_to_date():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_reference", ROOT / "docs" / "make_reference.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert (ROOT / "docs" / "spec.md").read_text(encoding="utf-8") == mod.reference(), \
+        "docs/spec.md is stale: run `python docs/make_reference.py`"
