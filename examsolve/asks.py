@@ -69,6 +69,9 @@ def add_equations(spec, graph: Graph, equations: dict) -> None:
         graph.add_node(name, value, display, spec.key_loc("equations", name))
 
 
+SYMBOLIC_ASKS = ("hessian", "critical_points", "solve")
+
+
 class Solver:
     """Runs the asks of one spec over its graph, collecting steps and answers."""
 
@@ -136,7 +139,12 @@ class Solver:
         if fwd:
             self.steps.append(Step("Forward pass", substeps=tuple(fwd)))
         for i, a in enumerate(asks):
-            getattr(self, "ask_" + a.kind)(a.body, ("ask", i, a.kind))
+            if a.kind in SYMBOLIC_ASKS:
+                # sympy's solve and eigenvalues have no size bound of their own
+                with engine.time_limit(engine.SOLVE_SECONDS, f"the {a.kind} ask ({i + 1})"):
+                    getattr(self, "ask_" + a.kind)(a.body, ("ask", i, a.kind))
+            else:
+                getattr(self, "ask_" + a.kind)(a.body, ("ask", i, a.kind))
 
     def ask_value(self, body, path) -> None:
         for i, name in enumerate(names_list(body)):
@@ -251,8 +259,7 @@ class Solver:
     def ask_critical_points(self, body, path) -> None:
         of, wrt, f = self._composed(body.of, names_list(body.wrt), path)
         grad = [sympy.diff(f, v) for v in wrt]
-        with engine.time_limit(engine.SOLVE_SECONDS, f"solving ∇{of.name} = 0"):
-            sols = sympy.solve(grad, wrt, dict=True)
+        sols = _solve(grad, wrt, f"∇{of.name} = 0", self.spec.loc(*path))
         real = [s for s in sols if all(s.get(v, v).is_real is not False for v in wrt)]
         real.sort(key=lambda s: [sympy.default_sort_key(s.get(v, v)) for v in wrt])
         self.steps.append(Step(f"Critical points of {of.name}: solve ∇{of.name} = 0", substeps=tuple(
@@ -330,8 +337,7 @@ class Solver:
             eq = engine.substitute(composed, leaves)
             eqs.append(eq)
             shown.append(Step(f"equation {i + 1}: {text}", target=sympy.Integer(0), value=eq))
-        with engine.time_limit(engine.SOLVE_SECONDS, "solving the equations"):
-            sols = sympy.solve(eqs, unknowns, dict=True)
+        sols = _solve(eqs, unknowns, "the equations", self.spec.loc(*path))
         if not sols:
             raise SolveError("the equations have no solution for " + ", ".join(u.name for u in unknowns),
                              self.spec.loc(*path))
@@ -363,6 +369,15 @@ class Solver:
             a = self.answers[i]
             k = spec_expr(self.spec, raw, ("key", name), self.graph.names())
             self.answers[i] = Answer(a.name, a.value, a.label, k, same(a.value, k), a.note)
+
+
+def _solve(eqs: list, unknowns: list, what: str, loc) -> list[dict]:
+    """sympy.solve, with 'no closed form' as a SolveError instead of a crash."""
+    try:
+        return sympy.solve(eqs, unknowns, dict=True)
+    except NotImplementedError:
+        raise SolveError(f"{what} has no closed-form solution that sympy can find (e.g. a mix of "
+                         "polynomial and trigonometric terms); solve it numerically or simplify it", loc) from None
 
 
 def _at_text(over: dict) -> str:

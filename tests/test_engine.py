@@ -114,3 +114,23 @@ def test_values_past_the_budget_become_floats():
     for _ in range(5):
         v = math.tanh(v)
     assert abs(float(a["y"]) - v) < 1e-15
+
+
+def test_transcendental_critical_points_are_a_solve_error():
+    from examsolve.errors import SolveError
+    with pytest.raises(SolveError) as e:
+        _solve("kind: graph\nsymbols: [x]\nequations: {f: cos(x) + x**2/10}\n"
+               "ask:\n  - critical_points: {of: f, wrt: x}\n")
+    assert "closed-form" in str(e.value) and str(e.value).startswith("t.yaml:")
+
+
+def test_symbolic_asks_have_a_time_limit(monkeypatch):
+    import time as _time
+    from examsolve import asks
+    from examsolve.errors import SolveError
+    monkeypatch.setattr(engine, "SOLVE_SECONDS", 1)
+    monkeypatch.setattr(asks, "_solve", lambda *a: _time.sleep(5))
+    start = _time.perf_counter()
+    with pytest.raises(SolveError) as e:
+        _solve("kind: graph\nsymbols: [x]\nequations: {f: x**2}\nask:\n  - critical_points: {of: f, wrt: x}\n")
+    assert "did not finish within 1 s" in str(e.value) and _time.perf_counter() - start < 3
