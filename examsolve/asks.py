@@ -8,7 +8,7 @@ import sympy
 from examsolve import engine
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import number, parse, parse_equation, symbol
-from examsolve.functions import Iterate, Partial
+from examsolve.functions import Iterate, Partial, resolve_kinks
 from examsolve.graph import Graph, Group
 from examsolve.names import text_name
 from examsolve.steps import Answer, Solution, Step, Table
@@ -243,15 +243,21 @@ class Solver:
             self._classify(of, wrt, f, H, over, path)
 
     def _classify(self, of, wrt, f, H, point: dict, path, answer: bool = True) -> str:
-        Hp = H.xreplace(point)
-        grad = [engine.substitute(sympy.diff(f, v), point) for v in wrt]
+        notes: list = []
+
+        def at_point(e):
+            value, used = resolve_kinks(engine.substitute(e, point), self.conventions)
+            notes.extend(used)
+            return value
+        Hp = H.applyfunc(at_point)
+        grad = [at_point(sympy.diff(f, v)) for v in wrt]
         kind, eig = engine.classify(Hp, grad)
         where = "(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")"
         self.steps.append(Step(f"At ({', '.join(v.name for v in wrt)}) = {where}", substeps=(
             Step("gradient", target=sympy.Symbol(f"∇{of.name}"), value=Tensor((len(grad),), tuple(grad))),
             Step("Hessian", target=sympy.Symbol("H"), value=Tensor(Hp.shape, tuple(Hp))),
             Step("eigenvalues of H", target=sympy.Symbol("λ"), value=Tensor((len(eig),), tuple(eig))),
-            Step("classification", value=kind))))
+            Step("classification", value=kind)), note="; ".join(dict.fromkeys(notes))))
         if answer:
             self.answer(f"{of.name} at {where}", kind)
         return kind
@@ -375,7 +381,7 @@ def _solve(eqs: list, unknowns: list, what: str, loc) -> list[dict]:
     """sympy.solve, with 'no closed form' as a SolveError instead of a crash."""
     try:
         return sympy.solve(eqs, unknowns, dict=True)
-    except NotImplementedError:
+    except (NotImplementedError, TypeError, ValueError):   # sympy's ways of saying it cannot
         raise SolveError(f"{what} has no closed-form solution that sympy can find (e.g. a mix of "
                          "polynomial and trigonometric terms); solve it numerically or simplify it", loc) from None
 

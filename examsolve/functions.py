@@ -74,6 +74,10 @@ class Kink(Function):
     def at_kink(self, conventions: dict) -> tuple[sympy.Expr, str]:
         raise NotImplementedError
 
+    def fdiff(self, argindex=1):
+        # a kink derivative is piecewise constant: its own derivative is 0 away from the kink
+        return S.Zero
+
 
 class relu_grad(Kink):
     """relu'(x): 1 for x > 0, 0 for x < 0, the convention at 0."""

@@ -63,6 +63,8 @@ def is_numeric(v: Any) -> bool:
 def decimal(x: sympy.Expr, digits: int = 6) -> str:
     """x as a decimal with `digits` significant digits, trailing zeros dropped."""
     f = sympy.N(x, max(digits, 1) + 5)
+    if not f.is_number or f.has(sympy.Function):   # e.g. an unresolved kink: no decimal form
+        return sympy.sstr(x)
     if not f.is_real:
         re, im = f.as_real_imag()
         return f"{decimal(re, digits)} + {decimal(im, digits)}i"

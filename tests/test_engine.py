@@ -134,3 +134,11 @@ def test_symbolic_asks_have_a_time_limit(monkeypatch):
     with pytest.raises(SolveError) as e:
         _solve("kind: graph\nsymbols: [x]\nequations: {f: x**2}\nask:\n  - critical_points: {of: f, wrt: x}\n")
     assert "did not finish within 1 s" in str(e.value) and _time.perf_counter() - start < 3
+
+
+def test_hessian_at_a_kink_uses_the_convention():
+    # a = 5·relu(x − 1) at x = 1: relu'(0) = 0 by convention, so ∇a = 0 and H = 0 → degenerate
+    a, sol = _solve("kind: graph\ngiven: {x: 2}\nequations: {a: 5*relu(x - 1)}\n"
+                    "ask:\n  - hessian: {of: a, wrt: [x], points: [{x: 1}]}\n")
+    assert a["a at (1)"].startswith("degenerate")
+    assert "relu_grad_at_zero" in sol.steps[-1].note
