@@ -11,6 +11,7 @@ from examsolve.errors import SolveError
 from examsolve.expr import MAX_EXPONENT, MAX_RESULT_DIGITS
 from examsolve.functions import Partial, resolve_kinks
 from examsolve.graph import Graph
+from examsolve.names import text_name
 from examsolve.steps import Step
 from examsolve.tensor import Tensor
 from examsolve.values import PRECISION, fit
@@ -191,7 +192,11 @@ class Backprop:
             if any(p in downstream for p in graph.nodes[s].parents):
                 downstream.add(s)
         on_path = [s for s in order if s in downstream]
-        inner = [s for s in reversed(on_path) if graph.nodes[s].kind == "node"]
+        # reverse topological by equation; the elements of one equation never depend on each other,
+        # so they can go in their natural order (y_1 before y_2)
+        start = {name: graph.order[g.symbols[0]] for name, g in graph.groups.items()}
+        inner = sorted((s for s in on_path if graph.nodes[s].kind == "node"),
+                       key=lambda s: (-start.get(graph.nodes[s].group, graph.order[s]), graph.order[s]))
         first = {w: i for i, w in enumerate(wrt)}
         leaves = sorted((s for s in on_path if graph.nodes[s].kind != "node"),
                         key=lambda s: first.get(s, len(first) + graph.order[s]))
@@ -205,27 +210,41 @@ class Backprop:
         steps: list[tuple] = []
         for n in order:
             users = [c for c in self.consumers[n] if c in on_path]
-            terms, formula, numbers, notes = [], [], [], []
+            terms = []
             for c in users:
-                _, num, kinks = self.local(c, n)
-                terms.append(adj[c] * num)
-                if with_steps:
-                    sym = self.shown(c, n)
-                    notes.extend(k for k in kinks if k not in notes)
-                    formula.append(sym if c == of else sympy.Mul(Partial(of, c), sym, evaluate=False))
-                    shown = substitute(sym, self.values, evaluate=False)
-                    numbers.append(shown if c == of else sympy.Mul(adj[c], shown, evaluate=False))
+                terms.append(adj[c] * self.local(c, n)[1])
             adj[n] = fit(sympy.Add(*terms))
             if with_steps:
-                if len(users) > 1:
-                    notes.append(f"{n.name} feeds {len(users)} nodes ({', '.join(c.name for c in users)}): "
-                                 "sum over every path to " + of.name)
-                steps.append((n, Step(title=f"Backward: ∂{of.name}/∂{n.name}", target=Partial(of, n),
-                                      formula=_sum(formula), substituted=_sum(numbers), value=adj[n],
-                                      note="; ".join(notes))))
+                steps.append((n, self._step(of, n, users, adj)))
         for w in wrt:
             adj.setdefault(w, sympy.Integer(0))
         return adj, self._abridge(of, steps, adj)
+
+    def _step(self, of, n, users: list, adj: dict) -> Step:
+        """∂of/∂n = Σ upstream ∂of/∂c × local ∂c/∂n, with each local derivative as a substep."""
+        formula, numbers, local_steps, notes = [], [], [], []
+        for c in users:
+            sym, num, kinks = self.local(c, n)
+            notes.extend(k for k in kinks if k not in notes)
+            if c == of:     # of uses n directly: the local derivative is the whole term
+                formula.append(self.shown(c, n))
+                numbers.append(substitute(self.shown(c, n), self.values, evaluate=False))
+                continue
+            formula.append(sympy.Mul(Partial(of, c), Partial(c, n), evaluate=False))
+            numbers.append(sympy.Mul(_boxed(adj[c]), _boxed(num), evaluate=False))
+            shown = self.shown(c, n)
+            at = substitute(shown, self.values, evaluate=False) if shown.free_symbols else None
+            local_steps.append(Step(title=f"local derivative ∂{c.name}/∂{n.name}", target=Partial(c, n),
+                                    formula=shown, substituted=at, value=num))
+        if len(local_steps) > MAX_SHOWN:
+            rest = len(local_steps) - 3
+            local_steps = local_steps[:3] + [Step(f"... and {rest} more local derivatives of the same form")]
+        if len(users) > 1:
+            notes.append(f"{text_name(n.name)} feeds {len(users)} nodes ("
+                         f"{', '.join(text_name(c.name) for c in users[:6])}{', ...' if len(users) > 6 else ''}"
+                         f"): sum over every path to {text_name(of.name)}")
+        return Step(title=f"Backward: ∂{of.name}/∂{n.name}", target=Partial(of, n), formula=_sum(formula),
+                    substituted=_sum(numbers), value=adj[n], note="; ".join(notes), substeps=tuple(local_steps))
 
     def _abridge(self, of, steps: list[tuple], adj: dict) -> list[Step]:
         """Steps of a large group (say x_1 .. x_256) shown for the first 3, then all values at once."""
@@ -276,6 +295,11 @@ class Backprop:
                 adj[n] = total
             out.append([fit(adj[w].as_expr()) if w in adj else sympy.Integer(0) for w in wrt])
         return out
+
+
+def _boxed(v: Any) -> Any:
+    """A number kept whole in a shown product: (-1)·(-2), not -(-2) or - -2."""
+    return sympy.UnevaluatedExpr(v) if getattr(v, "is_number", False) else v
 
 
 def _sum(terms: list) -> Any:
