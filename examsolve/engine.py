@@ -164,12 +164,17 @@ class Backprop:
         self.graph, self.values, self.conventions = graph, values, conventions
         self.consumers = graph.consumers()
         self._local: dict = {}
+        self._shown: dict = {}
 
     def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
         """∂c/∂p: symbolic, at the values, and the conventions it used."""
         key = (c, p)
         if key not in self._local:
-            sym = derivative(self.graph.nodes[c].expr, p)
+            expr = self.graph.nodes[c].expr
+            sym = derivative(expr, p)
+            if isinstance(expr, sympy.Function) and expr.args == (p,):
+                # write the node itself where it reappears: tanh' = 1 - a², exp' = q, σ' = f·(1 - f)
+                sym = sym.xreplace({expr: c})
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)
             num = fit(num)
             if _undefined(num):
@@ -180,8 +185,16 @@ class Backprop:
 
     def shown(self, c, p) -> Any:
         """∂c/∂p as shown in a step: 2*(y - l) reads better than 2*y - 2*l."""
-        sym = self.local(c, p)[0]
-        return sympy.factor_terms(sym) if sympy.count_ops(sym) < 40 else sym
+        key = (c, p)
+        if key not in self._shown:
+            sym = self.local(c, p)[0]
+            shown = sym
+            if sym.is_Add:
+                content, rest = sym.as_content_primitive()
+                if content != 1:   # 2*(y - l) reads better than 2*y - 2*l
+                    shown = sympy.Mul(content, rest, evaluate=False)
+            self._shown[key] = shown
+        return self._shown[key]
 
     def path(self, of, wrt: list) -> tuple[list, set]:
         """Nodes on a path from wrt to of, in backward order (inner nodes, then leaves as asked)."""

@@ -51,17 +51,11 @@ class Graph:
     nodes: dict = field(default_factory=dict)      # Symbol -> Node
     groups: dict = field(default_factory=dict)     # name -> Group
     order: dict = field(default_factory=dict)      # Symbol -> position
-    latex_names: dict = field(default_factory=dict)  # name -> LaTeX, for display
+    _names: dict = field(default_factory=dict)       # name -> symbol or Tensor, for parsing
 
     def names(self) -> dict[str, Any]:
-        """What expressions may refer to: group names and element names."""
-        out: dict[str, Any] = {}
-        for g in self.groups.values():
-            out[g.name] = g.as_value()
-            if g.shape:
-                for s in g.symbols:
-                    out[s.name] = s
-        return out
+        """What expressions may refer to: group names and element names (kept up to date; read only)."""
+        return self._names
 
     def _claim(self, name: str, loc: Loc | None) -> None:
         if not _NAME.match(name):
@@ -95,6 +89,9 @@ class Graph:
             self.nodes[s] = node
         group = Group(name, shape, syms)
         self.groups[name] = group
+        self._names[name] = group.as_value()
+        if shape:
+            self._names.update((s.name, s) for s in syms)
         return group
 
     def add_given(self, name: str, value: Any, loc: Loc | None = None) -> Group:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import mpmath
 import sympy
 
 from examsolve.tensor import Tensor
@@ -62,16 +63,21 @@ def is_numeric(v: Any) -> bool:
 
 def decimal(x: sympy.Expr, digits: int = 6) -> str:
     """x as a decimal with `digits` significant digits, trailing zeros dropped."""
-    f = sympy.N(x, max(digits, 1) + 5)
+    f = x if getattr(x, "is_Float", False) else sympy.N(x, max(digits, 1) + 5)
     if not f.is_number or f.has(sympy.Function):   # e.g. an unresolved kink: no decimal form
         return sympy.sstr(x)
-    if not f.is_real:
+    if not f.is_Float:
+        if f.is_zero:
+            return "0"
         re, im = f.as_real_imag()
         return f"{decimal(re, digits)} + {decimal(im, digits)}i"
-    if f == 0:
+    m = mpmath.mpf(f._mpf_)
+    if not m:
         return "0"
-    text = sympy.Float(f, digits + 5)
-    s = format(float(text), f".{digits}g") if abs(text) < sympy.Float("1e300") else str(sympy.N(text, digits))
+    if abs(m) < mpmath.mpf("1e300") and abs(m) > mpmath.mpf("1e-300"):
+        s = format(float(m), f".{digits}g")
+    else:
+        s = mpmath.nstr(m, digits)
     if "e" in s:
         mant, ex = s.split("e")
         mant = mant.rstrip("0").rstrip(".") if "." in mant else mant

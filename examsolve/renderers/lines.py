@@ -15,7 +15,9 @@ def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> lis
             parts.append(s)
     if step.value is not None:
         r = result(step.value)
-        if not parts or r != parts[-1]:
+        if parts and parts[-1] in (r, show(step.value)):
+            parts[-1] = r       # the numbers put in are already the result: show it once
+        else:
             parts.append(r)
     return parts
 
