@@ -64,7 +64,7 @@ def is_numeric(v: Any) -> bool:
 def decimal(x: sympy.Expr, digits: int = 6) -> str:
     """x as a decimal with `digits` significant digits, trailing zeros dropped."""
     f = x if getattr(x, "is_Float", False) else sympy.N(x, max(digits, 1) + 5)
-    if not f.is_number or f.has(sympy.Function):   # e.g. an unresolved kink: no decimal form
+    if not f.is_Float and (not f.is_number or f.has(sympy.Function)):  # e.g. an unresolved kink
         return sympy.sstr(x)
     if not f.is_Float:
         if f.is_zero:
