@@ -13,7 +13,7 @@ from examsolve.graph import Graph, Group
 from examsolve.names import text_name
 from examsolve.steps import Answer, Solution, Step, Table
 from examsolve.tensor import ShapeError, Tensor, from_nested
-from examsolve.values import fit, same
+from examsolve.values import PRECISION, fit, same
 
 
 def spec_expr(spec, raw: Any, path: tuple, names: dict, allow_free: bool = False,
@@ -190,7 +190,12 @@ class Solver:
             adj, steps = bp.adjoints(y, wrt)
             rows.append([adj[w] for w in wrt])
             sections.append(Step(f"Row {r + 1}: gradient of {text_name(y.name)}", substeps=tuple(steps)))
-        rows += bp.rows(outs[len(shown):], wrt)
+        exact = len(outs) * len(wrt) <= engine.MAX_EXACT_ENTRIES
+        rows += bp.rows(outs[len(shown):], wrt, exact)
+        if not exact:
+            rows = [[fit(sympy.N(x, PRECISION)) for x in row] for row in rows]
+            sections.append(Step(f"J has {len(outs) * len(wrt)} entries, more than the {engine.MAX_EXACT_ENTRIES} "
+                                 f"computed exactly: its entries are {PRECISION}-digit floats (≈)"))
         if len(outs) > len(shown):
             sections.append(Step(f"Rows {engine.MAX_SHOWN_ROWS + 1}..{len(outs)}: the same chain rule, "
                                  "one backward pass per output"))

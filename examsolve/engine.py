@@ -18,6 +18,7 @@ from examsolve.values import PRECISION, fit
 
 MAX_SHOWN = 12        # elements of a vector node shown one by one before the rest are summarised
 MAX_SHOWN_ROWS = 4    # Jacobian rows whose backward pass is shown in full
+MAX_EXACT_ENTRIES = 4096  # a larger Jacobian is computed in 30-digit floats (shown with ≈)
 SOLVE_SECONDS = 20    # time allowed for sympy.solve on critical points and equations
 
 
@@ -60,7 +61,7 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True) -> Any:
     return rec(expr)
 
 
-def derivative(expr: Any, p: sympy.Symbol) -> Any:
+def derivative(expr: Any, p: sympy.Symbol, terms: dict | None = None) -> Any:
     """∂expr/∂p by the sum, product, power and chain rules; sympy.diff only for other shapes.
 
     sympy.diff builds a Derivative first and costs ~2 ms even for tanh(a); this costs ~0.1 ms.
@@ -70,7 +71,9 @@ def derivative(expr: Any, p: sympy.Symbol) -> Any:
     if p not in expr.free_symbols:
         return sympy.S.Zero
     if expr.is_Add:
-        return sympy.Add(*[derivative(t, p) for t in expr.args if p in t.free_symbols])
+        # `terms` (symbol -> the terms that contain it) spares scanning a long sum once per symbol
+        parts = terms.get(p, ()) if terms is not None else [t for t in expr.args if p in t.free_symbols]
+        return sympy.Add(*[derivative(t, p) for t in parts])
     if expr.is_Mul:
         args = expr.args
         terms = []
@@ -165,13 +168,14 @@ class Backprop:
         self.consumers = graph.consumers()
         self._local: dict = {}
         self._shown: dict = {}
+        self._terms: dict = {}
 
     def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
         """∂c/∂p: symbolic, at the values, and the conventions it used."""
         key = (c, p)
         if key not in self._local:
             expr = self.graph.nodes[c].expr
-            sym = derivative(expr, p)
+            sym = derivative(expr, p, self._terms_of(c) if expr.is_Add and len(expr.args) > 8 else None)
             if isinstance(expr, sympy.Function) and expr.args == (p,):
                 # write the node itself where it reappears: tanh' = 1 - a², exp' = q, σ' = f·(1 - f)
                 sym = sym.xreplace({expr: c})
@@ -182,6 +186,16 @@ class Backprop:
                                  self.graph.nodes[c].loc)
             self._local[key] = (sym, num, notes)
         return self._local[key]
+
+    def _terms_of(self, c) -> dict:
+        """For a long sum: each symbol's terms."""
+        if c not in self._terms:
+            index: dict = {}
+            for t in self.graph.nodes[c].expr.args:
+                for s in t.free_symbols:
+                    index.setdefault(s, []).append(t)
+            self._terms[c] = index
+        return self._terms[c]
 
     def shown(self, c, p) -> Any:
         """∂c/∂p as shown in a step: 2*(y - l) reads better than 2*y - 2*l."""
@@ -220,18 +234,30 @@ class Backprop:
         wrt = list(wrt)
         order, on_path = self.path(of, wrt)
         adj: dict = {of: sympy.Integer(1)}
-        steps: list[tuple] = []
+        users = {}
         for n in order:
-            users = [c for c in self.consumers[n] if c in on_path]
-            terms = []
-            for c in users:
-                terms.append(adj[c] * self.local(c, n)[1])
-            adj[n] = fit(sympy.Add(*terms))
-            if with_steps:
-                steps.append((n, self._step(of, n, users, adj)))
+            users[n] = [c for c in self.consumers[n] if c in on_path]
+            adj[n] = fit(sympy.Add(*[adj[c] * self.local(c, n)[1] for c in users[n]]))
         for w in wrt:
             adj.setdefault(w, sympy.Integer(0))
-        return adj, self._abridge(of, steps, adj)
+        if not with_steps:
+            return adj, []
+        # a large group (say x_1 .. x_256) gets steps for its first 3 elements, then its values at once
+        groups: dict = {}
+        for n in order:
+            groups.setdefault(self.graph.nodes[n].group, []).append(n)
+        steps: list[Step] = []
+        for n in order:
+            name = self.graph.nodes[n].group
+            members = groups[name]
+            if len(members) <= MAX_SHOWN or n in members[:3]:
+                steps.append(self._step(of, n, users[n], adj))
+            elif n == members[3]:
+                group = self.graph.groups.get(name)
+                value = group_value(group, adj) if group and all(s in adj for s in group.symbols) else None
+                steps.append(Step(f"Backward: ∂{of.name}/∂{name}, all {len(members)} elements, each as above",
+                                  target=Partial(of, sympy.Symbol(name, real=True)), value=value))
+        return adj, steps
 
     def _step(self, of, n, users: list, adj: dict) -> Step:
         """∂of/∂n = Σ upstream ∂of/∂c × local ∂c/∂n, with each local derivative as a substep."""
@@ -259,32 +285,13 @@ class Backprop:
         return Step(title=f"Backward: ∂{of.name}/∂{n.name}", target=Partial(of, n), formula=_sum(formula),
                     substituted=_sum(numbers), value=adj[n], note="; ".join(notes), substeps=tuple(local_steps))
 
-    def _abridge(self, of, steps: list[tuple], adj: dict) -> list[Step]:
-        """Steps of a large group (say x_1 .. x_256) shown for the first 3, then all values at once."""
-        groups: dict = {}
-        for n, _ in steps:
-            groups.setdefault(self.graph.nodes[n].group, []).append(n)
-        out: list[Step] = []
-        for n, step in steps:
-            name = self.graph.nodes[n].group
-            members = groups[name]
-            if len(members) <= MAX_SHOWN or n in members[:3]:
-                out.append(step)
-            elif n == members[3]:
-                group = self.graph.groups.get(name)
-                value = group_value(group, adj) if group and all(s in adj for s in group.symbols) else None
-                out.append(Step(f"Backward: ∂{of.name}/∂{name}, all {len(members)} elements, each as above",
-                                target=Partial(of, sympy.Symbol(name, real=True)), value=value))
-        return out
+    def rows(self, outs: list, wrt: list, exact: bool = True) -> list[list]:
+        """Jacobian rows ∂out/∂wrt without steps, by fast arithmetic on the local derivatives.
 
-    def rows(self, outs: list, wrt: list) -> list[list]:
-        """Jacobian rows ∂out/∂wrt without steps, in exact polynomial arithmetic when it applies.
-
-        The local derivatives are put into one sympy polynomial ring (radicals, pi, exp(...) as
+        Exact: the local derivatives go into one sympy polynomial ring (radicals, pi, exp(...) as
         generators over QQ), where a multiply-add costs microseconds instead of sympy's ~100 µs.
+        Not exact (past the size budget): 30-digit mpmath floats.
         """
-        from sympy.polys.rings import sring
-
         plans = [(y,) + self.path(y, wrt) for y in outs]
         edges: dict = {}
         for y, order, on_path in plans:
@@ -292,22 +299,51 @@ class Backprop:
                 for c in self.consumers[n]:
                     if c in on_path and (c, n) not in edges:
                         edges[(c, n)] = self.local(c, n)[1]
-        try:
-            ring, elems = sring([sympy.Integer(1)] + list(edges.values()))
-        except Exception:  # noqa: BLE001 - values sring cannot take: plain sympy arithmetic instead
-            return [[self.adjoints(y, wrt, with_steps=False)[0][w] for w in wrt] for y in outs]
-        one, local = elems[0], dict(zip(edges, elems[1:]))
+        arithmetic = _exact_ring(edges) if exact else _floats(edges)
+        if arithmetic is None:   # values neither can take: plain sympy arithmetic
+            adjs = [self.adjoints(y, wrt, with_steps=False)[0] for y in outs]
+            return [[adj[w] for w in wrt] for adj in adjs]
+        zero, one, local, back = arithmetic
         out = []
         for y, order, on_path in plans:
             adj = {y: one}
             for n in order:
-                total = ring.zero
+                total = zero
                 for c in self.consumers[n]:
                     if c in on_path:
                         total += adj[c] * local[(c, n)]
                 adj[n] = total
-            out.append([fit(adj[w].as_expr()) if w in adj else sympy.Integer(0) for w in wrt])
+            out.append([back(adj[w]) if w in adj else sympy.Integer(0) for w in wrt])
         return out
+
+
+def _exact_ring(edges: dict):
+    """(zero, one, local values, back-conversion) in a polynomial ring over QQ, or None."""
+    from sympy.polys.rings import sring
+
+    try:
+        ring, elems = sring([sympy.Integer(1)] + list(edges.values()))
+    except Exception:  # noqa: BLE001 - sring refuses some values; the caller falls back
+        return None
+    return ring.zero, elems[0], dict(zip(edges, elems[1:])), lambda e: fit(e.as_expr())
+
+
+def _floats(edges: dict):
+    """(zero, one, local values, back-conversion) as 30-digit mpmath floats, or None."""
+    import mpmath
+
+    ctx = mpmath.mp.clone()
+    ctx.dps = PRECISION + 5
+    local = {}
+    for k, v in edges.items():
+        f = sympy.N(v, PRECISION + 5)
+        if f.is_Float:
+            local[k] = ctx.mpf(f._mpf_)
+        elif f.is_Rational:
+            local[k] = ctx.mpf(f.p) / f.q
+        else:
+            return None
+    return ctx.mpf(0), ctx.mpf(1), local, lambda e: sympy.Float(e, PRECISION)
 
 
 def _boxed(v: Any) -> Any:
