@@ -193,7 +193,7 @@ class Solver:
         exact = len(outs) * len(wrt) <= engine.MAX_EXACT_ENTRIES
         rows += bp.rows(outs[len(shown):], wrt, exact)
         if not exact:
-            rows = [[fit(sympy.N(x, PRECISION)) for x in row] for row in rows]
+            rows[:len(shown)] = [[fit(sympy.N(x, PRECISION)) for x in row] for row in rows[:len(shown)]]
             sections.append(Step(f"J has {len(outs) * len(wrt)} entries, more than the {engine.MAX_EXACT_ENTRIES} "
                                  f"computed exactly: its entries are {PRECISION}-digit floats (≈)"))
         if len(outs) > len(shown):

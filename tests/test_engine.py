@@ -142,3 +142,17 @@ def test_hessian_at_a_kink_uses_the_convention():
                     "ask:\n  - hessian: {of: a, wrt: [x], points: [{x: 1}]}\n")
     assert a["a at (1)"].startswith("degenerate")
     assert "relu_grad_at_zero" in sol.steps[-1].note
+
+
+def test_jacobians_past_the_exact_budget_are_30_digit_floats():
+    # 70 x 70 = 4900 entries > 4096: floats; checked against the closed form of test above
+    m = 70
+    J = _bn_jacobian(m)
+    xs = [sympy.Integer(i * i % 7 + i) for i in range(m)]
+    mu = sum(xs) / m
+    sigma = sympy.sqrt(sum((x - mu) ** 2 for x in xs) / m)
+    xhat = [(x - mu) / sigma for x in xs]
+    for i, j in [(0, 0), (0, 5), (3, 3), (10, 2), (69, 69), (40, 7)]:
+        want = 3 / sigma * ((1 if i == j else 0) - sympy.Rational(1, m) - xhat[i] * xhat[j] / m)
+        got = J.items[i * m + j]
+        assert got.is_Float and abs(got - sympy.N(want, 40)) < 1e-25
