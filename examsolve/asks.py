@@ -66,7 +66,7 @@ def add_equations(spec, graph: Graph, equations: dict) -> None:
         names = graph.names()
         value = spec_expr(spec, text, ("equations", name), names)
         display = spec_expr(spec, text, ("equations", name), names, evaluate=False)
-        graph.add_node(name, value, display, spec.key_loc("equations", name))
+        graph.add_node(name, value, display, spec.key_loc("equations", name), source=text)
 
 
 SYMBOLIC_ASKS = ("hessian", "critical_points", "solve")

@@ -56,12 +56,9 @@ def parse(text: str, names: Mapping[str, Value], *, allow_free: bool = False,
     """
     if not isinstance(text, str):
         raise ExprError(f"expected an expression, got {type(text).__name__}")
-    # one line, no leading blanks (ast would see an indent); offsets still count from the original
-    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    lead = len(flat) - len(flat.lstrip())
-    body = flat[lead:]
+    lead, body = _one_line(text)
     try:
-        out = _Converter(body, names, allow_free, Ops(evaluate)).visit(_syntax(body).body)
+        out = Converter(body, names, allow_free, Ops(evaluate)).visit(_syntax(body).body)
     except ExprError as e:
         raise ExprError(e.message, e.offset + lead) from None
     if evaluate:
@@ -111,6 +108,19 @@ def flatten(e: Any) -> Any:
             flat.extend(a.args if type(a) is type(e) else (a,))
         return e.func(*flat, evaluate=False)
     return e.func(*args, evaluate=False)
+
+
+def _one_line(text: str) -> tuple[int, str]:
+    """One line without leading blanks (ast would see an indent), and how many blanks were cut."""
+    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    lead = len(flat) - len(flat.lstrip())
+    return lead, flat[lead:]
+
+
+def syntax_tree(text: str) -> tuple[ast.AST, str]:
+    """The checked syntax tree of an expression and the text its positions refer to (for drawings)."""
+    _, body = _one_line(text)
+    return _syntax(body).body, body
 
 
 def parse_equation(text: str, names: Mapping[str, Value], *, allow_free: bool = False) -> sympy.Expr:
@@ -264,16 +274,21 @@ def softmax(v: Value, ops: Ops = Ops()) -> Value:
     return Tensor(v.shape, out) if isinstance(v, Tensor) else out[0]
 
 
-class _Converter:
+class Converter:
     """Walks a whitelisted syntax tree and builds sympy values."""
 
-    def __init__(self, text: str, names: Mapping[str, Value], allow_free: bool, ops: Ops):
-        self.text, self.names, self.allow_free, self.ops = text, names, allow_free, ops
+    def __init__(self, text: str, names: Mapping[str, Value], allow_free: bool = False, ops: Ops | None = None,
+                 overrides: dict | None = None):
+        self.text, self.names, self.allow_free = text, names, allow_free
+        self.ops = ops or Ops()
+        self.overrides = overrides or {}   # id(syntax node) -> value used instead of the subtree
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
         return ExprError(message, getattr(node, "col_offset", 0))
 
     def visit(self, node: ast.AST) -> Value:
+        if id(node) in self.overrides:
+            return self.overrides[id(node)]
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
             raise self.fail(node, f"'{_snippet(self.text, node)}' is not allowed in an expression "

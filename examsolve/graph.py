@@ -52,6 +52,7 @@ class Graph:
     groups: dict = field(default_factory=dict)     # name -> Group
     order: dict = field(default_factory=dict)      # Symbol -> position
     _names: dict = field(default_factory=dict)       # name -> symbol or Tensor, for parsing
+    sources: dict = field(default_factory=dict)      # equation name -> its text, for drawings
 
     def names(self) -> dict[str, Any]:
         """What expressions may refer to: group names and element names (kept up to date; read only)."""
@@ -104,8 +105,10 @@ class Graph:
         return self._add(name, (), "symbol", (None,), loc)
 
     def add_node(self, name: str, value: Any, display: Any = None, loc: Loc | None = None,
-                 hint: str = "") -> Group:
+                 hint: str = "", source: str = "") -> Group:
         """An equation: value (and its display form) in terms of earlier symbols."""
+        if source:
+            self.sources[name] = source
         display = value if display is None else display
         if isinstance(value, Tensor):
             disp = display.items if isinstance(display, Tensor) and display.shape == value.shape else value.items

@@ -220,3 +220,29 @@ def decimal_latex(v: Any, digits: int) -> str | None:
     if isinstance(v, Tensor):
         return _tensor_latex(v, lambda x: decimal(x, digits))
     return decimal(v, digits)
+
+
+def short_text(v: Any, limit: int = 16) -> str:
+    """A value for a small label: exact when short, else a 4-digit decimal (tensors elementwise)."""
+    exact = text(v)
+    if len(exact) <= limit:
+        return exact
+    if isinstance(v, Tensor):
+        return _tensor_text(v, lambda x: _short_scalar(x, limit))
+    return _short_scalar(v, limit)
+
+
+def _short_scalar(x: Any, limit: int) -> str:
+    exact = text(x)
+    if len(exact) <= limit or not is_numeric(x):
+        return exact
+    return decimal(x, 4)
+
+
+def short_latex(v: Any, limit: int = 16) -> str:
+    """LaTeX for a small label: exact when short, else 4-digit decimals."""
+    if len(text(v)) <= limit or not is_numeric(v):
+        return latex(v)
+    if isinstance(v, Tensor):
+        return _tensor_latex(v, lambda x: latex(x) if len(text(x)) <= limit else decimal(x, 4))
+    return decimal(v, 4)
