@@ -56,7 +56,9 @@ def main() -> None:
               help="Write to this file instead of standard output.")
 @click.option("--strict", is_flag=True, help="Exit 1 when an answer disagrees with the spec's key.")
 @click.option("--color/--no-color", default=None, help="Colour terminal output (default: when a TTY).")
-def run(files, fmt, digits, standalone, output, strict, color) -> None:
+@click.option("--with-graph", is_flag=True,
+              help="Add the computational graph (latex: TikZ; markdown: DOT; terminal: a tree; json: nodes/edges).")
+def run(files, fmt, digits, standalone, output, strict, color, with_graph) -> None:
     """Solve spec FILES and print the worked solution.
 
     \b
@@ -67,17 +69,13 @@ def run(files, fmt, digits, standalone, output, strict, color) -> None:
     from examsolve import load_spec, solve
     from examsolve.renderers import render_many
 
-    solutions, code = [], 0
-    for path in files:
-        try:
-            solutions.append(solve(load_spec(path)))
-        except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
-            code = max(code, _fail(err))
+    solutions, drawings, code = _solve_all(files, with_graph)
     if solutions:
         if color is None:
             color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         try:
-            text = render_many(solutions, fmt, digits=digits, standalone=standalone, color=color)
+            text = render_many(solutions, fmt, digits=digits, standalone=standalone, color=color,
+                               drawings=drawings if with_graph else None)
         except Exception as err:  # noqa: BLE001
             sys.exit(_fail(err))
         if output:
@@ -92,6 +90,115 @@ def run(files, fmt, digits, standalone, output, strict, color) -> None:
         if bad:
             code = max(code, 1)
     sys.exit(code)
+
+
+def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
+    """Solve every file (one error line each); the drawings too when asked."""
+    from examsolve import drawing, load_spec, solve
+
+    solutions, drawings, code = [], [], 0
+    for path in files:
+        try:
+            spec = load_spec(path)
+            sol = solve(spec)
+            d = None
+            if with_graph and sol.graph is not None:
+                d = drawing.build(sol.graph, spec.model.conventions.model_dump(), drawing.default_of(spec),
+                                  title=sol.title, names=sol.names)
+            solutions.append(sol)
+            drawings.append(d)
+        except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
+            code = max(code, _fail(err))
+    return solutions, drawings, code
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--output", "-o", default="answers.tex", show_default=True, type=click.Path(dir_okay=False),
+              help="answers.tex, or answers.pdf to compile it with latexmk.")
+@click.option("--with-graph", is_flag=True, help="Draw each problem's computational graph (TikZ).")
+@click.option("--title", default="Answers", show_default=True, help="Title of the sheet.")
+@click.option("--digits", type=click.IntRange(1, 50), default=6, show_default=True,
+              help="Significant digits of decimal forms.")
+def sheet(files, output, with_graph, title, digits) -> None:
+    """Make one answer sheet (LaTeX or PDF) from spec FILES or folders of them.
+
+    \b
+    Example:
+      examsolve sheet problems/ --output answers.pdf --with-graph --title "Exam A, key"
+    """
+    from examsolve.renderers import sheet as sheet_renderer
+
+    paths = []
+    for f in files:
+        if os.path.isdir(f):
+            paths.extend(sorted(os.path.join(f, n) for n in os.listdir(f) if n.endswith((".yaml", ".yml"))))
+        else:
+            paths.append(f)
+    solutions, drawings, code = _solve_all(paths, with_graph)
+    if not solutions:
+        sys.exit(code or 2)
+    try:
+        tex = sheet_renderer.render(solutions, digits, title, drawings if with_graph else None)
+        if output.endswith(".pdf"):
+            with open(output, "wb") as fb:
+                fb.write(sheet_renderer.to_pdf(tex))
+        else:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(tex)
+    except Exception as err:  # noqa: BLE001
+        sys.exit(_fail(err))
+    click.echo(f"{output}: {len(solutions)} problem{'s' if len(solutions) != 1 else ''}", err=True)
+    sys.exit(code)
+
+
+GRAPH_FORMATS = ("dot", "tikz", "svg", "text")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="text", show_default=True,
+              help="dot (Graphviz), tikz (LaTeX), svg (runs graphviz's dot) or text (a tree).")
+@click.option("--values/--no-values", default=True, show_default=True, help="Forward values on the edges.")
+@click.option("--grads/--no-grads", default=True, show_default=True, help="Gradients on the edges.")
+@click.option("--of", "of", default=None,
+              help="The scalar whose gradients are drawn (default: the first grad ask's, else the last equation).")
+@click.option("--standalone", is_flag=True, help="tikz: a complete document that compiles as is.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+def graph(file, fmt, values, grads, of, standalone, output) -> None:
+    """Draw the computational graph of FILE: every operator a node, values and gradients on the edges.
+
+    \b
+    Example:
+      examsolve graph problems/sin_net.yaml --format dot | dot -Tsvg > sin_net.svg
+      examsolve graph problems/sin_net.yaml --format tikz --standalone -o graph.tex
+    """
+    try:
+        text = _drawing_text(file, fmt, values, grads, of, standalone)
+    except Exception as err:  # noqa: BLE001
+        sys.exit(_fail(err))
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _drawing_text(file, fmt, values, grads, of, standalone) -> str:
+    from examsolve import drawing, load_spec, solve
+    from examsolve.renderers import dot, tikz, tree
+
+    spec = load_spec(file)
+    sol = solve(spec)
+    d = drawing.build(sol.graph, spec.model.conventions.model_dump(), of or drawing.default_of(spec),
+                      grads=grads, title=sol.title, strict=of is not None, names=sol.names)
+    if fmt == "tikz":
+        return tikz.standalone(d, values, grads) if standalone else tikz.render(d, values, grads)
+    if fmt == "text":
+        return tree.render(d, values, grads)
+    text = dot.render(d, values, grads)
+    return dot.to_svg(text) if fmt == "svg" else text
 
 
 @main.command()

@@ -54,6 +54,7 @@ class Drawing:
     edges: list = field(default_factory=list)
     of: str = ""
     title: str = ""
+    names: dict = field(default_factory=dict)   # display names, as in Solution.names
 
     def node(self, id_: str) -> Node:
         """The node with this id (ids are n0, n1, ... in order)."""
@@ -70,13 +71,16 @@ def default_of(spec) -> str:
 
 
 class _Builder:
-    def __init__(self, graph: Graph, conventions: dict, of: str | None, grads: bool):
+    def __init__(self, graph: Graph, conventions: dict, of: str | None, grads: bool, strict: bool):
         self.graph, self.conventions = graph, conventions
         self.values = engine.evaluate(graph)
         self.bp = engine.Backprop(graph, self.values, conventions)
         self.d = Drawing(of=of or "")
         self.root: dict[str, str] = {}     # spec name -> id of the node that computes it
         self.adj: dict = {}
+        if grads and of and of in graph.groups and graph.groups[of].shape and not strict:
+            of = None          # the default pick is a vector (a Jacobian-only spec): draw values only
+        self.d.of = of or ""
         if grads and of:
             g = graph.group(of)
             if g.shape:
@@ -232,8 +236,11 @@ def _operator(node: ast.AST, text: str) -> tuple[str, list]:
 
 
 def build(graph: Graph, conventions: dict, of: str | None = None, grads: bool = True,
-          title: str = "") -> Drawing:
-    """The drawing of a solved graph; gradients of `of` on the edges when grads is true."""
-    d = _Builder(graph, conventions, of, grads).build()
-    d.title = title
+          title: str = "", strict: bool = False, names: dict | None = None) -> Drawing:
+    """The drawing of a solved graph; gradients of `of` on the edges when grads is true.
+
+    With strict, an `of` that is not a scalar is an error; otherwise the drawing has values only.
+    """
+    d = _Builder(graph, conventions, of, grads, strict).build()
+    d.title, d.names = title, names or {}
     return d

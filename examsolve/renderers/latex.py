@@ -6,22 +6,28 @@ import sympy
 from examsolve.renderers.lines import chain, key_mark, numbered
 from examsolve.renderers.printing import decimal_latex, latex, latex_text
 
-PREAMBLE = r"""\documentclass[11pt]{article}
-\usepackage[T1]{fontenc}
-\usepackage{amsmath,amssymb}
-\usepackage[margin=2cm]{geometry}
-\allowdisplaybreaks
-\setlength{\parindent}{0pt}
-\begin{document}
-"""
+def preamble(graphs: bool = False) -> str:
+    """The document start: amsmath and geometry; graphicx and TikZ when drawings are included."""
+    extra = "\\usepackage{graphicx,tikz}\n\\usetikzlibrary{shapes.geometric}\n" if graphs else ""
+    return ("\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{amsmath,amssymb}\n"
+            "\\usepackage[margin=2cm]{geometry}\n" + extra + "\\allowdisplaybreaks\n"
+            "\\setlength{\\parindent}{0pt}\n\\begin{document}\n")
 
 
-def render(solutions, digits: int = 6, standalone: bool = False, **_) -> str:
-    """All solutions as LaTeX; standalone wraps them in a compilable document."""
-    body = "\n\\bigskip\n".join(_one(s, digits) for s in solutions)
+def render(solutions, digits: int = 6, standalone: bool = False, drawings=None, **_) -> str:
+    """All solutions as LaTeX; standalone wraps them in a compilable document; drawings as TikZ."""
+    drawings = drawings or [None] * len(solutions)
+    body = "\n\\bigskip\n".join(_one(s, digits, drawing=d) for s, d in zip(solutions, drawings))
     if standalone:
-        return PREAMBLE + body + "\\end{document}\n"
+        return preamble(any(drawings)) + body + "\\end{document}\n"
     return body
+
+
+def _fit(math: str, sheet: bool) -> str:
+    """In a sheet, math wider than the line is scaled down to it (graphicx)."""
+    if not sheet:
+        return math
+    return "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{" + math + "}"
 
 
 def _result(v, digits, names) -> str:
@@ -30,13 +36,18 @@ def _result(v, digits, names) -> str:
     return exact if dec is None or dec == exact else f"{exact} \\approx {dec}"
 
 
-def _one(sol, digits: int) -> str:
+def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
     names = sol.names
     out = [f"% examsolve: {sol.file}" if sol.file else "% examsolve",
-           r"\section*{%s}" % latex_text(sol.title)]
+           (r"\section{%s}" if sheet else r"\section*{%s}") % latex_text(sol.title)]
     if sol.source:
         out.append(r"\textit{Source: %s}\par" % latex_text(sol.source))
-    if sol.given:
+    if sol.given and sheet:
+        out.append(r"\medskip\begin{tabular}{@{}ll@{}}\textbf{Given} & \\")
+        out.extend(f"${latex(sympy.Symbol(n), names)}$ & {_fit('$' + latex(v, names) + '$', sheet)} \\\\"
+                   for n, v in sol.given)
+        out.append(r"\end{tabular}\par\medskip")
+    elif sol.given:
         given = ", ".join(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$" for n, v in sol.given)
         out.append(r"\textbf{Given:} %s\par" % given)
     out.append(r"\begin{enumerate}")
@@ -53,9 +64,9 @@ def _one(sol, digits: int) -> str:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             if parts and step.target is not None:
                 # an aligned block inside the item: compact, left-aligned, and breaks between pages
-                out.append(r"$\displaystyle\begin{aligned}[t]")
-                out.append(f"{latex(step.target, names)} &= " + " \\\\\n  &= ".join(parts))
-                out.append(r"\end{aligned}$")
+                block = (r"$\displaystyle\begin{aligned}[t]" + "\n" + f"{latex(step.target, names)} &= "
+                         + " \\\\\n  &= ".join(parts) + "\n" + r"\end{aligned}$")
+                out.append(_fit(block, sheet))
             elif parts:
                 out[-1] += ": $" + " = ".join(parts) + "$"
         if step.note:
@@ -71,19 +82,48 @@ def _one(sol, digits: int) -> str:
         depth -= 1
     out.append(r"\end{enumerate}")
     out.append(r"\paragraph{Answers}")
-    out.append(r"\begin{align*}")
+    if sheet:
+        out.append(_answers_sheet(sol, digits))
+    else:
+        out.append(_answers(sol, digits))
+    if drawing is not None:
+        from examsolve.renderers import tikz
+        out.append(r"\paragraph{Computational graph}" + "\n" + r"\begin{center}")
+        out.append(tikz.fit_width(tikz.render(drawing)) + r"\end{center}")
+    for note in sol.notes:
+        out.append(r"{\small %s}\par" % latex_text(note))
+    return "\n".join(out) + "\n"
+
+
+def _mark(a, names) -> str:
+    mark = key_mark(a)
+    if mark and a.agrees is False:
+        return r"\textbf{disagrees} with the key (key: $%s$)" % latex(a.key, names)
+    return latex_text(mark)
+
+
+def _answers_sheet(sol, digits: int) -> str:
+    """One boxed answer a line, scaled to the line when wide, with the key check beside it."""
+    names = sol.names
+    lines = []
+    for a in sol.answers:
+        label = latex(a.label, names) if a.label is not None else r"\text{%s}" % latex_text(a.name)
+        math = f"$\\displaystyle {label} = \\boxed{{{_result(a.value, digits, names)}}}$"
+        mark = _mark(a, names)
+        lines.append(_fit(math, True) + (r"\quad " + mark if mark else "") + r"\par\smallskip")
+    return "\n".join(lines)
+
+
+def _answers(sol, digits: int) -> str:
+    names = sol.names
+    out = [r"\begin{align*}"]
     rows = []
     for a in sol.answers:
         label = latex(a.label, names) if a.label is not None else r"\text{%s}" % latex_text(a.name)
         row = f"{label} &= \\boxed{{{_result(a.value, digits, names)}}}"
-        mark = key_mark(a)
-        if mark:
-            if a.agrees is False:
-                mark += f" (key: ${latex(a.key, names)}$)"
-            row += r" && \text{%s}" % (latex_text(mark) if a.agrees else mark.replace("DISAGREES", r"\textbf{disagrees}"))
+        if a.agrees is not None:
+            row += r" && \text{%s}" % _mark(a, names)
         rows.append(row)
     out.append(" \\\\\n".join(rows))
     out.append(r"\end{align*}")
-    for note in sol.notes:
-        out.append(r"{\small %s}\par" % latex_text(note))
-    return "\n".join(out) + "\n"
+    return "\n".join(out)

@@ -1,7 +1,7 @@
 """TikZ of a Drawing (packages from texlive-pictures only): layered left to right, labels on edges."""
 from __future__ import annotations
 
-from examsolve.renderers.printing import latex_text, short_latex
+from examsolve.renderers.printing import latex, latex_text, short_latex
 
 OPS = {"+": "+", "−": "-", "×": r"\times", "/": "/", "@": "@", ".T": r"(\cdot)^{\mathsf{T}}", "=": "="}
 
@@ -13,9 +13,9 @@ STYLES = r"""leaf/.style={draw, rounded corners, fill=blue!8, minimum height=6mm
   lbl/.style={font=\scriptsize, align=center, fill=white, inner sep=1pt}"""
 
 
-def _label(n) -> str:
+def _label(n, names: dict) -> str:
     if n.kind in ("leaf", "node"):
-        return "$" + short_latex(_sym(n.label)) + "$"
+        return "$" + latex(_sym(n.label), names) + "$"
     if n.kind == "const":
         return "$" + latex_text(n.label) + "$"
     op = n.label
@@ -27,7 +27,7 @@ def _label(n) -> str:
         tex = r"(\cdot)" + latex_text(op).replace(r"\_", "_")
     else:
         tex = r"\mathrm{%s}" % latex_text(op)
-    name = r"\\ {\scriptsize $%s$}" % short_latex(_sym(n.name)) if n.name else ""
+    name = r"\\ {\scriptsize $%s$}" % latex(_sym(n.name), names) if n.name else ""
     return f"${tex}$ {{\\scriptsize ({n.arity})}}{name}"
 
 
@@ -88,16 +88,19 @@ def render(d, values: bool = True, grads: bool = True) -> str:
     for n in d.nodes:
         c, r = pos[n.id]
         style = n.kind + (", loss" if n.name and n.name == d.of else "")
-        out.append(rf"\node[{style}] ({n.id}) at ({c * 4.0:.1f}cm, {-r * 1.8:.1f}cm) {{{_label(n)}}};")
+        out.append(rf"\node[{style}] ({n.id}) at ({c * 4.0:.1f}cm, {-r * 1.8:.1f}cm) {{{_label(n, d.names)}}};")
     for e in d.edges:
         parts = []
         if values and e.value is not None:
             parts.append("$" + short_latex(e.value) + "$")
         if grads and e.grad is not None:
-            parts.append(r"$\partial %s{:}\ %s$" % (short_latex(_sym(d.of)), short_latex(e.grad)))
+            parts.append(r"$\partial %s{:}\ %s$" % (latex(_sym(d.of), d.names), short_latex(e.grad)))
         joined = r" \\ ".join(parts)
-        label = rf" node[lbl, midway] {{{joined}}}" if parts else ""
-        out.append(rf"\draw[->] ({e.src}) --{label} ({e.dst});")
+        span = pos[e.dst][0] - pos[e.src][0]
+        # an edge over several columns bends, so it does not run through the nodes between
+        path, where = ("to[bend right=22]", "pos=0.3") if span > 1 else ("--", "midway")
+        label = rf" node[lbl, {where}] {{{joined}}}" if parts else ""
+        out.append(rf"\draw[->] ({e.src}) {path}{label} ({e.dst});")
     out.append(r"\end{tikzpicture}")
     return "\n".join(out) + "\n"
 
