@@ -368,7 +368,8 @@ class Solver:
         notes = tuple(f"{k} = {v}" for k, v in self.conventions.items())
         return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=self.spec.file,
                         given=given, steps=tuple(self.steps), answers=tuple(self.answers),
-                        notes=("conventions: " + ", ".join(notes),), names=names or {}, graph=self.graph)
+                        notes=("conventions: " + ", ".join(notes),), names=names or {}, graph=self.graph,
+                        backprop=self.backprop)
 
     def check_keys(self) -> None:
         names = [a.name for a in self.answers]

@@ -104,7 +104,7 @@ def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
             d = None
             if with_graph and sol.graph is not None:
                 d = drawing.build(sol.graph, spec.model.conventions.model_dump(), drawing.default_of(spec),
-                                  title=sol.title, names=sol.names)
+                                  title=sol.title, names=sol.names, backprop=sol.backprop)
             solutions.append(sol)
             drawings.append(d)
         except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
@@ -192,7 +192,8 @@ def _drawing_text(file, fmt, values, grads, of, standalone) -> str:
     spec = load_spec(file)
     sol = solve(spec)
     d = drawing.build(sol.graph, spec.model.conventions.model_dump(), of or drawing.default_of(spec),
-                      grads=grads, title=sol.title, strict=of is not None, names=sol.names)
+                      grads=grads, title=sol.title, strict=of is not None, names=sol.names,
+                      backprop=sol.backprop)
     if fmt == "tikz":
         return tikz.standalone(d, values, grads) if standalone else tikz.render(d, values, grads)
     if fmt == "text":

@@ -71,10 +71,11 @@ def default_of(spec) -> str:
 
 
 class _Builder:
-    def __init__(self, graph: Graph, conventions: dict, of: str | None, grads: bool, strict: bool):
+    def __init__(self, graph: Graph, conventions: dict, of: str | None, grads: bool, strict: bool,
+                 backprop: engine.Backprop | None):
         self.graph, self.conventions = graph, conventions
-        self.values = engine.evaluate(graph)
-        self.bp = engine.Backprop(graph, self.values, conventions)
+        self.bp = backprop or engine.Backprop(graph, engine.evaluate(graph), conventions)
+        self.values = self.bp.values
         self.d = Drawing(of=of or "")
         self.root: dict[str, str] = {}     # spec name -> id of the node that computes it
         self.adj: dict = {}
@@ -156,15 +157,28 @@ class _Builder:
 
         cache: dict = {}
 
+        uses: dict = {}
+        for sub in ast.walk(tree):
+            if isinstance(sub, ast.Name):
+                uses[sub.id] = uses.get(sub.id, 0) + 1
+
         def value_of(node: ast.AST) -> Any:
             if id(node) not in cache:
-                cache[id(node)] = engine.substitute(conv.visit(node), self.values)
+                if node is tree:
+                    cache[id(node)] = self.group_value(name)
+                elif isinstance(node, ast.Name) and node.id in self.graph.groups:
+                    cache[id(node)] = self.group_value(node.id)
+                else:
+                    cache[id(node)] = engine.substitute(conv.visit(node), self.values)
             return cache[id(node)]
 
         def edge_grad(node: ast.AST, value: Any) -> Any:
             """∂of/∂(this occurrence): swap the subtree for placeholders and differentiate."""
             if not self.grads:
                 return None
+            if isinstance(node, ast.Name) and uses.get(node.id) == 1 and node.id in self.graph.groups:
+                # the only use of that name here: the engine's local derivatives say it all
+                return self._template_grad(self.graph.groups[name], node.id)
             items = value.items if isinstance(value, Tensor) else (value,)
             holders = tuple(sympy.Symbol(f"_hole{i}", real=True) for i in range(len(items)))
             hole = Tensor(value.shape, holders) if isinstance(value, Tensor) else holders[0]
@@ -236,11 +250,12 @@ def _operator(node: ast.AST, text: str) -> tuple[str, list]:
 
 
 def build(graph: Graph, conventions: dict, of: str | None = None, grads: bool = True,
-          title: str = "", strict: bool = False, names: dict | None = None) -> Drawing:
+          title: str = "", strict: bool = False, names: dict | None = None,
+          backprop: engine.Backprop | None = None) -> Drawing:
     """The drawing of a solved graph; gradients of `of` on the edges when grads is true.
 
     With strict, an `of` that is not a scalar is an error; otherwise the drawing has values only.
     """
-    d = _Builder(graph, conventions, of, grads, strict).build()
+    d = _Builder(graph, conventions, of, grads, strict, backprop).build()
     d.title, d.names = title, names or {}
     return d

@@ -56,3 +56,4 @@ class Solution:
     notes: tuple[str, ...] = ()
     names: dict = field(default_factory=dict)   # symbol name -> (latex, text) display names
     graph: Any = None
+    backprop: Any = None      # the engine's forward values and local derivatives, reused by drawings

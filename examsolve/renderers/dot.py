@@ -5,6 +5,7 @@ import shutil
 import subprocess
 
 from examsolve.errors import SolveError
+from examsolve.names import text_name
 from examsolve.renderers.printing import short_text
 
 STYLE = {
@@ -26,9 +27,9 @@ def render(d, values: bool = True, grads: bool = True) -> str:
     if d.title:
         out.append(f"  label={_quote(d.title)}; labelloc=t;")
     for n in d.nodes:
-        label = n.label
+        label = text_name(n.label, d.names) if n.kind in ("leaf", "node") else n.label
         if n.kind == "op":
-            label = f"{n.label}  ({n.arity})" + (f"\\n{n.name}" if n.name else "")
+            label = f"{n.label}  ({n.arity})" + (f"\\n{text_name(n.name, d.names)}" if n.name else "")
         style = STYLE[n.kind] + (", peripheries=2" if n.name and n.name == d.of else "")
         out.append(f"  {n.id} [label={_quote(label).replace(chr(92) * 2 + 'n', chr(92) + 'n')}, {style}];")
     for e in d.edges:

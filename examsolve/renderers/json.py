@@ -7,9 +7,15 @@ from examsolve.renderers.printing import latex
 from examsolve.values import exact_str, to_plain
 
 
-def render(solutions, digits: int = 6, **_) -> str:
-    """One JSON object for one solution, a list for several."""
-    objs = [as_dict(s) for s in solutions]
+def render(solutions, digits: int = 6, drawings=None, **_) -> str:
+    """One JSON object for one solution, a list for several; drawings as nodes and edges."""
+    drawings = drawings or [None] * len(solutions)
+    objs = []
+    for s, d in zip(solutions, drawings):
+        obj = as_dict(s)
+        if d is not None:
+            obj["graph"] = graph_dict(d)
+        objs.append(obj)
     return json.dumps(objs[0] if len(objs) == 1 else objs, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -47,3 +53,15 @@ def _step(s) -> dict:
     if s.table is not None:
         out["table"] = {"header": list(s.table.header), "rows": [[to_plain(c) for c in r] for r in s.table.rows]}
     return out
+
+
+def graph_dict(d) -> dict:
+    """A Drawing as plain JSON data."""
+    def plain(v):
+        return None if v is None else to_plain(v)
+    return {
+        "of": d.of,
+        "nodes": [{"id": n.id, "label": n.label, "kind": n.kind, "arity": n.arity, "name": n.name,
+                   "value": plain(n.value), "grad": plain(n.grad)} for n in d.nodes],
+        "edges": [{"from": e.src, "to": e.dst, "value": plain(e.value), "grad": plain(e.grad)} for e in d.edges],
+    }

@@ -8,9 +8,18 @@ from examsolve.renderers.lines import chain, key_mark, numbered
 from examsolve.renderers.printing import latex
 
 
-def render(solutions, digits: int = 6, **_) -> str:
-    """All solutions as Markdown."""
-    return "\n\n".join(_one(s, digits) for s in solutions)
+def render(solutions, digits: int = 6, drawings=None, **_) -> str:
+    """All solutions as Markdown; drawings as fenced DOT blocks."""
+    from examsolve.renderers import dot
+
+    drawings = drawings or [None] * len(solutions)
+    parts = []
+    for s, d in zip(solutions, drawings):
+        text = _one(s, digits)
+        if d is not None:
+            text += "\n### Computational graph\n\n```dot\n" + dot.render(d) + "```\n"
+        parts.append(text)
+    return "\n\n".join(parts)
 
 
 def _one(sol, digits: int) -> str:

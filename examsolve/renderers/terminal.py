@@ -14,16 +14,21 @@ from examsolve.renderers.lines import chain, key_mark, numbered
 from examsolve.renderers.printing import text, value_text
 
 
-def render(solutions, digits: int = 6, color: bool = False, width: int = 100, **_) -> str:
+def render(solutions, digits: int = 6, color: bool = False, width: int = 100, drawings=None, **_) -> str:
     """All solutions as terminal text (ANSI colour only when color is true)."""
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
                       color_system="standard" if color else None, highlight=False, emoji=False,
                       legacy_windows=False)
-    for k, sol in enumerate(solutions):
+    drawings = drawings or [None] * len(solutions)
+    for k, (sol, d) in enumerate(zip(solutions, drawings)):
         if k:
             console.print()
         _one(console, sol, digits)
+        if d is not None:
+            from examsolve.renderers import tree
+            console.print(Text("Computational graph", style="bold"))
+            console.print(Text(tree.render(d).rstrip("\n")))
     return buf.getvalue()
 
 

@@ -1,6 +1,7 @@
 """A Drawing as a tree per equation, for the terminal."""
 from __future__ import annotations
 
+from examsolve.names import text_name
 from examsolve.renderers.printing import short_text
 
 
@@ -12,9 +13,9 @@ def render(d, values: bool = True, grads: bool = True) -> str:
     lines = [d.title] if d.title else []
 
     def describe(n, value, grad) -> str:
-        label = n.label if n.kind != "op" else f"{n.label} ({n.arity})"
+        label = text_name(n.label, d.names) if n.kind != "op" else f"{n.label} ({n.arity})"
         if n.kind == "op" and n.name:
-            label = f"{n.name} = {label}"
+            label = f"{text_name(n.name, d.names)} = {label}"
         parts = [label]
         if values and value is not None:
             parts.append("= " + short_text(value, 24))
