@@ -88,8 +88,10 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
         out.append(_answers(sol, digits))
     if drawing is not None:
         from examsolve.renderers import tikz
-        out.append(r"\paragraph{Computational graph}" + "\n" + r"\begin{center}")
-        out.append(tikz.fit_width(tikz.render(drawing)) + r"\end{center}")
+        # heading and picture in one box, so a page break cannot separate them
+        out.append(r"\par\medskip\noindent\begin{minipage}{\linewidth}\textbf{Computational graph}\par"
+                   r"\smallskip\centering")
+        out.append(tikz.fit_width(tikz.render(drawing)) + r"\end{minipage}\par\medskip")
     for note in sol.notes:
         out.append(r"{\small %s}\par" % latex_text(note))
     return "\n".join(out) + "\n"
