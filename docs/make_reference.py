@@ -73,9 +73,18 @@ def reference() -> str:
     for name, fam in load_all().items():
         lines.append(f"| `{name}` | {fam.summary} | {', '.join(fam.examples)} |")
     lines += ["", "## Keys", ""]
-    for m in models(BaseSpec):
+    seen = models(BaseSpec)
+    for m in seen:
         lines += table(m)
-    assert Ask in models(BaseSpec) and Conventions in models(BaseSpec)
+    assert Ask in seen and Conventions in seen
+    for name, fam in load_all().items():     # families with keys of their own
+        extra = [m for m in models(fam.model()) if m not in seen]
+        if extra:
+            lines += [f"## kind: {name}", "", f"Every key above, and these ({extra[0].__name__} extends "
+                      "BaseSpec).", ""]
+            for m in extra:
+                lines += table(m)
+            seen += extra
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -8,6 +8,7 @@ them: ∂L/∂(source) through this edge only, so the edges out of a shared node
 from __future__ import annotations
 
 import ast
+from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,10 +148,24 @@ class _Builder:
             items.append(total)
         return items[0] if not pgroup.shape else Tensor(pgroup.shape, tuple(items))
 
+    def alias(self, name: str) -> None:
+        """A name for a series of groups (an RNN's h for h_1..h_T): one node fed by each of them."""
+        a = self.graph.aliases[name]
+        members: list = []
+        for s in a.symbols:
+            g = self.graph.nodes[s].group
+            if g not in members:
+                members.append(g)
+        items = tuple(self.values[s] for s in a.symbols)
+        n = self.new(name, "node", len(members), name=name, value=Tensor(a.shape, items))
+        for g in members:
+            self.d.edges.append(Edge(self.root[g], n.id, self.group_value(g), None))
+        self.root[name] = n.id
+
     # ---- equations: one node per operator of the syntax tree --------------------------------
     def equation(self, name: str, text: str) -> None:
         tree, body = syntax_tree(text)
-        names = self.graph.names()
+        names = ChainMap({k: a.as_value() for k, a in self.graph.aliases.items()}, self.graph.names())
         conv = Converter(body, names)
         symbols = self.graph.groups[name].symbols
         outputs = list(symbols)
@@ -199,6 +214,8 @@ class _Builder:
         def walk(node: ast.AST, is_root: bool) -> str:
             """Draw node's subtree; return the id whose output feeds the parent."""
             if isinstance(node, ast.Name):
+                if node.id in self.graph.aliases and node.id not in self.root:
+                    self.alias(node.id)
                 ref = node.id if node.id in self.root else None
                 if ref is None:   # pi, e, or an element name like x_1: a constant-like leaf
                     return self.new(node.id, "const", value=value_of(node)).id

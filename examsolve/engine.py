@@ -176,7 +176,7 @@ class Backprop:
         if key not in self._local:
             expr = self.graph.nodes[c].expr
             sym = derivative(expr, p, self._terms_of(c) if expr.is_Add and len(expr.args) > 8 else None)
-            if isinstance(expr, sympy.Function) and expr.args == (p,):
+            if isinstance(expr, sympy.Function):
                 # write the node itself where it reappears: tanh' = 1 - a², exp' = q, σ' = f·(1 - f)
                 sym = sym.xreplace({expr: c})
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)

@@ -53,6 +53,7 @@ class Graph:
     order: dict = field(default_factory=dict)      # Symbol -> position
     _names: dict = field(default_factory=dict)       # name -> symbol or Tensor, for parsing
     sources: dict = field(default_factory=dict)      # equation name -> its text, for drawings
+    aliases: dict = field(default_factory=dict)      # name -> Group of other groups' elements (h = h_1..h_T)
 
     def names(self) -> dict[str, Any]:
         """What expressions may refer to: group names and element names (kept up to date; read only)."""
@@ -120,10 +121,12 @@ class Graph:
         """The group of a name used in an ask; SpecError with a suggestion when unknown."""
         if name in self.groups:
             return self.groups[name]
+        if name in self.aliases:
+            return self.aliases[name]
         s = symbol(name)
         if s in self.nodes:
             return Group(name, (), (s,))
-        raise SpecError(f"unknown {what} '{name}'{nearest(name, list(self.groups))}", loc)
+        raise SpecError(f"unknown {what} '{name}'{nearest(name, list(self.groups) + list(self.aliases))}", loc)
 
     def ancestors(self, targets) -> set:
         """The targets and every node they depend on."""

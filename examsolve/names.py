@@ -18,6 +18,9 @@ def text_name(name: str, names: dict | None = None) -> str:
     if names and name in names:
         return names[name][1]
     base, _, sub = name.partition("_")
+    m = re.fullmatch(r"([A-Za-z]+?)(\d+)", base)
+    if not sub and m and m.group(1) in GREEK:      # theta1 -> θ₁, as sympy's LaTeX does
+        base, sub = m.group(1), m.group(2)
     hat = base.endswith("hat") and len(base) > 3
     if hat:
         base = base[:-3]
@@ -26,4 +29,6 @@ def text_name(name: str, names: dict | None = None) -> str:
         return base
     if re.fullmatch(r"[0-9,]+", sub):
         return base + sub.translate(SUB)
+    if re.fullmatch(r"[0-9]+(_[0-9]+)+", sub):      # step and element: r_1_2 -> r₁,₂
+        return base + sub.replace("_", ",").translate(SUB)
     return base + "_" + sub

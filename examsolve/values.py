@@ -9,9 +9,9 @@ import sympy
 from examsolve.tensor import Tensor
 
 PRECISION = 30          # digits kept once a value turns into a float
-MAX_NODES = 80          # tree size of an exact value before it turns into a float
+MAX_NODES = 40          # tree size of an exact value before it turns into a float
 MAX_INT_DIGITS = 40     # digits of a numerator or denominator before it turns into a float
-MAX_NESTING = 3         # functions inside functions (tanh(tanh(tanh(x)))) before it turns into a float
+MAX_NESTING = 2         # functions inside functions (tanh(tanh(tanh(x)))) before it turns into a float
 
 
 def _too_big(v: sympy.Expr) -> bool:
@@ -36,7 +36,8 @@ def fit(v: Any) -> Any:
     """Keep a number exact while it is small; past the budget, a 30-digit float."""
     if isinstance(v, Tensor):
         return v.map(fit)
-    if isinstance(v, sympy.Basic) and v.is_number and not v.is_Float and _too_big(v):
+    # a number that mixes a float with exact parts is a float: 0.38·tanh(19/10) helps nobody
+    if isinstance(v, sympy.Basic) and v.is_number and not v.is_Float and (v.has(sympy.Float) or _too_big(v)):
         f = sympy.N(v, PRECISION)
         if f.is_real or f.is_Number:
             return f

@@ -76,7 +76,8 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
             rows = [" & ".join(latex_text(h) for h in step.table.header) + r" \\ \hline"]
             rows += [" & ".join(f"${latex(c, names) if not isinstance(c, int) else c}$" for c in r) + r" \\"
                      for r in step.table.rows]
-            out.append(r"\[ \begin{array}{%s} %s \end{array} \]" % (cols, "\n".join(rows)))
+            table = r"\begin{tabular}{%s} %s \end{tabular}" % (cols, "\n".join(rows))
+            out.append(r"\par\smallskip" + _fit(table, sheet) + r"\par\smallskip")
     while depth > 0:
         out.append(r"\end{enumerate}")
         depth -= 1

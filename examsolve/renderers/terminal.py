@@ -56,7 +56,7 @@ def _one(console: Console, sol, digits: int) -> None:
             parts = chain(step, show, result)
             lhs = show(step.target) if step.target is not None else step.title
             line = Text(f"{indent}{num}. ")
-            line.append(lhs + " = " + " = ".join(parts) if parts else lhs)
+            line.append(lhs + "".join((" " if p.startswith("≈") else " = ") + p for p in parts) if parts else lhs)
             console.print(line)
         if step.note:
             console.print(Text(f"{indent}   note: {step.note}", style="yellow"))

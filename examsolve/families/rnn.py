@@ -1,0 +1,203 @@
+"""rnn: recurrent networks unrolled in time (a cell equation, LSTM or GRU), forward and BPTT."""
+import functools
+
+from examsolve.registry import family
+
+LSTM = (  # gate: (equation, what it is)
+    ("f", "sigmoid(W_f ⊗ x + U_f ⊗ h + b_f)", "forget gate"),
+    ("i", "sigmoid(W_i ⊗ x + U_i ⊗ h + b_i)", "input gate"),
+    ("o", "sigmoid(W_o ⊗ x + U_o ⊗ h + b_o)", "output gate"),
+    ("g", "tanh(W_c ⊗ x + U_c ⊗ h + b_c)", "candidate cell state c̃"),
+    ("c", "f*c + i*g", "cell state"),
+    ("h", "o*tanh(c)", "hidden state"),
+)
+GRU = (  # PyTorch's form: the reset gate multiplies U_n h + b_hn
+    ("r", "sigmoid(W_r ⊗ x + U_r ⊗ h + b_r)", "reset gate"),
+    ("z", "sigmoid(W_z ⊗ x + U_z ⊗ h + b_z)", "update gate"),
+    ("n", "tanh(W_n ⊗ x + b_n + r*(U_n ⊗ h + b_hn))", "candidate state"),
+    ("h", "(1 - z)*n + z*h", "hidden state"),
+)
+
+
+@family("rnn", summary="recurrent networks unrolled in time: a cell equation, LSTM or GRU; hidden states, "
+        "outputs and losses per step, backpropagation through time, parameter counts",
+        examples=("rnn_linear_two_losses.yaml", "rnn_product_cell.yaml", "rnn_relu_dead_unit.yaml",
+                  "rnn_vector_tanh.yaml", "lstm_forward.yaml", "gru_forward.yaml"))
+class Rnn:
+    """Unrolls `cell:` over the steps of `sequences:`; every ask of the graph family then works."""
+
+    @staticmethod
+    def model():
+        return _model()
+
+    @staticmethod
+    def solve(spec):
+        return _solve(spec)
+
+
+@functools.cache
+def _model():
+    from typing import Literal, Optional, Union
+
+    from pydantic import Field
+
+    from examsolve.spec import BaseSpec, Raw, _Model
+
+    class Loss(_Model):
+        """A loss per step, added (or averaged) over the chosen steps into L."""
+
+        each: str = Field(description="the loss of one step, e.g. (y - target)**2")
+        steps: Union[Literal["all", "last"], list[int]] = Field("all", description="all, last, or step numbers")
+        reduce: Literal["sum", "mean"] = Field("sum", description="how the step losses make L")
+
+    class RnnSpec(BaseSpec):
+        """A recurrent network: a cell equation (or lstm / gru) unrolled over the sequences."""
+
+        sequences: dict[str, list[Raw]] = Field(description="per-step values, e.g. x: [0, 1] (names x_1, x_2)")
+        state: str = Field("h", description="name of the state: h_0 is the initial state, h_1..h_T follow")
+        initial: Raw = Field(0, description="the initial state h_0 (a number or a vector)")
+        initial_cell: Raw = Field(0, description="lstm: the initial cell state c_0")
+        cell: str = Field(description="the new state from the previous one (written h) and the inputs "
+                                      "(written x), e.g. tanh(W @ h + U @ x + b); or lstm, gru")
+        outputs: dict[str, str] = Field(default_factory=dict, description="per-step outputs, e.g. y: v*h")
+        loss: Optional[Loss] = Field(None, description="a loss over the steps; its total is L")
+
+    return RnnSpec
+
+
+def _solve(spec):
+    from collections import ChainMap
+
+    import sympy
+
+    from examsolve.asks import Solver, add_equations, build_graph, spec_expr
+    from examsolve.errors import SpecError
+    from examsolve.expr import Ops
+    from examsolve.graph import Group
+    from examsolve.steps import Step, Table
+    from examsolve.tensor import Tensor
+
+    m = spec.model
+    lengths = {name: len(v) for name, v in m.sequences.items()}
+    if not lengths or len(set(lengths.values())) != 1 or 0 in lengths.values():
+        raise SpecError("sequences: give every sequence the same number of steps (at least one), e.g. "
+                        "x: [0, 1]; got " + ", ".join(f"{k}: {v}" for k, v in lengths.items()), spec.loc("sequences"))
+    T = next(iter(lengths.values()))
+    graph = build_graph(spec, equations={})
+    h = m.state
+    for name, values in m.sequences.items():
+        for t, raw in enumerate(values, 1):
+            graph.add_given(f"{name}_{t}", spec_expr(spec, raw, ("sequences", name, t - 1), graph.names()),
+                            spec.loc("sequences", name, t - 1))
+    graph.add_given(f"{h}_0", spec_expr(spec, m.initial, ("initial",), graph.names()), spec.loc("initial"))
+
+    def at(t: int, extra: dict) -> ChainMap:
+        """What names mean inside a step-t formula: x is x_t, h is the previous state, ..."""
+        now = {name: graph.groups[f"{name}_{t}"].as_value() for name in m.sequences}
+        return ChainMap(extra, now, graph.names())
+
+    def node(name: str, text: str, names, path: tuple, t: int) -> None:
+        value = spec_expr(spec, text, path, names)
+        display = spec_expr(spec, text, path, names, evaluate=False)
+        graph.add_node(f"{name}_{t}", value, display, spec.loc(*path))
+
+    preset = {"lstm": LSTM, "gru": GRU}.get(m.cell.strip().lower())
+    if preset:
+        if h != "h":
+            raise SpecError("lstm and gru name their state h; remove state:", spec.loc("state"))
+        W = graph.groups.get("W_f" if preset is LSTM else "W_r")
+        op = "@" if W is not None and W.shape else "*"     # matrices and vectors, or scalars
+        if preset is LSTM:
+            graph.add_given("c_0", spec_expr(spec, m.initial_cell, ("initial_cell",), graph.names()),
+                            spec.loc("initial_cell"))
+        if preset is GRU and "b_hn" not in graph.groups:
+            graph.add_given("b_hn", sympy.Integer(0) if op == "*" else
+                            graph.groups["b_n"].as_value().map(lambda _: sympy.Integer(0)))
+        for t in range(1, T + 1):
+            here: dict = {"h": graph.groups[f"h_{t - 1}"].as_value()}
+            if preset is LSTM:
+                here["c"] = graph.groups[f"c_{t - 1}"].as_value()
+            for gate, text, _ in preset:
+                formula = text.replace("⊗", op)
+                try:
+                    node(gate, formula, at(t, here), ("cell",), t)
+                except SpecError as e:
+                    raise SpecError(f"{m.cell} gate {gate}: {e.message} (give W_*, U_*, b_* for every gate; "
+                                    "see `examsolve new rnn`)", spec.loc("cell")) from None
+                here[gate] = graph.groups[f"{gate}_{t}"].as_value()
+    else:
+        for t in range(1, T + 1):
+            node(h, m.cell, at(t, {h: graph.groups[f"{h}_{t - 1}"].as_value()}), ("cell",), t)
+    for t in range(1, T + 1):
+        here = {h: graph.groups[f"{h}_{t}"].as_value()}
+        for name, text in m.outputs.items():
+            node(name, text, at(t, here), ("outputs", name), t)
+            here[name] = graph.groups[f"{name}_{t}"].as_value()
+    if m.loss is not None:
+        steps = list(range(1, T + 1)) if m.loss.steps == "all" else [T] if m.loss.steps == "last" else m.loss.steps
+        bad = [t for t in steps if not 1 <= t <= T]
+        if bad:
+            raise SpecError(f"loss steps {bad} are outside 1..{T}", spec.loc("loss", "steps"))
+        terms = []
+        for t in steps:
+            here = {h: graph.groups[f"{h}_{t}"].as_value()}
+            here.update({name: graph.groups[f"{name}_{t}"].as_value() for name in m.outputs})
+            node("L", m.loss.each, at(t, here), ("loss", "each"), t)
+            terms.append(graph.groups[f"L_{t}"].as_value())
+        total = sympy.Add(*terms) if m.loss.reduce == "sum" else sympy.Add(*terms) / len(terms)
+        shown = Ops(False).add(*terms) if m.loss.reduce == "sum" else Ops(False).div(Ops(False).add(*terms),
+                                                                                      sympy.Integer(len(terms)))
+        graph.add_node("L", total, shown, spec.loc("loss"))
+    series = [h] + list(m.sequences) + list(m.outputs)
+    if preset:
+        series += [g for g, _, _ in preset if g != "h"]
+    for name in series:   # h stands for h_1..h_T in asks and equations
+        groups = [graph.groups[f"{name}_{t}"] for t in range(1, T + 1) if f"{name}_{t}" in graph.groups]
+        if groups and name not in graph.groups:
+            syms = tuple(s for g in groups for s in g.symbols)
+            graph.aliases[name] = Group(name, (len(groups),) + groups[0].shape, syms)
+    names = ChainMap({k: a.as_value() for k, a in graph.aliases.items()}, graph.names())
+    for name, text in m.equations.items():   # extra equations may use the whole sequences
+        value = spec_expr(spec, text, ("equations", name), names)
+        display = spec_expr(spec, text, ("equations", name), names, evaluate=False)
+        graph.add_node(name, value, display, spec.key_loc("equations", name), source=text)
+
+    solver = Solver(spec, graph)
+    if preset:
+        from examsolve.engine import group_value
+        table_rows = [(t,) + tuple(group_value(graph.groups[f"{g}_{t}"], solver.values) for g, _, _ in preset)
+                      for t in range(1, T + 1)]
+        about = "; ".join(f"{g}_t = {text.replace('⊗', '·').replace(' h', ' h_(t-1)')} ({what})"
+                          for g, text, what in preset)
+        solver.steps.append(Step(f"{m.cell.upper()} cell, unrolled over t = 1..{T}: {about}",
+                                 table=Table(("t",) + tuple(g for g, _, _ in preset), tuple(table_rows))))
+    else:
+        solver.steps.append(Step(f"Unrolled in time: {h}_t = {m.cell} with {h} = {h}_(t-1) and each sequence "
+                                 f"at step t, for t = 1..{T}; a weight used at every step collects a sum over t"))
+    solver.run(m.ask)
+    if preset:
+        solver.steps.append(_parameter_counts(graph, preset, solver))
+    return solver.solution()
+
+
+def _parameter_counts(graph, preset, solver):
+    """Learnable parameters of the layer in PyTorch's and Keras's layouts (the bias is the difference)."""
+    import sympy
+
+    from examsolve.steps import Step
+
+    x = graph.groups["x_1"]
+    h = graph.groups["h_0"]
+    d = x.shape[0] if x.shape else 1
+    n = h.shape[0] if h.shape else 1
+    gates = 4 if len(preset) == 6 else 3
+    weights = gates * n * (d + n)
+    torch = weights + gates * 2 * n            # PyTorch: b_ih and b_hh for every gate
+    keras = weights + gates * n * (2 if gates == 3 else 1)   # Keras GRU (reset_after=True) has two
+    name = "LSTM" if gates == 4 else "GRU"
+    solver.answer(f"{name} parameters (PyTorch)", sympy.Integer(torch))
+    solver.answer(f"{name} parameters (Keras)", sympy.Integer(keras))
+    keras_rule = "one bias per gate" if gates == 4 else "two biases per gate (reset_after=True, the TF2 default)"
+    return Step(f"{name} parameters with input size d = {d}, hidden size n = {n}: {gates}·n·(d + n) weights "
+                f"= {weights}; PyTorch adds two biases per gate: {gates}·2n → {torch}; Keras adds "
+                f"{keras_rule} → {keras}")
