@@ -51,6 +51,45 @@ def draw_dot(spec_text: str) -> float:
     return time.perf_counter() - t
 
 
+def rnn_spec(T: int, units: int = 1) -> str:
+    """A tanh RNN over T steps (scalar, or `units` wide) with a loss on the last state."""
+    xs = [((t * 7) % 5 - 2) / 4 for t in range(T)]
+    if units == 1:
+        return (f"kind: rnn\ngiven: {{V: 0.5, W: -0.25}}\nsequences: {{x: {xs}}}\ninitial: 0.1\n"
+                "cell: tanh(V*h + W*x)\nloss: {each: h**2, steps: last}\n"
+                "ask:\n  - grad: {of: L, wrt: [V, W]}\n")
+    V = [[0.5 if i == j else 0.1 for j in range(units)] for i in range(units)]
+    W = [[0.25 * ((i + j) % 3 - 1)] for i in range(units) for j in range(1)]
+    return (f"kind: rnn\ngiven: {{V: {V}, W: {[w[0] for w in W]}}}\nsequences: {{x: {xs}}}\n"
+            f"initial: {[0.1] * units}\ncell: tanh(V @ h + W*x)\nloss: {{each: sum(h**2), steps: last}}\n"
+            "ask:\n  - grad: {of: L, wrt: [V, W]}\n")
+
+
+NAIVE = """
+import sys, time, sympy
+T = int(sys.argv[1])
+V, W = sympy.symbols("V W")
+h = sympy.Rational(1, 10)
+for t in range(T):
+    h = sympy.tanh(V * h + W * sympy.Rational((t * 7) % 5 - 2, 4))
+L = h ** 2
+start = time.perf_counter()
+g = [sympy.diff(L, v).subs({V: sympy.Rational(1, 2), W: sympy.Rational(-1, 4)}).evalf() for v in (V, W)]
+print(time.perf_counter() - start)
+"""
+
+
+def naive(T: int, limit: int = 60) -> tuple[float | None, str]:
+    """The global sympy.diff of the composed expression, in a subprocess with a time limit."""
+    try:
+        r = subprocess.run([sys.executable, "-c", NAIVE, str(T)], capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return None, f"did not finish in {limit} s"
+    if r.returncode != 0:
+        return None, "failed: " + (r.stderr.strip().splitlines() or ["?"])[-1][:60]
+    return float(r.stdout.strip()), ""
+
+
 def bn_spec(m: int, wrt: str = "[beta, gamma]") -> str:
     """The bn_jacobian question (seed 001 Q1) with a batch of m samples."""
     xs = ", ".join(str((i * 7) % 13 + i) for i in range(m))
@@ -90,6 +129,19 @@ def main() -> None:
         ratio = f"x{t / prev:.2f} for 2x n" if prev else ""
         rows.append((f"tanh chain gradient, n = {n}", t, (ratio + ("; target < 5 s" if n == 2000 else "")).strip("; ")))
         prev = t
+    in_process(rnn_spec(5))
+    prev = None
+    for T in (10, 100, 1000):
+        t = in_process(rnn_spec(T))
+        note = (f"x{t / prev:.1f} for 10x T" if prev else "") + ("; target < 5 s" if T == 1000 else "")
+        rows.append((f"scalar tanh RNN, dL/d(V, W), T = {T}", t, note.strip("; ")))
+        prev = t
+    t = in_process(rnn_spec(100, units=4))
+    rows.append(("4-unit vector tanh RNN, dL/d(V, W), T = 100", t, "target < 10 s"))
+    for T in (8, 10):
+        t, why = naive(T)
+        rows.append((f"naive sympy.diff of the composed RNN, T = {T}", t if t is not None else float("nan"),
+                     why or "for comparison"))
     t = draw_dot(chain_spec(2000))
     rows.append(("drawing (DOT, values and gradients) of a 2000-node graph", t, "target < 2 s (after solving)"))
     width = max(len(r[0]) for r in rows)
