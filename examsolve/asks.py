@@ -51,6 +51,8 @@ def build_graph(spec, graph: Graph | None = None, equations: dict | None = None)
     """Add the spec's given values, symbols and equations to a graph."""
     graph = graph or Graph()
     m = spec.model
+    for i, name in enumerate(m.functions):
+        graph.add_function(name, spec.loc("functions", i))
     for name in m.symbols:
         graph.add_symbol(name, spec.loc("symbols", m.symbols.index(name)))
     for name, raw in m.given.items():
@@ -178,7 +180,23 @@ class Solver:
             value = Tensor((len(wrt),), tuple(adj[w] for w in wrt))
             label = sympy.Symbol(f"∇{of.name}")
             name = body.name or f"grad {of.name}"
+        if body.upstream is not None:
+            value, label, name = self._upstream(body, path, of, groups, value, name)
         self.answer(name, value, label, body.key, path)
+
+    def _upstream(self, body, path, of, groups, value, name):
+        """With a given ∂L/∂of = a: ∂L/∂w = a · ∂of/∂w (the chain rule one step further)."""
+        up = spec_expr(self.spec, body.upstream, path + ("upstream",), self.graph.names())
+        loss = sympy.Symbol("L", real=True)
+        wrt = sympy.Symbol(groups[0].name, real=True) if len(groups) == 1 else sympy.Symbol("w")
+        total = value.map(lambda v: fit(up * v)) if isinstance(value, Tensor) else fit(up * value)
+        self.steps.append(Step(f"Chain rule with the given upstream gradient ∂L/∂{of.name} = {sympy.sstr(up)}",
+                               target=Partial(loss, wrt),
+                               formula=sympy.Mul(Partial(loss, of), Partial(of, wrt), evaluate=False),
+                               substituted=sympy.Mul(up, value, evaluate=False) if not isinstance(value, Tensor)
+                               else None, value=total))
+        label = Partial(loss, wrt)
+        return total, label, body.name or f"dL/d{groups[0].name if len(groups) == 1 else 'w'}"
 
     def ask_jacobian(self, body, path) -> None:
         outs = self.symbols_of(names_list(body.of), path + ("of",))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from fractions import Fraction
 from typing import Any, Callable, Mapping
 
@@ -154,7 +155,9 @@ def _syntax(text: str) -> ast.Expression:
             depth -= 1
     src = re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], text)
     try:
-        tree = ast.parse(src, mode="eval")
+        with warnings.catch_warnings():     # e.g. "invalid escape sequence" for text that is no formula
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src, mode="eval")
     except SyntaxError as e:
         offset = max((e.offset or 1) - 1, 0)
         msg = (e.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?", "invalid syntax")
@@ -396,6 +399,16 @@ class Converter:
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only the listed functions can be called, e.g. sin(x)")
         name = _BACK.get(node.func.id, node.func.id)
+        declared = self.names.get(name)
+        base = self.names.get(name[:-len("_prime")]) if name.endswith("_prime") else None
+        if isinstance(base, type) and hasattr(base, "generic_name"):           # sigma_prime is σ'
+            declared = fn.generic(base.generic_name, base.generic_order + 1)
+        if isinstance(declared, type) and issubclass(declared, sympy.Function):   # from `functions:`
+            if len(node.args) != 1 or node.keywords:
+                raise self.fail(node, f"{name}() takes one argument")
+            arg = self.visit(node.args[0])
+            return arg.map(lambda v: self.ops.call(declared, v)) if isinstance(arg, Tensor) else \
+                self.ops.call(declared, arg)
         if name not in FUNCTION_NAMES:
             raise self.fail(node, f"unknown function '{name}'{nearest(name, FUNCTION_NAMES)}; "
                                   f"the functions are: {', '.join(FUNCTION_NAMES)}")

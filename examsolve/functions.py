@@ -5,6 +5,8 @@ and stay unevaluated at it; `resolve_kinks` then applies the spec's convention a
 """
 from __future__ import annotations
 
+import functools
+
 import sympy
 from sympy import Function, Rational, S
 
@@ -341,3 +343,20 @@ class Iterate(sympy.Symbol):
 
     def _latex(self, printer):
         return r"%s^{(%d)}" % (printer._print(self.base), self.k)
+
+
+@functools.cache
+def generic(name: str, order: int = 0) -> type:
+    """A differentiable function known only by its name ("σ is a differentiable function").
+
+    Its derivative is the function of the same name with one more prime: σ' then σ''.
+    """
+    def fdiff(self, argindex=1):
+        return generic(name, order + 1)(*self.args)
+
+    def _latex(self, printer):
+        args = ", ".join(printer._print(a) for a in self.args)
+        return r"%s%s\left(%s\right)" % (printer._print(sympy.Symbol(name)), "'" * order, args)
+
+    return type(name + "'" * order, (Function,), {"fdiff": fdiff, "_latex": _latex, "nargs": 1,
+                                                  "generic_name": name, "generic_order": order})

@@ -62,7 +62,7 @@ class Graph:
     def _claim(self, name: str, loc: Loc | None) -> None:
         if not _NAME.match(name):
             raise SpecError(f"'{name}' is not a valid name; use letters, digits and _ (e.g. w_1)", loc)
-        if name in self.groups or symbol(name) in self.nodes:
+        if name in self.groups or symbol(name) in self.nodes or name in self._names:
             raise SpecError(f"'{name}' is defined twice; give each quantity one name", loc)
         if name in FUNCTION_NAMES:
             raise SpecError(f"'{name}' is a function name; choose another name", loc)
@@ -100,6 +100,13 @@ class Graph:
         """A leaf with a value (scalar or Tensor)."""
         shape, items = (value.shape, value.items) if isinstance(value, Tensor) else ((), (value,))
         return self._add(name, shape, "given", items, loc)
+
+    def add_function(self, name: str, loc: Loc | None = None) -> None:
+        """A differentiable function known only by name, callable in later equations."""
+        from examsolve.functions import generic
+
+        self._claim(name, loc)
+        self._names[name] = generic(name)
 
     def add_symbol(self, name: str, loc: Loc | None = None) -> Group:
         """A free scalar leaf without a value."""

@@ -39,6 +39,7 @@ class Of(_Model):
     of: Names = Field(description="the node(s) differentiated, e.g. L")
     wrt: Names = Field(description="the given name(s) or nodes it is differentiated by, e.g. w")
     at: Optional[dict[str, Raw]] = Field(None, description="values to use instead of the given ones")
+    upstream: Optional[Raw] = Field(None, description="grad: the given ∂L/∂of, e.g. a, when of is not the loss")
     name: Optional[str] = Field(None, description="the answer's name (for key:)")
     key: Optional[Raw] = Field(None, description="the official answer, checked and flagged")
 
@@ -117,6 +118,8 @@ class BaseSpec(_Model):
     statement: str = Field("", description="the question as printed")
     given: dict[str, Raw] = Field(default_factory=dict, description="exact values: numbers, 'pi/2', lists")
     symbols: list[str] = Field(default_factory=list, description="names left symbolic")
+    functions: list[str] = Field(default_factory=list,
+                                 description="differentiable functions known only by name, e.g. [sigma]")
     equations: dict[str, str] = Field(default_factory=dict, description="named nodes, in order")
     ask: list[Ask] = Field(description="what to compute, in order")
     key: dict[str, Raw] = Field(default_factory=dict, description="official answers by answer name")

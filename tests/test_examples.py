@@ -88,7 +88,20 @@ def _composed(spec, of_name, wrt_names, point_raw=None):
         for name, raw in point_raw.items():
             for s, v in zip(graph.group(name).symbols, raw if isinstance(raw, list) else [raw]):
                 point[s] = sympy.Rational(str(v))
-    return exprs, wrt, {s: mpmath.mpf(str(sympy.N(v, 60))) for s, v in point.items()}
+    free = sorted(set().union(*(e.free_symbols for e in exprs), *(sympy.sympify(v).free_symbols
+                                                                   for v in point.values())) - set(wrt),
+                  key=lambda s: s.name)
+    fixed = {s: sympy.Rational(3 + 2 * i, 7) for i, s in enumerate(free)}   # symbolic questions: any values
+    exprs = [concrete(e).xreplace(fixed) for e in exprs]
+    point = {s: concrete(sympy.sympify(v)).xreplace(fixed) for s, v in point.items()}
+    return exprs, wrt, {s: mpmath.mpf(str(sympy.N(v, 60))) for s, v in point.items()}, fixed
+
+
+def concrete(e):
+    """Functions known only by name (σ, σ') made concrete as tanh and its derivatives, for FD checks."""
+    t = sympy.Symbol("t")
+    return e.replace(lambda x: hasattr(x, "generic_name"),
+                     lambda x: sympy.diff(sympy.tanh(t), t, x.generic_order).subs(t, x.args[0]))
 
 
 def _derivative_asks():
@@ -105,8 +118,12 @@ def test_derivatives_match_finite_differences(path, index):
     sol = solve(spec)
     ask = spec.model.ask[index]
     body = ask.body
-    exprs, wrt, point = _composed(spec, body.of, names_list(body.wrt), body.at)
+    exprs, wrt, point, fixed = _composed(spec, body.of, names_list(body.wrt), body.at)
     got = _answer_for(sol, spec, index)
+    got = got.map(lambda v: concrete(v).xreplace(fixed)) if isinstance(got, Tensor) else concrete(got).xreplace(fixed)
+    if getattr(body, "upstream", None) is not None:        # the answer is upstream · ∂of/∂wrt
+        up = concrete(sympy.Symbol(str(body.upstream), real=True)).xreplace(fixed)
+        got = got.map(lambda v: v / up) if isinstance(got, Tensor) else got / up
     items = got.items if isinstance(got, Tensor) else (got,)
     assert len(items) == len(exprs) * len(wrt)
     kinked = _uses_convention(sol)
@@ -158,7 +175,7 @@ def test_hessians_match_finite_differences(path, index, point):
     spec = load_spec(str(path))
     body = spec.model.ask[index].body
     sol = solve(spec)
-    (f,), wrt, pt = _composed(spec, body.of, names_list(body.wrt), point)
+    (f,), wrt, pt, _ = _composed(spec, body.of, names_list(body.wrt), point)
     H = next(a.value for a in sol.answers if a.name == (body.name or f"H({body.of})"))
     for r, v in enumerate(wrt):
         for c, u in enumerate(wrt):

@@ -22,6 +22,7 @@ GRU = (  # PyTorch's form: the reset gate multiplies U_n h + b_hn
 @family("rnn", summary="recurrent networks unrolled in time: a cell equation, LSTM or GRU; hidden states, "
         "outputs and losses per step, backpropagation through time, parameter counts",
         examples=("rnn_linear_two_losses.yaml", "rnn_product_cell.yaml", "rnn_relu_dead_unit.yaml",
+                  "rnn_step_back.yaml",
                   "rnn_vector_tanh.yaml", "lstm_forward.yaml", "gru_forward.yaml"))
 class Rnn:
     """Unrolls `cell:` over the steps of `sequences:`; every ask of the graph family then works."""
@@ -53,7 +54,10 @@ def _model():
     class RnnSpec(BaseSpec):
         """A recurrent network: a cell equation (or lstm / gru) unrolled over the sequences."""
 
-        sequences: dict[str, list[Raw]] = Field(description="per-step values, e.g. x: [0, 1] (names x_1, x_2)")
+        sequences: dict[str, list[Raw]] = Field(default_factory=dict,
+                                                description="per-step values, e.g. x: [0, 1] (names x_1, x_2)")
+        steps: Optional[int] = Field(None, ge=1, le=100_000,
+                                     description="number of steps when there are no sequences")
         state: str = Field("h", description="name of the state: h_0 is the initial state, h_1..h_T follow")
         initial: Raw = Field(0, description="the initial state h_0 (a number or a vector)")
         initial_cell: Raw = Field(0, description="lstm: the initial cell state c_0")
@@ -79,9 +83,12 @@ def _solve(spec):
 
     m = spec.model
     lengths = {name: len(v) for name, v in m.sequences.items()}
+    if m.steps is not None:
+        lengths["steps"] = m.steps
     if not lengths or len(set(lengths.values())) != 1 or 0 in lengths.values():
         raise SpecError("sequences: give every sequence the same number of steps (at least one), e.g. "
-                        "x: [0, 1]; got " + ", ".join(f"{k}: {v}" for k, v in lengths.items()), spec.loc("sequences"))
+                        "x: [0, 1], or steps: N without sequences; got "
+                        + ", ".join(f"{k}: {v}" for k, v in lengths.items()), spec.loc("sequences"))
     T = next(iter(lengths.values()))
     graph = build_graph(spec, equations={})
     h = m.state

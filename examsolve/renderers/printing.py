@@ -40,6 +40,8 @@ class TextPrinter(StrPrinter):
         return super()._print_Mul(expr)
 
     def _print_Function(self, expr):
+        if hasattr(expr, "generic_name"):
+            return f"{text_name(expr.generic_name, self.names)}{chr(39) * expr.generic_order}({self.stringify(expr.args, ', ')})"
         name = type(expr).__name__
         return f"{name.lower() if name in ('Max', 'Min') else name}({self.stringify(expr.args, ', ')})"
 
