@@ -176,6 +176,8 @@ def _solve(spec):
                       for t in range(1, T + 1)]
         about = "; ".join(f"{g}_t = {text.replace('⊗', '·').replace(' h', ' h_(t-1)')} ({what})"
                           for g, text, what in preset)
+        about += ("; weights are stacked by gate in the order i, f, g, o in PyTorch and i, f, c, o in Keras"
+                  if preset is LSTM else "; weights are stacked r, z, n in PyTorch and z, r, h in Keras")
         solver.steps.append(Step(f"{m.cell.upper()} cell, unrolled over t = 1..{T}: {about}",
                                  table=Table(("t",) + tuple(g for g, _, _ in preset), tuple(table_rows))))
     else:
