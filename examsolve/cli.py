@@ -27,6 +27,19 @@ def _fail(err: Exception) -> int:
     return EXIT_INTERNAL
 
 
+def _emit(make_text, output: str | None) -> None:
+    """Write what make_text() returns to the output file or standard output; errors as one line."""
+    try:
+        text = make_text()
+    except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
+        sys.exit(_fail(err))
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
 def _version() -> str:
     from examsolve import __version__
     return __version__
@@ -73,16 +86,8 @@ def run(files, fmt, digits, standalone, output, strict, color, with_graph) -> No
     if solutions:
         if color is None:
             color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        try:
-            text = render_many(solutions, fmt, digits=digits, standalone=standalone, color=color,
-                               drawings=drawings if with_graph else None)
-        except Exception as err:  # noqa: BLE001
-            sys.exit(_fail(err))
-        if output:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(text)
-        else:
-            click.echo(text, nl=False)
+        _emit(lambda: render_many(solutions, fmt, digits=digits, standalone=standalone, color=color,
+                                  drawings=drawings if with_graph else None), output)
     if strict:
         bad = [(s, a) for s in solutions for a in s.answers if a.agrees is False]
         for s, a in bad:
@@ -174,15 +179,7 @@ def graph(file, fmt, values, grads, of, standalone, output) -> None:
       examsolve graph problems/sin_net.yaml --format dot | dot -Tsvg > sin_net.svg
       examsolve graph problems/sin_net.yaml --format tikz --standalone -o graph.tex
     """
-    try:
-        text = _drawing_text(file, fmt, values, grads, of, standalone)
-    except Exception as err:  # noqa: BLE001
-        sys.exit(_fail(err))
-    if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        click.echo(text, nl=False)
+    _emit(lambda: _drawing_text(file, fmt, values, grads, of, standalone), output)
 
 
 def _drawing_text(file, fmt, values, grads, of, standalone) -> str:

@@ -33,18 +33,21 @@ def _bn_jacobian(m: int):
     return solve(spec).answers[0].value
 
 
-def test_fast_jacobian_rows_match_the_closed_form():
-    # batch norm with ε = 0: ∂y_i/∂x_j = γ/σ · (δ_ij − 1/m − x̂_i x̂_j / m)   (textbook formula)
-    m = 7
-    J = _bn_jacobian(m)
-    xs = [sympy.Integer(i * i % 7 + i) for i in range(m)]
+def _bn_closed_form(m: int, i: int, j: int):
+    """Batch norm with ε = 0 and γ = 3: ∂y_i/∂x_j = γ/σ · (δ_ij − 1/m − x̂_i x̂_j / m) (textbook formula)."""
+    xs = [sympy.Integer(k * k % 7 + k) for k in range(m)]
     mu = sum(xs) / m
     sigma = sympy.sqrt(sum((x - mu) ** 2 for x in xs) / m)
     xhat = [(x - mu) / sigma for x in xs]
+    return 3 / sigma * ((1 if i == j else 0) - sympy.Rational(1, m) - xhat[i] * xhat[j] / m)
+
+
+def test_fast_jacobian_rows_match_the_closed_form():
+    m = 7
+    J = _bn_jacobian(m)
     for i in range(m):          # rows 1-4 come from the stepped passes, 5-7 from the fast path
         for j in range(m):
-            want = 3 / sigma * ((1 if i == j else 0) - sympy.Rational(1, m) - xhat[i] * xhat[j] / m)
-            assert sympy.simplify(J.items[i * m + j] - want) == 0
+            assert sympy.simplify(J.items[i * m + j] - _bn_closed_form(m, i, j)) == 0
 
 
 def test_large_tensors_are_shown_by_their_corners():
@@ -148,11 +151,6 @@ def test_jacobians_past_the_exact_budget_are_30_digit_floats():
     # 70 x 70 = 4900 entries > 4096: floats; checked against the closed form of test above
     m = 70
     J = _bn_jacobian(m)
-    xs = [sympy.Integer(i * i % 7 + i) for i in range(m)]
-    mu = sum(xs) / m
-    sigma = sympy.sqrt(sum((x - mu) ** 2 for x in xs) / m)
-    xhat = [(x - mu) / sigma for x in xs]
     for i, j in [(0, 0), (0, 5), (3, 3), (10, 2), (69, 69), (40, 7)]:
-        want = 3 / sigma * ((1 if i == j else 0) - sympy.Rational(1, m) - xhat[i] * xhat[j] / m)
         got = J.items[i * m + j]
-        assert got.is_Float and abs(got - sympy.N(want, 40)) < 1e-25
+        assert got.is_Float and abs(got - sympy.N(_bn_closed_form(m, i, j), 40)) < 1e-25
