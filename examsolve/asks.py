@@ -390,15 +390,27 @@ class Solver:
                         backprop=self.backprop)
 
     def check_keys(self) -> None:
-        names = [a.name for a in self.answers]
-        for name, raw in self.spec.model.key.items():
-            if name not in names:
-                raise SpecError(f"key '{name}' names no answer{nearest(name, names)}; answers are: "
-                                + ", ".join(names), self.spec.key_loc("key", name))
-            i = names.index(name)
-            a = self.answers[i]
-            k = spec_expr(self.spec, raw, ("key", name), self.graph.names())
-            self.answers[i] = Answer(a.name, a.value, a.label, k, same(a.value, k), a.note)
+        self.answers = check_keys(self.spec, self.answers, self.graph.names())
+
+
+def check_keys(spec, answers: list, names: dict) -> list:
+    """The answers with the spec's top-level key: checked against each one it names."""
+    out = list(answers)
+    known = [a.name for a in out]
+    for name, raw in spec.model.key.items():
+        if name not in known:
+            raise SpecError(f"key '{name}' names no answer{nearest(name, known)}; answers are: "
+                            + ", ".join(known), spec.key_loc("key", name))
+        i = known.index(name)
+        a = out[i]
+        if isinstance(a.value, str):      # shapes and classifications compare as text
+            k = str(raw)
+            agrees = "".join(k.split()) == "".join(a.value.split())
+        else:
+            k = spec_expr(spec, raw, ("key", name), names)
+            agrees = same(a.value, k)
+        out[i] = Answer(a.name, a.value, a.label, k, agrees, a.note)
+    return out
 
 
 def _solve(eqs: list, unknowns: list, what: str, loc) -> list[dict]:
