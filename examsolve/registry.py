@@ -30,11 +30,17 @@ class Family:
 FAMILIES: dict[str, Family] = {}
 
 
-def family(name: str, summary: str, examples: tuple[str, ...] = ()):
-    """Class decorator: register a family with `model()` and `solve(spec)` static methods."""
-    def register(cls):
-        FAMILIES[name] = Family(name, summary, tuple(examples), cls)
-        return cls
+def family(name: str, summary: str, examples: tuple[str, ...] = (), model: Any = None):
+    """Register a family: a class with `model()` and `solve(spec)`, or a solve function and its `model`.
+
+    `model` is a callable returning the pydantic model, called only when a spec is loaded.
+    """
+    def register(obj):
+        impl = obj
+        if model is not None:
+            impl = type(name, (), {"model": staticmethod(model), "solve": staticmethod(obj)})
+        FAMILIES[name] = Family(name, summary, tuple(examples), impl)
+        return obj
     return register
 
 

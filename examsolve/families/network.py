@@ -14,20 +14,6 @@ OPS = {
 }
 
 
-@family("network", summary="layer arithmetic: output shapes, parameters (with and without bias), memory per "
-        "dtype, operations under a named counting convention, stamps, receptive fields",
-        examples=("conv_shape.yaml", "conv_flops_depthwise.yaml", "conv3d_stamps.yaml", "mlp_params.yaml",
-                  "receptive_field.yaml"))
-class Network:
-    """Walks the layers from the input shape; every number is an exact integer with its formula."""
-
-    @staticmethod
-    def model():
-        return _model()
-
-    @staticmethod
-    def solve(spec):
-        return _solve(spec)
 
 
 @functools.cache
@@ -74,7 +60,12 @@ def _model():
     return NetworkSpec
 
 
+@family("network", summary="layer arithmetic: output shapes, parameters (with and without bias), memory per "
+        "dtype, operations under a named counting convention, stamps, receptive fields",
+        examples=("conv_shape.yaml", "conv_flops_depthwise.yaml", "conv3d_stamps.yaml", "mlp_params.yaml",
+                  "receptive_field.yaml"), model=_model)
 def _solve(spec):
+    """Walks the layers from the input shape; every number is an exact integer with its formula."""
     from examsolve.asks import check_keys
     from examsolve.errors import SolveError
     from examsolve.steps import Solution, Step

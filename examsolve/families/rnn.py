@@ -19,21 +19,6 @@ GRU = (  # PyTorch's form: the reset gate multiplies U_n h + b_hn
 )
 
 
-@family("rnn", summary="recurrent networks unrolled in time: a cell equation, LSTM or GRU; hidden states, "
-        "outputs and losses per step, backpropagation through time, parameter counts",
-        examples=("rnn_linear_two_losses.yaml", "rnn_product_cell.yaml", "rnn_relu_dead_unit.yaml",
-                  "rnn_step_back.yaml",
-                  "rnn_vector_tanh.yaml", "lstm_forward.yaml", "gru_forward.yaml"))
-class Rnn:
-    """Unrolls `cell:` over the steps of `sequences:`; every ask of the graph family then works."""
-
-    @staticmethod
-    def model():
-        return _model()
-
-    @staticmethod
-    def solve(spec):
-        return _solve(spec)
 
 
 @functools.cache
@@ -69,7 +54,13 @@ def _model():
     return RnnSpec
 
 
+@family("rnn", summary="recurrent networks unrolled in time: a cell equation, LSTM or GRU; hidden states, "
+        "outputs and losses per step, backpropagation through time, parameter counts",
+        examples=("rnn_linear_two_losses.yaml", "rnn_product_cell.yaml", "rnn_relu_dead_unit.yaml",
+                  "rnn_step_back.yaml",
+                  "rnn_vector_tanh.yaml", "lstm_forward.yaml", "gru_forward.yaml"), model=_model)
 def _solve(spec):
+    """Unrolls `cell:` over the steps of `sequences:`; every ask of the graph family then works."""
     from collections import ChainMap
 
     import sympy
