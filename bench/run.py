@@ -142,6 +142,9 @@ def main() -> None:
         t, why = naive(T)
         rows.append((f"naive sympy.diff of the composed RNN, T = {T}", t if t is not None else float("nan"),
                      why or "for comparison"))
+    for name in ("vgg16.yaml", "resnet18.yaml"):
+        t = in_process((ROOT / "problems" / name).read_text())
+        rows.append((f"{name} summary with steps (after start-up)", t, "target < 1 s"))
     t = draw_dot(chain_spec(2000))
     rows.append(("drawing (DOT, values and gradients) of a 2000-node graph", t, "target < 2 s (after solving)"))
     width = max(len(r[0]) for r in rows)

@@ -21,6 +21,7 @@ class Tensor:
     kind: str = "image"           # image | sequence | tokens | flat
     rf: int = 1                   # receptive field on the first spatial axis
     jump: int = 1                 # distance in input pixels between neighbouring outputs
+    start: Any = sympy.Rational(1, 2)   # centre of the first output's field, in input pixels
 
     def shape(self, channels_first: bool) -> tuple:
         if self.kind == "tokens":
@@ -150,9 +151,10 @@ def _window(layer, x: Tensor, ctx: Ctx, label: str, loc, default_kernel: int):
         out.append(o)
     k0 = dil[0] * (kern[0] - 1) + 1
     rf, jump = x.rf + (k0 - 1) * x.jump, x.jump * stride[0]
+    begin = x.start + (sympy.Rational(k0 - 1, 2) - pad[0]) * x.jump
     steps.append(Step(f"receptive field r = r_prev + (k_eff − 1)·j_prev = {x.rf} + ({k0} − 1)·{x.jump} = {rf}; "
-                      f"jump j = j_prev·s = {jump}"))
-    return kern, out, rf, jump, steps
+                      f"jump j = j_prev·s = {jump}; start = start_prev + ((k_eff − 1)/2 − p)·j_prev = {begin}"))
+    return kern, out, rf, jump, begin, steps
 
 
 def _prod(xs) -> Any:
@@ -163,7 +165,7 @@ def _prod(xs) -> Any:
 
 
 def conv(layer, x, ctx, label, loc):
-    kern, out, rf, jump, steps = _window(layer, x, ctx, label, loc, 3)
+    kern, out, rf, jump, begin, steps = _window(layer, x, ctx, label, loc, 3)
     window, positions = _prod(kern), _prod(out)
     if layer.type == "depthwise_conv":
         c_out, per = x.channels * layer.multiplier, window
@@ -196,13 +198,13 @@ def conv(layer, x, ctx, label, loc):
                           f"{' plus a bias' if layer.bias else ''}; operations per stamp: {each}; stamps: "
                           f"{c_out}·{positions} = {c_out * positions} ({positions} positions × {c_out} filters)"))
         c = Count(weights + bias, bias, 0, macs, c_out * positions, c_out * positions, per, steps)
-    return replace(x, channels=c_out, spatial=tuple(out), rf=rf, jump=jump), c
+    return replace(x, channels=c_out, spatial=tuple(out), rf=rf, jump=jump, start=begin), c
 
 
 def pool(layer, x, ctx, label, loc):
-    kern, out, rf, jump, steps = _window(layer, x, ctx, label, loc, 2)
+    kern, out, rf, jump, begin, steps = _window(layer, x, ctx, label, loc, 2)
     steps.append(Step(f"{layer.mode} pooling has no parameters"))
-    return replace(x, spatial=tuple(out), rf=rf, jump=jump), Count(steps=steps)
+    return replace(x, spatial=tuple(out), rf=rf, jump=jump, start=begin), Count(steps=steps)
 
 
 def global_avg_pool(layer, x, ctx, label, loc):

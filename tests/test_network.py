@@ -71,3 +71,72 @@ def test_bad_layers_are_solve_errors():
     assert "kernel spans 7" in str(e.value) and str(e.value).startswith("n.yaml:4:")
     with pytest.raises(SolveError):
         run("kind: network\ninput: [4, 8, 8]\nlayers:\n  - {type: conv, filters: 3, kernel: 3, groups: 2}\n")
+
+
+def test_vgg16_and_resnet18_match_torchvision():
+    # torchvision publishes 138,357,544 (vgg16) and 11,689,512 (resnet18) parameters
+    assert answers("vgg16.yaml")["parameters"] == 138357544
+    r = answers("resnet18.yaml")
+    assert r["parameters"] == 11689512
+    # batch norm's running mean and variance: 2 per channel of every BN layer
+    # channels of the 20 BN layers: 64 + 4·64 + (3·128) + (3·256) + (3·512)... counted by hand:
+    # conv1 64; layer1 4×64; layer2 2×128 + 128 (projection) + 2×128; likewise for 256 and 512
+    bn = 64 + 4 * 64 + 5 * 128 + 5 * 256 + 5 * 512
+    assert r["non-trainable parameters"] == 2 * bn
+
+
+@pytest.mark.parametrize("d,n", [(5, 4), (3, 7), (10, 2)])
+def test_recurrent_layers_in_both_frameworks(d, n):
+    def params(framework, layer):
+        return run(f"kind: network\ninput: [6, {d}]\nframework: {framework}\n"
+                   f"layers:\n  - {{type: {layer}, units: {n}}}\n")["parameters"]
+    w = n * (d + n)
+    assert params("keras", "lstm") == 4 * (w + n) and params("pytorch", "lstm") == 4 * (w + 2 * n)
+    assert params("keras", "gru") == 3 * (w + 2 * n) == params("pytorch", "gru")
+    assert params("keras", "simple_rnn") == w + n and params("pytorch", "simple_rnn") == w + 2 * n
+
+
+def test_inverse_question_rejects_a_total_with_no_whole_size():
+    # 4·(n(5 + n) + n) = 161 has no whole root
+    with pytest.raises(SolveError) as e:
+        run("kind: network\ninput: [10, 5]\nframework: keras\nunknown: {name: n, parameters: 161}\n"
+            "layers:\n  - {type: lstm, units: n}\n")
+    assert "no positive whole solution" in str(e.value)
+
+
+def test_exact_sizes_refuses_a_fractional_output():
+    # (32 + 0 − 3)/2 = 14.5
+    text = "kind: network\ninput: [1, 32, 32]\nexact_sizes: true\nlayers:\n  - {type: conv, filters: 1, kernel: 3, stride: 2}\n"
+    with pytest.raises(SolveError) as e:
+        run(text)
+    assert "not a whole number" in str(e.value)
+    assert run(text.replace("exact_sizes: true", "exact_sizes: false"))["output shape"] == "(1, 15, 15)"
+
+
+def test_other_layers():
+    # transposed conv: (16 − 1)·2 − 2·1 + (3 − 1) + 1 + 1 = 32; params 8·4·9 + 4
+    a = run("kind: network\ninput: [8, 16, 16]\nlayers:\n"
+            "  - {type: conv_transpose, filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1}\n")
+    assert a["output shape"] == "(4, 32, 32)" and a["parameters"] == 8 * 4 * 9 + 4
+    # ceil mode: ceil((5 − 2)/2) + 1 = 3 (floor gives 2)
+    a = run("kind: network\ninput: [1, 5, 5]\nlayers:\n  - {type: pool, kernel: 2, stride: 2, ceil_mode: true}\n")
+    assert a["output shape"] == "(1, 3, 3)"
+    # embedding 1000 × 16 then an LSTM of 8 units (PyTorch): 16000 + 4·(8·24 + 16)
+    a = run("kind: network\ninput: [20]\nlayers:\n  - {type: embedding, vocab: 1000, dim: 16}\n"
+            "  - {type: lstm, units: 8}\n")
+    assert a["parameters"] == 16000 + 4 * (8 * 24 + 16)
+    # concat of a 1×1 conv (4) and a 3×3 conv (6) on 3 channels: 10 channels; (3·4 + 4) + (27·6 + 6)
+    a = run("kind: network\ninput: [3, 8, 8]\nlayers:\n  - type: concat\n    branches:\n"
+            "      - [{type: conv, filters: 4, kernel: 1}]\n      - [{type: conv, filters: 6, kernel: 3, padding: 1}]\n")
+    assert a["output shape"] == "(10, 8, 8)" and a["parameters"] == 16 + 168
+    # keras channels last and layer norm over the last axis: 2·32
+    a = run("kind: network\ninput: [28, 28, 1]\nframework: keras\nlayers:\n"
+            "  - {type: conv, filters: 32, kernel: 3}\n  - {type: layernorm}\n")
+    assert a["output shape"] == "(26, 26, 32)" and a["parameters"] == 9 * 32 + 32 + 64
+
+
+def test_residual_shapes_must_match():
+    with pytest.raises(SolveError) as e:
+        run("kind: network\ninput: [3, 8, 8]\nlayers:\n  - type: residual\n"
+            "    layers: [{type: conv, filters: 4, kernel: 3, padding: 1}]\n")
+    assert "shortcut gives" in str(e.value)
