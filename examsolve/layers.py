@@ -180,9 +180,12 @@ def conv(layer, x, ctx, label, loc):
                              f"filters {c_out}", loc)
         per = x.channels // g * window if isinstance(x.channels, int) else x.channels / g * window
         weights = c_out * per
+        c_in = x.channels // g if isinstance(x.channels, int) else x.channels / g
+        torch_shape = ", ".join(map(str, (c_out, c_in, *kern)))
+        keras_shape = ", ".join(map(str, (*kern, c_in, c_out)))
         steps.append(Step(f"weights: filters × (C_in/groups) × kernel = {c_out}·{x.channels}/{g}·{window} = "
-                          f"{weights}; weight tensor (out, in/groups, k...) in PyTorch, (k..., in/groups, out) "
-                          f"in Keras"))
+                          f"{weights}; weight tensor (out, in/groups, k...) = ({torch_shape}) in PyTorch, "
+                          f"(k..., in/groups, out) = ({keras_shape}) in Keras"))
     bias = c_out if layer.bias else 0
     if layer.type == "conv_transpose":
         inputs = _prod(x.spatial)
