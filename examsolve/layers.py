@@ -10,6 +10,14 @@ from examsolve.errors import SolveError
 from examsolve.steps import Answer, Step, Table
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp64": 8}
+OPS = {
+    "macs": "MACs: one multiply-accumulate per weight use (an n-term inner product costs n)",
+    "inner_product_n": "an n-dimensional inner product costs n operations (= MACs)",
+    "flops_2x": "FLOPs = 2 × MACs (a multiply and an add per weight use)",
+    "mults_adds": "n multiplications and n − 1 additions per inner product, plus 1 for the bias",
+    "exam_each_op": "each multiplication and each addition is one operation, the sum starting from 0 "
+                    "(αx + βy + c: 2 multiplications and 3 additions)",
+}
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,6 @@ import functools
 
 from examsolve.registry import family
 
-DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp64": 8}
-OPS = {
-    "macs": "MACs: one multiply-accumulate per weight use (an n-term inner product costs n)",
-    "inner_product_n": "an n-dimensional inner product costs n operations (= MACs)",
-    "flops_2x": "FLOPs = 2 × MACs (a multiply and an add per weight use)",
-    "mults_adds": "n multiplications and n − 1 additions per inner product, plus 1 for the bias",
-    "exam_each_op": "each multiplication and each addition is one operation, the sum starting from 0 "
-                    "(αx + βy + c: 2 multiplications and 3 additions)",
-}
 LAYER_TYPES = ("conv", "conv_transpose", "depthwise_conv", "pool", "global_avg_pool", "flatten", "dense",
                "dropout", "activation", "batchnorm", "layernorm", "embedding", "simple_rnn", "lstm", "gru",
                "residual", "concat")
@@ -23,6 +14,7 @@ def _model():
 
     from pydantic import Field
 
+    from examsolve.layers import DTYPE_BYTES, OPS
     from examsolve.spec import BaseSpec, _Model
 
     Size = Union[int, list[int]]
@@ -89,7 +81,7 @@ def _solve(spec):
     """Walks the layers from the input shape; every number is an exact integer with its formula."""
     from examsolve.asks import check_keys
     from examsolve.errors import SolveError
-    from examsolve.layers import walk
+    from examsolve.layers import OPS, walk
     from examsolve.steps import Solution, Step
 
     m = spec.model
