@@ -67,8 +67,8 @@ def default_of(spec) -> str:
     for ask in spec.model.ask:
         if ask.kind in ("grad", "update") and isinstance(ask.body.of, str):
             return ask.body.of
-    names = list(spec.model.equations) or ["y"]
-    return names[-1]
+    names = list(spec.model.equations)
+    return names[-1] if names else ""
 
 
 class _Builder:
@@ -80,6 +80,9 @@ class _Builder:
         self.d = Drawing(of=of or "")
         self.root: dict[str, str] = {}     # spec name -> id of the node that computes it
         self.adj: dict = {}
+        if not strict and (not of or (of not in graph.groups and of not in graph.aliases)):
+            nodes = [g for g, grp in graph.groups.items() if graph.nodes[grp.symbols[0]].kind == "node"]
+            of = nodes[-1] if nodes else None      # no grad ask: the last equation
         if grads and of and of in graph.groups and graph.groups[of].shape and not strict:
             of = None          # the default pick is a vector (a Jacobian-only spec): draw values only
         self.d.of = of or ""

@@ -26,7 +26,7 @@ class TextPrinter(StrPrinter):
             return f"{d}{self._print(expr.of)}/{d}{self._print(expr.wrt)}"
         if hasattr(expr, "k"):
             return f"{self._print(expr.base)}⁽{str(expr.k).translate(_SUP)}⁾"
-        return text_name(expr.name, self.names)
+        return text_name(expr.name, self.names).replace("*", "∗")   # α* stays a name, not a product
 
     def _print_Pi(self, expr):
         return "π"

@@ -1,0 +1,153 @@
+"""lr: which learning rates make gradient descent converge, oscillate or diverge on a quadratic."""
+import functools
+
+from examsolve.registry import family
+
+
+@functools.cache
+def _model():
+    from typing import Optional
+
+    from pydantic import Field
+
+    from examsolve.spec import BaseSpec
+
+    class LrSpec(BaseSpec):
+        """Gradient descent w ← w − α·∇f(w) on a loss f of the parameters."""
+
+        ask: list = Field(default_factory=list, description="not used: every quantity is computed")
+        loss: str = Field(description="the loss in the parameters, e.g. 3*w**2 - 1")
+        params: list[str] = Field(description="the parameters, e.g. [w] or [w1, w2]")
+        lr: str = Field("alpha", description="the name of the learning rate in the answers")
+
+    return LrSpec
+
+
+@family("lr", summary="learning-rate analysis of gradient descent on a quadratic: factors ρᵢ(α) = 1 − αλᵢ, the "
+        "sets of α that converge, oscillate and diverge, the best α* and its rate",
+        examples=("sgd_convergence_2d.yaml", "sgd_quadratic.yaml", "abs_loss.yaml"), model=_model)
+def _solve(spec):
+    """Hessian eigenvalues give one factor per direction; the sets follow from |ρᵢ(α)| against 1."""
+    import sympy
+
+    from examsolve.asks import check_keys, spec_expr
+    from examsolve.errors import SolveError
+    from examsolve.expr import symbol
+    from examsolve.steps import Answer, Step
+
+    m = spec.model
+    given = {}
+    for name, raw in m.given.items():
+        given[name] = spec_expr(spec, raw, ("given", name), dict(given))
+    params = [symbol(p) for p in m.params]
+    names = dict(given)
+    names.update({p.name: p for p in params})
+    for s in m.symbols:
+        names[s] = symbol(s)
+    f = spec_expr(spec, m.loss, ("loss",), names)
+    if not isinstance(f, sympy.Basic):
+        raise SolveError("the loss must be a scalar", spec.loc("loss"))
+    alpha = symbol(m.lr)
+    steps, answers = [Step("Loss", target=sympy.Symbol("f"), value=f)], []
+    if f.has(sympy.Abs) or any(type(a).__name__ in ("relu", "Max", "Min", "sign") for a in sympy.preorder_traversal(f)):
+        grad = [sympy.diff(f, p) for p in params]
+        text = ("f is not differentiable everywhere (a kink at the minimum), so there is no Hessian and no "
+                "factor ρ(α): ∂f/∂w = sign(w) has magnitude 1 however close w is to 0, so every fixed step "
+                "α overshoots the minimum by up to α and gradient descent keeps oscillating around it; it "
+                "lands on it only when w⁰ is a whole multiple of α. Remedy: a diminishing step α_k → 0 with "
+                "Σ α_k = ∞ (e.g. α_k = α₀/k, as for subgradient methods), or a smooth surrogate such as the Huber loss")
+        steps.append(Step("Gradient", value=_vec(grad)))
+        steps.append(Step(text))
+        answers.append(Answer("convergence sets", "none: the loss has a kink (no constant Hessian)", None,
+                              note=text))
+        return _solution(spec, m, steps, answers, check_keys)
+    grad = [sympy.diff(f, p) for p in params]
+    H = sympy.Matrix([[sympy.diff(g, q) for q in params] for g in grad])
+    if H.free_symbols & set(params):
+        raise SolveError("the loss is not quadratic (its Hessian depends on the parameters); the analysis "
+                         "needs a constant Hessian", spec.loc("loss"))
+    eig = []
+    for val, mult in H.eigenvals().items():
+        eig.extend([val] * mult)
+    eig = sorted(eig, key=lambda v: sympy.N(v))
+    steps.append(Step("Gradient ∇f", value=_vec(grad)))
+    steps.append(Step("Hessian H (constant: the loss is quadratic)", target=sympy.Symbol("H"), value=_mat(H)))
+    steps.append(Step("eigenvalues of H, one per direction", target=sympy.Symbol("λ"), value=_vec(eig)))
+    if any(sympy.N(l) <= 0 for l in eig):
+        raise SolveError(f"the Hessian has eigenvalues {eig} that are not positive: f has no minimum for "
+                         "gradient descent to converge to", spec.loc("loss"))
+    rhos = [1 - alpha * l for l in eig]
+    steps.append(Step("GD in direction i: w_i^k = ρ_i(α)^k · w_i^0 with ρ_i(α) = 1 − α·λ_i",
+                      target=sympy.Symbol("ρ"), value=_vec(rhos)))
+    reals = sympy.S.Reals
+    conv = reals
+    for r in rhos:
+        conv = conv.intersect(sympy.solveset(sympy.Abs(r) < 1, alpha, reals))
+    bound = reals
+    for r in rhos:
+        bound = bound.intersect(sympy.solveset(sympy.Abs(r) <= 1, alpha, reals))
+    edge = bound - conv - sympy.FiniteSet(0)
+    still = sympy.FiniteSet(0) if 0 in bound else sympy.EmptySet
+    div = reals - bound
+    steps.append(Step("converges: |ρ_i(α)| < 1 in every direction", target=sympy.Symbol("α"), value=_set(conv)))
+    steps.append(Step("oscillates: the largest |ρ_i(α)| is exactly 1 (without α = 0, where w does not move)",
+                      target=sympy.Symbol("α"), value=_set(edge)))
+    steps.append(Step("diverges: some |ρ_i(α)| > 1", target=sympy.Symbol("α"), value=_set(div)))
+    lo, hi = eig[0], eig[-1]
+    best = 2 / (lo + hi)
+    rate = (hi - lo) / (hi + lo)
+    steps.append(Step("α* minimises max_i |1 − αλ_i|: the extreme factors balance, 1 − α·λ_min = −(1 − α·λ_max)",
+                      target=sympy.Symbol("α*"), formula=2 / (sympy.Symbol("λ_min") + sympy.Symbol("λ_max")),
+                      value=best))
+    steps.append(Step("rate at α*: max |ρ_i| = (λ_max − λ_min)/(λ_max + λ_min)", target=sympy.Symbol("ρ*"),
+                      value=rate))
+    distinct = sorted(set(eig), key=lambda v: sympy.N(v))
+    exact = ("one step, with α = 1/λ = " + sympy.sstr(1 / distinct[0]) if len(distinct) == 1 else
+             f"never with one constant α (the factors 1 − αλ_i cannot all be 0); {len(distinct)} steps with "
+             f"α_t = 1/λ_t, one for each distinct eigenvalue: {', '.join(sympy.sstr(1 / l) for l in distinct)}")
+    steps.append(Step("reaching the minimum exactly: " + exact))
+    answers += [Answer("rho", _vec(rhos)), Answer("converges", _set(conv)), Answer("oscillates", _set(edge)),
+                Answer("does not move", _set(still)), Answer("diverges", _set(div)),
+                Answer("alpha*", best), Answer("rate at alpha*", rate)]
+    return _solution(spec, m, steps, answers, check_keys)
+
+
+def _solution(spec, m, steps, answers, check_keys):
+    from examsolve.steps import Solution
+
+    return Solution(kind=m.kind, title=m.title or "lr", source=m.source, file=spec.file, steps=tuple(steps),
+                    answers=tuple(check_keys(spec, answers, {})))
+
+
+def _vec(items):
+    from examsolve.tensor import Tensor
+
+    items = tuple(items)
+    return items[0] if len(items) == 1 else Tensor((len(items),), items)
+
+
+def _mat(M):
+    from examsolve.tensor import Tensor
+
+    return Tensor(M.shape, tuple(M))
+
+
+def _set(s) -> str:
+    """A set of learning rates as text: (0, 1/3), {1/3}, (-oo, 0) ∪ (1/3, oo), or ∅."""
+    import sympy
+
+    if s is sympy.EmptySet or s == sympy.EmptySet:
+        return "∅"
+    parts = s.args if isinstance(s, sympy.Union) else (s,)
+    out = []
+    for p in parts:
+        if isinstance(p, sympy.Interval):
+            lo = "-∞" if p.start == -sympy.oo else sympy.sstr(p.start)
+            hi = "∞" if p.end == sympy.oo else sympy.sstr(p.end)
+            out.append(("[" if not p.left_open and p.start != -sympy.oo else "(") + f"{lo}, {hi}"
+                       + ("]" if not p.right_open and p.end != sympy.oo else ")"))
+        elif isinstance(p, sympy.FiniteSet):
+            out.append("{" + ", ".join(sympy.sstr(x) for x in sorted(p, key=lambda v: sympy.N(v))) + "}")
+        else:
+            out.append(sympy.sstr(p))
+    return " ∪ ".join(out)
