@@ -10,7 +10,7 @@ from examsolve.tensor import Tensor
 
 PRECISION = 30          # digits kept once a value turns into a float
 MAX_NODES = 40          # tree size of an exact value before it turns into a float
-MAX_INT_DIGITS = 40     # digits of a numerator or denominator before it turns into a float
+MAX_INT_DIGITS = 15     # digits of a numerator or denominator before it turns into a float
 MAX_NESTING = 2         # functions inside functions (tanh(tanh(tanh(x)))) before it turns into a float
 
 

@@ -199,11 +199,11 @@ def value_text(v: Any, digits: int, names: dict | None = None) -> str:
     """A result as text: exact, then ≈ decimal when it is not an integer."""
     exact = text(v, names)
     dec = decimal_text(v, digits)
-    if dec is None or dec == exact:
+    if dec is None:
         return exact
     if is_approx(v):
-        return "≈ " + dec if not exact.startswith("≈") else exact
-    return f"{exact} ≈ {dec}"
+        return "≈ " + dec
+    return exact if dec == exact else f"{exact} ≈ {dec}"
 
 
 def decimal_text(v: Any, digits: int) -> str | None:

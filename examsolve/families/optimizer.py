@@ -1,0 +1,233 @@
+"""optimizer: steps of gradient descent, momentum (three forms), Nesterov, AdaGrad, RMSProp, Adam(W), RPROP."""
+import functools
+
+from examsolve.registry import family
+
+RULES = {
+    "gd": "p ← p − α·g",
+    "momentum/classic": "v ← μ·v + g;  p ← p − α·v",
+    "momentum/negative": "v ← μ·v − α·g;  p ← p + v",
+    "momentum/ema": "v ← β·v + (1 − β)·g;  p ← p − α·v̂ with v̂ = v/(1 − βᵗ) when bias-corrected",
+    "nesterov": "v ← μ·v − α·∇f(p + μ·v);  p ← p + v  (the gradient at the look-ahead point)",
+    "adagrad": "G ← G + g²;  p ← p − α·g/(√G + ε)",
+    "rmsprop": "s ← ρ·s + (1 − ρ)·g²;  p ← p − α·g/(√s + ε)",
+    "adam": "m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ);  "
+            "p ← p − α·m̂/(√v̂ + ε)",
+    "adamw": "as adam, then p ← p − α·λ·p (decoupled weight decay)",
+    "rprop": "Δ ← min(η⁺Δ, Δmax) if g·g_prev > 0, max(η⁻Δ, Δmin) and g ← 0 if < 0;  p ← p − sign(g)·Δ "
+             "(iRprop−)",
+}
+
+
+@functools.cache
+def _model():
+    from typing import Literal, Optional
+
+    from pydantic import Field
+
+    from examsolve.spec import BaseSpec, Raw, _Model
+
+    class Optimizer(_Model):
+        """The optimizer and its hyperparameters (PyTorch's defaults where it has them)."""
+
+        type: Literal["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "rprop"]
+        lr: Raw = Field("0.1", description="learning rate α (a number or a name under symbols:)")
+        form: Literal["classic", "negative", "ema"] = Field("classic", description="momentum: v ← μv + g, "
+                                                            "v ← μv − αg, or v ← βv + (1 − β)g")
+        momentum: Raw = Field("0.9", description="μ (or β for the ema form)")
+        bias_correction: bool = Field(True, description="adam, and momentum's ema form: divide by 1 − βᵗ")
+        beta1: Raw = Field("0.9", description="adam: β₁")
+        beta2: Raw = Field("0.999", description="adam: β₂")
+        rho: Raw = Field("0.9", description="rmsprop: ρ")
+        eps: Raw = Field("1e-8", description="ε added to the root")
+        eps_inside: bool = Field(False, description="ε inside the root: √(v + ε)")
+        weight_decay: Raw = Field(0, description="adamw: λ")
+        eta_plus: Raw = Field("1.2", description="rprop: η⁺")
+        eta_minus: Raw = Field("0.5", description="rprop: η⁻")
+        step_min: Raw = Field("1e-6", description="rprop: Δmin")
+        step_max: Raw = Field(50, description="rprop: Δmax")
+        t: Optional[Raw] = Field(None, description="the step number in bias corrections, e.g. t (symbolic)")
+
+    class OptimizerSpec(BaseSpec):
+        """Optimizer steps on a loss of the parameters."""
+
+        ask: list = Field(default_factory=list, description="not used: every quantity is computed")
+        params: dict[str, Raw] = Field(description="parameters and their start values (numbers or names)")
+        loss: str = Field(description="the loss in the parameters, e.g. 2*x1 + 3*x1*x2")
+        optimizer: Optimizer
+        steps: int = Field(1, ge=1, le=100_000, description="number of updates")
+        state: dict[str, list[Raw]] = Field(default_factory=dict, description="start values of the optimizer "
+                                            "state per parameter, e.g. v: [v1, v2] (default 0)")
+
+    return OptimizerSpec
+
+
+@family("optimizer", summary="optimizer steps: gradient descent, momentum (three forms), Nesterov, AdaGrad, "
+        "RMSProp, Adam/AdamW (bias correction named), RPROP; numeric or symbolic, with a table of iterates",
+        examples=("momentum_symbolic.yaml", "adam_two_steps.yaml", "rmsprop_steps.yaml", "adagrad_steps.yaml",
+                  "nesterov_steps.yaml", "rprop_steps.yaml"), model=_model)
+def _solve(spec):
+    """Runs the update rule step by step; every state variable and update is a shown step."""
+    import sympy
+
+    from examsolve.asks import check_keys, spec_expr
+    from examsolve.errors import SpecError
+    from examsolve.expr import symbol
+    from examsolve.functions import Iterate
+    from examsolve.steps import Answer, Solution, Step, Table
+    from examsolve.values import fit
+
+    m, o = spec.model, spec.model.optimizer
+    names: dict = {}
+    for s in m.symbols:
+        names[s] = symbol(s)
+    for name, raw in m.given.items():
+        names[name] = spec_expr(spec, raw, ("given", name), names)
+    params = [symbol(p) for p in m.params]
+    start = [spec_expr(spec, raw, ("params", p), names) for p, raw in m.params.items()]
+    loss = spec_expr(spec, m.loss, ("loss",), {**names, **{p.name: p for p in params}})
+    grads = [sympy.diff(loss, p) for p in params]
+
+    def h(key):  # a hyperparameter
+        return spec_expr(spec, getattr(o, key), ("optimizer", key), names)
+
+    rule = o.type + ("/" + o.form if o.type == "momentum" else "")
+    states = {"momentum": ["v"], "nesterov": ["v"], "adagrad": ["G"], "rmsprop": ["s"], "adam": ["m", "v"],
+              "adamw": ["m", "v"], "rprop": ["g_prev", "Δ"]}.get(o.type, [])
+    for k in m.state:
+        if k not in states:
+            raise SpecError(f"state '{k}' is not one of {o.type}'s: {', '.join(states) or 'none'}",
+                            spec.loc("state", k))
+    lr = h("lr")
+    st: dict = {}
+    for k in states:
+        raw = m.state.get(k)
+        if raw is not None:
+            if len(raw) != len(params):
+                raise SpecError(f"state {k} needs one value per parameter ({len(params)})", spec.loc("state", k))
+            st[k] = [spec_expr(spec, r, ("state", k, i), names) for i, r in enumerate(raw)]
+        else:
+            st[k] = [lr if k == "Δ" else sympy.Integer(0)] * len(params)
+    steps = [Step(f"{o.type}{' (' + o.form + ' form)' if o.type == 'momentum' else ''}: {RULES[rule]}")]
+    x = list(start)
+    rows = []
+    for t in range(1, m.steps + 1):
+        tt = spec_expr(spec, o.t, ("optimizer", "t"), names) if o.t is not None else sympy.Integer(t)
+        show = t <= 3 or t == m.steps
+        sub: list = []
+        at = dict(zip(params, x))
+        if o.type == "nesterov":
+            mu = h("momentum")
+            ahead = {p: fit(xi + mu * vi) for p, xi, vi in zip(params, x, st["v"])}
+            g = [fit(gi.xreplace(ahead)) for gi in grads]
+            if show:
+                sub.append(Step("look-ahead point p + μ·v", value=_vec([ahead[p] for p in params])))
+        else:
+            g = [fit(gi.xreplace(at)) for gi in grads]
+        if show:
+            for p, gi, gv in zip(params, grads, g):
+                sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=gv))
+        new = []
+        for i, p in enumerate(params):
+            gi, xi = g[i], x[i]
+            lines, xn = _update(o, h, rule, st, i, gi, xi, lr, tt, fit)
+            new.append(xn)
+            if show:
+                sub.extend(Step(title, target=sympy.Symbol(f"{target.name}_{p.name}"), value=value)
+                           for title, target, value in lines)
+                sub.append(Step(f"update {p.name}", target=Iterate(p, t), value=xn))
+        x = new
+        rows.append((t,) + tuple(x) + (fit(loss.xreplace(dict(zip(params, x)))),))
+        if show:
+            steps.append(Step(f"Step {t}", substeps=tuple(sub)))
+        elif t == 4:
+            span = "Step 4" if m.steps == 5 else f"Steps 4..{m.steps - 1}"
+            steps.append(Step(f"{span}: the same updates (see the table)"))
+    if m.steps > 1:
+        steps.append(Step("Iterates", table=Table(("step",) + tuple(p.name for p in params) + ("loss",),
+                                                  tuple(rows))))
+    answers = [Answer(f"{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", xi, Iterate(p, m.steps))
+               for p, xi in zip(params, x)]
+    for k in states:
+        if k in ("v", "m", "s", "G"):
+            answers += [Answer(f"{k}_{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", val)
+                        for p, val in zip(params, st[k])]
+    return Solution(kind=m.kind, title=m.title or "optimizer", source=m.source, file=spec.file,
+                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, names)))
+
+
+def _update(o, h, rule, st, i, g, x, lr, t, fit):
+    """One parameter's update: the shown lines (title, target, value) and the new value."""
+    import sympy
+
+    S = sympy.Symbol
+    lines = []
+
+    def root(v):
+        eps = h("eps")
+        return sympy.sqrt(v + eps) if o.eps_inside else sympy.sqrt(v) + eps
+
+    if rule == "gd":
+        return lines, fit(x - lr * g)
+    if rule.startswith("momentum"):
+        mu = h("momentum")
+        if o.form == "classic":
+            v = fit(mu * st["v"][i] + g)
+            xn = fit(x - lr * v)
+        elif o.form == "negative":
+            v = fit(mu * st["v"][i] - lr * g)
+            xn = fit(x + v)
+        else:
+            v = fit(mu * st["v"][i] + (1 - mu) * g)
+            vhat = fit(v / (1 - mu ** t)) if o.bias_correction else v
+            if o.bias_correction:
+                lines.append(("bias correction v̂ = v/(1 − βᵗ)", S("v̂"), vhat))
+            xn = fit(x - lr * vhat)
+        st["v"][i] = v
+        lines.insert(0, ("velocity", S("v"), v))
+        return lines, xn
+    if rule == "nesterov":
+        v = fit(h("momentum") * st["v"][i] - lr * g)
+        st["v"][i] = v
+        return [("velocity", S("v"), v)], fit(x + v)
+    if rule == "adagrad":
+        G = fit(st["G"][i] + g ** 2)
+        st["G"][i] = G
+        return [("sum of squared gradients", S("G"), G)], fit(x - lr * g / root(G))
+    if rule == "rmsprop":
+        r = h("rho")
+        s_ = fit(r * st["s"][i] + (1 - r) * g ** 2)
+        st["s"][i] = s_
+        return [("running mean of g²", S("s"), s_)], fit(x - lr * g / root(s_))
+    if rule in ("adam", "adamw"):
+        b1, b2 = h("beta1"), h("beta2")
+        m_ = fit(b1 * st["m"][i] + (1 - b1) * g)
+        v = fit(b2 * st["v"][i] + (1 - b2) * g ** 2)
+        st["m"][i], st["v"][i] = m_, v
+        mh = fit(m_ / (1 - b1 ** t)) if o.bias_correction else m_
+        vh = fit(v / (1 - b2 ** t)) if o.bias_correction else v
+        lines = [("first moment", S("m"), m_), ("second moment", S("v"), v)]
+        if o.bias_correction:
+            lines += [("m̂ = m/(1 − β₁ᵗ)", S("m̂"), mh), ("v̂ = v/(1 − β₂ᵗ)", S("v̂"), vh)]
+        xn = x - lr * mh / root(vh)
+        if rule == "adamw":
+            xn = xn - lr * h("weight_decay") * x
+        return lines, fit(xn)
+    # rprop (iRprop−)
+    prev, step = st["g_prev"][i], st["Δ"][i]
+    sign = sympy.sign(g * prev)
+    if sign > 0:
+        step = fit(sympy.Min(step * h("eta_plus"), h("step_max")))
+    elif sign < 0:
+        step = fit(sympy.Max(step * h("eta_minus"), h("step_min")))
+        g = sympy.Integer(0)          # iRprop−: no move after a sign change
+    st["g_prev"][i], st["Δ"][i] = g, step
+    what = "same sign: grow" if sign > 0 else "sign change: shrink, skip the move" if sign < 0 else "first step"
+    return [(f"step size Δ ({what})", S("Δ"), step)], fit(x - sympy.sign(g) * step)
+
+
+def _vec(items):
+    from examsolve.tensor import Tensor
+
+    items = tuple(items)
+    return items[0] if len(items) == 1 else Tensor((len(items),), items)
