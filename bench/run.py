@@ -142,6 +142,11 @@ def main() -> None:
         t, why = naive(T)
         rows.append((f"naive sympy.diff of the composed RNN, T = {T}", t if t is not None else float("nan"),
                      why or "for comparison"))
+    params = ", ".join(f"w{i}: {i % 3 - 1}" for i in range(10))
+    loss = " + ".join(f"{i + 1}*(w{i} - {i}/10)**2" for i in range(10))
+    adam = (f"kind: optimizer\nparams: {{{params}}}\nloss: {loss}\n"
+            "optimizer: {type: adam, lr: 0.01}\nsteps: 1000\n")
+    rows.append(("1000 Adam steps, 10-parameter quadratic", in_process(adam), "target < 3 s"))
     for name in ("vgg16.yaml", "resnet18.yaml"):
         t = in_process((ROOT / "problems" / name).read_text())
         rows.append((f"{name} summary with steps (after start-up)", t, "target < 1 s"))

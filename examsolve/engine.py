@@ -393,3 +393,46 @@ def classify(hess: sympy.Matrix, grad: list) -> tuple[str, list]:
     if any(s > 0 for s in signs) and any(s < 0 for s in signs):
         return "saddle point (eigenvalues of both signs)", eig
     return "degenerate (a zero eigenvalue): the second-order test is inconclusive", eig
+
+
+_MP_FUNCS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh",
+             "sinh": "sinh", "cosh": "cosh", "atan": "atan", "sigmoid": None, "Abs": "fabs"}
+
+
+def numeric(expr: Any, env: dict) -> Any:
+    """expr at mpmath values (env: symbol -> mpf) without building sympy objects; None if unsupported.
+
+    For long numeric runs (1000 optimizer steps) where every value is already a float.
+    """
+    import mpmath
+
+    def rec(e):
+        if e in env:
+            return env[e]
+        if e.is_Number:
+            return mpmath.mpf(e.p) / e.q if e.is_Rational else mpmath.mpf(e._mpf_)
+        if e is sympy.pi:
+            return +mpmath.pi
+        if e is sympy.E:
+            return +mpmath.e
+        if e.is_Add:
+            return mpmath.fsum(rec(a) for a in e.args)
+        if e.is_Mul:
+            out = mpmath.mpf(1)
+            for a in e.args:
+                out *= rec(a)
+            return out
+        if e.is_Pow:
+            return rec(e.base) ** rec(e.exp)
+        name = type(e).__name__
+        if name in _MP_FUNCS and len(e.args) == 1:
+            v = rec(e.args[0])
+            if name == "sigmoid":
+                return 1 / (1 + mpmath.exp(-v))
+            return getattr(mpmath, _MP_FUNCS[name])(v)
+        raise LookupError(name)
+
+    try:
+        return rec(expr)
+    except (LookupError, TypeError, ValueError, ZeroDivisionError):
+        return None

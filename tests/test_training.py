@@ -55,3 +55,89 @@ def test_seed001_q3_a2c():
     values = {s.target.name: s.value for s in sol.steps if s.target is not None}
     assert values["V"] == 2 and values["A_1"] == 4 and values["A_2"] == -4
     assert {a.name: a.value for a in sol.answers}["estimate"] == 2
+
+
+def test_seed004_q1_momentum_symbolic():
+    # v ← 0.9v + 0.1∇L with ∇L = (2 + 3x2, 3x1): (0.9v1 + 0.2 + 0.3x2, 0.9v2 + 0.3x1)
+    a = answers("momentum_symbolic.yaml")
+    x1, x2, v1, v2, gamma, t = sympy.symbols("x1 x2 v1 v2 gamma t", real=True)
+    vx1 = sympy.Rational(9, 10) * v1 + sympy.Rational(1, 5) + sympy.Rational(3, 10) * x2
+    assert sympy.simplify(a["v_x1 after 1 step"].value - vx1) == 0
+    assert sympy.simplify(a["v_x2 after 1 step"].value - (sympy.Rational(9, 10) * v2 + sympy.Rational(3, 10) * x1)) == 0
+    # bias correction at step t divides by 1 − 0.9^t; the key's 0.9⁴ is flagged
+    want = x1 - gamma * vx1 / (1 - sympy.Rational(9, 10) ** t)
+    assert sympy.simplify(a["x1 after 1 step"].value - want) == 0
+    assert a["x1 after 1 step"].agrees is False
+
+
+def _loop(update, x, grad, n):
+    """The textbook update in plain floats, n steps."""
+    state = {}
+    for t in range(1, n + 1):
+        x = update(x, [g(x) for g in grad], state, t)
+    return x
+
+
+def _close(got, want, tol=1e-12):
+    return all(abs(float(g) - w) <= tol * max(1, abs(w)) for g, w in zip(got, want))
+
+
+def test_adam_against_a_plain_loop():
+    def adam(x, g, s, t, lr=0.1, b1=0.9, b2=0.999, eps=1e-8):
+        m = s.setdefault("m", [0.0] * len(x))
+        v = s.setdefault("v", [0.0] * len(x))
+        out = []
+        for i, (xi, gi) in enumerate(zip(x, g)):
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            mh, vh = m[i] / (1 - b1 ** t), v[i] / (1 - b2 ** t)
+            out.append(xi - lr * mh / (math.sqrt(vh) + eps))
+        return out
+    want = _loop(adam, [1.0, -2.0], [lambda x: 2 * x[0], lambda x: 6 * x[1]], 2)
+    a = answers("adam_two_steps.yaml")
+    assert _close([a["w1 after 2 steps"].value, a["w2 after 2 steps"].value], want)
+
+
+def test_rmsprop_adagrad_nesterov_rprop_against_plain_loops():
+    def rmsprop(x, g, s, t, lr=0.1, rho=0.9, eps=1e-8):
+        sq = s.setdefault("s", [0.0] * len(x))
+        out = []
+        for i, (xi, gi) in enumerate(zip(x, g)):
+            sq[i] = rho * sq[i] + (1 - rho) * gi * gi
+            out.append(xi - lr * gi / (math.sqrt(sq[i]) + eps))
+        return out
+    assert _close([answers("rmsprop_steps.yaml")["w after 3 steps"].value],
+                  _loop(rmsprop, [2.0], [lambda x: 2 * (x[0] - 1)], 3))
+
+    def adagrad(x, g, s, t, lr=0.5, eps=1e-8):
+        G = s.setdefault("G", [0.0] * len(x))
+        out = []
+        for i, (xi, gi) in enumerate(zip(x, g)):
+            G[i] += gi * gi
+            out.append(xi - lr * gi / (math.sqrt(G[i]) + eps))
+        return out
+    a = answers("adagrad_steps.yaml")
+    assert _close([a["a after 3 steps"].value, a["b after 3 steps"].value],
+                  _loop(adagrad, [1.0, 1.0], [lambda x: 2 * x[0], lambda x: 20 * x[1]], 3))
+
+    def nesterov(x, g_unused, s, t, lr=0.5, mu=0.5):
+        v = s.setdefault("v", [0.0])
+        ahead = x[0] + mu * v[0]
+        v[0] = mu * v[0] - lr * ahead          # ∇(w²/2) at the look-ahead point
+        return [x[0] + v[0]]
+    assert _close([answers("nesterov_steps.yaml")["w after 3 steps"].value], _loop(nesterov, [4.0], [lambda x: 0], 3))
+
+    def rprop(x, g, s, t, step0=0.4, up=1.2, down=0.5):
+        prev = s.setdefault("prev", [0.0])
+        d = s.setdefault("d", [step0])
+        gi = g[0]
+        if gi * prev[0] > 0:
+            d[0] = min(d[0] * up, 50)
+        elif gi * prev[0] < 0:
+            d[0] = max(d[0] * down, 1e-6)
+            gi = 0.0
+        prev[0] = gi
+        return [x[0] - (gi > 0) * d[0] + (gi < 0) * d[0]]
+    # by hand: w = 1 → 0.6 → 0.12 (Δ 0.48) → 0.12 (sign flip: Δ 0.24, no move) → 0.36 → 0.36
+    assert _close([answers("rprop_steps.yaml")["w after 5 steps"].value],
+                  _loop(rprop, [1.0], [lambda x: 2 * (x[0] - 0.3)], 5))

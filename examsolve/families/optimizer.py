@@ -88,10 +88,17 @@ def _solve(spec):
     loss = spec_expr(spec, m.loss, ("loss",), {**names, **{p.name: p for p in params}})
     grads = [sympy.diff(loss, p) for p in params]
 
-    def h(key):  # a hyperparameter
-        return spec_expr(spec, getattr(o, key), ("optimizer", key), names)
+    hyper: dict = {}
+
+    def h(key):  # a hyperparameter, read once
+        if key not in hyper:
+            hyper[key] = spec_expr(spec, getattr(o, key), ("optimizer", key), names)
+            if ar.floats:
+                hyper[key] = ar.num(hyper[key])
+        return hyper[key]
 
     rule = o.type + ("/" + o.form if o.type == "momentum" else "")
+    ar = _Arithmetic(fit)
     states = {"momentum": ["v"], "nesterov": ["v"], "adagrad": ["G"], "rmsprop": ["s"], "adam": ["m", "v"],
               "adamw": ["m", "v"], "rprop": ["g_prev", "Δ"]}.get(o.type, [])
     for k in m.state:
@@ -111,61 +118,74 @@ def _solve(spec):
     steps = [Step(f"{o.type}{' (' + o.form + ' form)' if o.type == 'momentum' else ''}: {RULES[rule]}")]
     x = list(start)
     rows = []
-    for t in range(1, m.steps + 1):
-        tt = spec_expr(spec, o.t, ("optimizer", "t"), names) if o.t is not None else sympy.Integer(t)
-        show = t <= 3 or t == m.steps
-        sub: list = []
-        at = dict(zip(params, x))
-        if o.type == "nesterov":
-            mu = h("momentum")
-            ahead = {p: fit(xi + mu * vi) for p, xi, vi in zip(params, x, st["v"])}
-            g = [fit(gi.xreplace(ahead)) for gi in grads]
+    import mpmath
+
+    with mpmath.workdps(35):   # float mode keeps 35 digits (30 shown); restored afterwards
+        for t in range(1, m.steps + 1):
+            if not ar.floats and _all_floats(x, st):
+                # exact values have run out of budget: continue in 30-digit mpmath floats, much faster
+                ar.to_floats()
+                x = [ar.num(v) for v in x]
+                st = {k: [ar.num(v) for v in vals] for k, vals in st.items()}
+                lr = ar.num(lr)
+                hyper.clear()
+            tt = spec_expr(spec, o.t, ("optimizer", "t"), names) if o.t is not None else sympy.Integer(t)
+            show = t <= 3 or t == m.steps
+            sub: list = []
+            at = dict(zip(params, x))
+            if o.type == "nesterov":
+                mu = h("momentum")
+                ahead = {p: ar.fit(xi + mu * vi) for p, xi, vi in zip(params, x, st["v"])}
+                g = [ar.at(gi, ahead) for gi in grads]
+                if show:
+                    sub.append(Step("look-ahead point p + μ·v", value=_vec([ar.sym(ahead[p]) for p in params])))
+            else:
+                g = [ar.at(gi, at) for gi in grads]
             if show:
-                sub.append(Step("look-ahead point p + μ·v", value=_vec([ahead[p] for p in params])))
-        else:
-            g = [fit(gi.xreplace(at)) for gi in grads]
-        if show:
-            for p, gi, gv in zip(params, grads, g):
-                sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=gv))
-        new = []
-        for i, p in enumerate(params):
-            gi, xi = g[i], x[i]
-            lines, xn = _update(o, h, rule, st, i, gi, xi, lr, tt, fit)
-            new.append(xn)
+                for p, gi, gv in zip(params, grads, g):
+                    sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=ar.sym(gv)))
+            new = []
+            for i, p in enumerate(params):
+                gi, xi = g[i], x[i]
+                lines, xn = _update(o, h, rule, st, i, gi, xi, lr, tt, ar)
+                new.append(xn)
+                if show:
+                    sub.extend(Step(title, target=sympy.Symbol(f"{target.name}_{p.name}"), value=ar.sym(value))
+                               for title, target, value in lines)
+                    sub.append(Step(f"update {p.name}", target=Iterate(p, t), value=ar.sym(xn)))
+            x = new
+            if show or m.steps <= 50 or t % (m.steps // 50) == 0:
+                rows.append((t,) + tuple(ar.sym(v) for v in x) + (ar.sym(ar.at(loss, dict(zip(params, x)))),))
             if show:
-                sub.extend(Step(title, target=sympy.Symbol(f"{target.name}_{p.name}"), value=value)
-                           for title, target, value in lines)
-                sub.append(Step(f"update {p.name}", target=Iterate(p, t), value=xn))
-        x = new
-        rows.append((t,) + tuple(x) + (fit(loss.xreplace(dict(zip(params, x)))),))
-        if show:
-            steps.append(Step(f"Step {t}", substeps=tuple(sub)))
-        elif t == 4:
-            span = "Step 4" if m.steps == 5 else f"Steps 4..{m.steps - 1}"
-            steps.append(Step(f"{span}: the same updates (see the table)"))
+                steps.append(Step(f"Step {t}", substeps=tuple(sub)))
+            elif t == 4:
+                span = "Step 4" if m.steps == 5 else f"Steps 4..{m.steps - 1}"
+                steps.append(Step(f"{span}: the same updates (see the table)"))
     if m.steps > 1:
         steps.append(Step("Iterates", table=Table(("step",) + tuple(p.name for p in params) + ("loss",),
                                                   tuple(rows))))
-    answers = [Answer(f"{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", xi, Iterate(p, m.steps))
+    answers = [Answer(f"{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", ar.sym(xi),
+                      Iterate(p, m.steps))
                for p, xi in zip(params, x)]
     for k in states:
         if k in ("v", "m", "s", "G"):
             answers += [Answer(f"{k}_{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", val)
-                        for p, val in zip(params, st[k])]
+                        for p, val in zip(params, map(ar.sym, st[k]))]
     return Solution(kind=m.kind, title=m.title or "optimizer", source=m.source, file=spec.file,
                     steps=tuple(steps), answers=tuple(check_keys(spec, answers, names)))
 
 
-def _update(o, h, rule, st, i, g, x, lr, t, fit):
+def _update(o, h, rule, st, i, g, x, lr, t, ar):
     """One parameter's update: the shown lines (title, target, value) and the new value."""
     import sympy
 
     S = sympy.Symbol
     lines = []
+    fit = ar.fit
 
     def root(v):
         eps = h("eps")
-        return sympy.sqrt(v + eps) if o.eps_inside else sympy.sqrt(v) + eps
+        return ar.sqrt(v + eps) if o.eps_inside else ar.sqrt(v) + eps
 
     if rule == "gd":
         return lines, fit(x - lr * g)
@@ -215,15 +235,79 @@ def _update(o, h, rule, st, i, g, x, lr, t, fit):
         return lines, fit(xn)
     # rprop (iRprop−)
     prev, step = st["g_prev"][i], st["Δ"][i]
-    sign = sympy.sign(g * prev)
+    sign = ar.sign(g * prev)
     if sign > 0:
-        step = fit(sympy.Min(step * h("eta_plus"), h("step_max")))
+        step = fit(ar.min(step * h("eta_plus"), h("step_max")))
     elif sign < 0:
-        step = fit(sympy.Max(step * h("eta_minus"), h("step_min")))
-        g = sympy.Integer(0)          # iRprop−: no move after a sign change
+        step = fit(ar.max(step * h("eta_minus"), h("step_min")))
+        g = 0 * g                     # iRprop−: no move after a sign change
     st["g_prev"][i], st["Δ"][i] = g, step
     what = "same sign: grow" if sign > 0 else "sign change: shrink, skip the move" if sign < 0 else "first step"
-    return [(f"step size Δ ({what})", S("Δ"), step)], fit(x - sympy.sign(g) * step)
+    return [(f"step size Δ ({what})", S("Δ"), step)], fit(x - ar.sign(g) * step)
+
+
+class _Arithmetic:
+    """Exact sympy arithmetic while values are small, 30-digit mpmath floats once they are not."""
+
+    def __init__(self, fit):
+        import sympy
+
+        self.floats, self._fit = False, fit
+        self.sympy = sympy
+
+    def to_floats(self) -> None:
+        self.floats = True
+
+    def num(self, v):
+        """A value as an mpmath float (float mode)."""
+        import mpmath
+
+        if isinstance(v, mpmath.mpf):
+            return v
+        f = self.sympy.N(v, 35)
+        return mpmath.mpf(f._mpf_) if f.is_Float else mpmath.mpf(int(f))
+
+    def fit(self, v):
+        return v if self.floats else self._fit(v)
+
+    def sqrt(self, v):
+        import mpmath
+
+        return mpmath.sqrt(v) if self.floats else self.sympy.sqrt(v)
+
+    def sign(self, v):
+        import mpmath
+
+        return int(mpmath.sign(v)) if self.floats else self.sympy.sign(v)
+
+    def min(self, a, b):
+        return min(a, b) if self.floats else self.sympy.Min(a, b)
+
+    def max(self, a, b):
+        return max(a, b) if self.floats else self.sympy.Max(a, b)
+
+    def at(self, expr, values: dict):
+        """expr at the parameter values."""
+        from examsolve.engine import numeric
+
+        if self.floats:
+            v = numeric(expr, values)
+            if v is not None:
+                return v
+            return self.num(expr.xreplace({k: self.sympy.Float(x, 35) for k, x in values.items()}))
+        return self._fit(expr.xreplace(values))
+
+    def sym(self, v):
+        """A value for display: sympy (a float keeps 30 digits)."""
+        import mpmath
+
+        return self.sympy.Float(v, 30) if isinstance(v, mpmath.mpf) else v
+
+
+def _all_floats(x, st) -> bool:
+    """True once every value is a number and some are floats (exact values ran out of budget)."""
+    vals = list(x) + [v for vs in st.values() for v in vs]
+    return all(getattr(v, "is_number", False) for v in vals) and any(getattr(v, "is_Float", False) for v in vals)
 
 
 def _vec(items):
