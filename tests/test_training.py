@@ -141,3 +141,18 @@ def test_rmsprop_adagrad_nesterov_rprop_against_plain_loops():
     # by hand: w = 1 → 0.6 → 0.12 (Δ 0.48) → 0.12 (sign flip: Δ 0.24, no move) → 0.36 → 0.36
     assert _close([answers("rprop_steps.yaml")["w after 5 steps"].value],
                   _loop(rprop, [1.0], [lambda x: 2 * (x[0] - 0.3)], 5))
+
+
+def test_momentum_forms_and_the_heavy_ball_form():
+    # classic: v ← μv + g, w ← w − αv on L = w² (g = 2w), μ = 1/2, α = 1/10, w0 = 1:
+    # v1 = 2, w1 = 4/5; v2 = 1 + 8/5 = 13/5, w2 = 4/5 − 13/50 = 27/50
+    a = run("kind: optimizer\nparams: {w: 1}\nloss: w**2\n"
+            "optimizer: {type: momentum, form: classic, momentum: 0.5, lr: 0.1}\nsteps: 2\n")
+    assert a["w after 2 steps"] == sympy.Rational(27, 50)
+    # heavy-ball check: w2 = w1 + μ(w1 − w0) − α·g(w1) = 4/5 + (1/2)(−1/5) − (1/10)(8/5) = 27/50
+    assert sympy.Rational(4, 5) + sympy.Rational(1, 2) * (sympy.Rational(4, 5) - 1) - sympy.Rational(8, 50) == \
+        sympy.Rational(27, 50)
+    # negative form: v ← μv − αg, w ← w + v gives the same iterates
+    b = run("kind: optimizer\nparams: {w: 1}\nloss: w**2\n"
+            "optimizer: {type: momentum, form: negative, momentum: 0.5, lr: 0.1}\nsteps: 2\n")
+    assert b["w after 2 steps"] == sympy.Rational(27, 50)

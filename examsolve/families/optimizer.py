@@ -161,6 +161,12 @@ def _solve(spec):
             elif t == 4:
                 span = "Step 4" if m.steps == 5 else f"Steps 4..{m.steps - 1}"
                 steps.append(Step(f"{span}: the same updates (see the table)"))
+    if o.type == "momentum" and not (o.form == "ema" and o.bias_correction):
+        # v_t is (x_(t-1) − x_t)/α (classic, ema) or x_t − x_(t-1) (negative): substitute it away
+        grad_coeff = "α·(1 − β)" if o.form == "ema" else "α"
+        mu_name = "β" if o.form == "ema" else "μ"
+        steps.append(Step(f"eliminating the velocity (heavy-ball form): x_(t+1) = x_t + {mu_name}·(x_t − x_(t−1)) "
+                          f"− {grad_coeff}·∇L(x_t)"))
     if m.steps > 1:
         steps.append(Step("Iterates", table=Table(("step",) + tuple(p.name for p in params) + ("loss",),
                                                   tuple(rows))))
