@@ -130,6 +130,14 @@ def same(a: Any, b: Any) -> bool:
         if a.has(sympy.Float) or b.has(sympy.Float):
             fa, fb = sympy.N(a, 30), sympy.N(b, 30)
             return bool(abs(fa - fb) <= sympy.Float("1e-9") * max(abs(fa), abs(fb), 1))
-        diff = sympy.nsimplify(a - b) if (a - b).has(sympy.Float) else sympy.simplify(a - b)
-        return bool(diff == 0) or bool(abs(sympy.N(a - b, 50)) < sympy.Float("1e-40"))
-    return bool(sympy.simplify(a - b) == 0)
+        # two exact numbers: equal when they agree to 40 digits (simplify would cost far more)
+        return (a - b) == 0 or bool(abs(sympy.N(a - b, 50)) < sympy.Float("1e-40"))
+    d = a - b
+    if sympy.cancel(d) == 0:
+        return True
+    # symbolic: a difference at arbitrary points proves them unequal without simplify's cost
+    point = {s: sympy.Rational(3 + 2 * k, 7 + k) for k, s in enumerate(sorted(d.free_symbols, key=str))}
+    at = sympy.N(d.xreplace(point), 30)
+    if at.is_number and abs(at) > sympy.Float("1e-20"):
+        return False
+    return bool(sympy.simplify(d) == 0)

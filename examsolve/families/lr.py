@@ -79,16 +79,14 @@ def _solve(spec):
     rhos = [1 - alpha * l for l in eig]
     steps.append(Step("GD in direction i: w_i^k = ρ_i(α)^k · w_i^0 with ρ_i(α) = 1 − α·λ_i",
                       target=sympy.Symbol("ρ"), value=_vec(rhos)))
-    reals = sympy.S.Reals
-    conv = reals
-    for r in rhos:
-        conv = conv.intersect(sympy.solveset(sympy.Abs(r) < 1, alpha, reals))
-    bound = reals
-    for r in rhos:
-        bound = bound.intersect(sympy.solveset(sympy.Abs(r) <= 1, alpha, reals))
-    edge = bound - conv - sympy.FiniteSet(0)
-    still = sympy.FiniteSet(0) if 0 in bound else sympy.EmptySet
-    div = reals - bound
+    # with every λ_i > 0: |1 − αλ_i| < 1 ⇔ 0 < α < 2/λ_i, so the largest λ decides (closed form, no solver)
+    top = 2 / eig[-1]
+    conv = sympy.Interval.open(0, top)
+    edge = sympy.FiniteSet(top)
+    still = sympy.FiniteSet(0)
+    div = sympy.Union(sympy.Interval.open(-sympy.oo, 0), sympy.Interval.open(top, sympy.oo))
+    steps.append(Step(f"|1 − α·λ_i| < 1 ⇔ 0 < α < 2/λ_i for λ_i > 0; all directions: 0 < α < 2/λ_max = "
+                      f"{sympy.sstr(top)}"))
     steps.append(Step("converges: |ρ_i(α)| < 1 in every direction", target=sympy.Symbol("α"), value=_set(conv)))
     steps.append(Step("oscillates: the largest |ρ_i(α)| is exactly 1 (without α = 0, where w does not move)",
                       target=sympy.Symbol("α"), value=_set(edge)))

@@ -119,12 +119,15 @@ def _solve(spec):
 
 
 def _simpler(v):
-    """The shorter of v and sympy's simplification of it (12/(1 + e⁶) rather than a product of fractions)."""
+    """The shorter of v and its cancelled form (12/(1 + e⁶) rather than a product of fractions).
+
+    cancel, not simplify: simplify's first call imports sympy.physics (~0.3 s).
+    """
     import sympy
 
     if not isinstance(v, sympy.Basic) or sympy.count_ops(v) > 60:
         return v
-    s = sympy.simplify(v)
+    s = sympy.cancel(v)
     return s if sympy.count_ops(s) < sympy.count_ops(v) else v
 
 
