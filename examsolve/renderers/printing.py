@@ -157,7 +157,8 @@ _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
 _UNICODE_TEXT = {"−": "-", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''",
                  "…": r"\ldots{}", "×": r"$\times$", "·": r"$\cdot$", "≈": r"$\approx$",
-                 "ᵀ": r"$^{\mathsf{T}}$", "²": r"$^2$", "³": r"$^3$", "∂": r"$\partial$", "∇": r"$\nabla$",
+                 "ᵀ": r"$^{\mathsf{T}}$", "²": r"$^2$", "³": r"$^3$", "∂": r"$\partial$", "∇": r"$\nabla$", "∞": r"$\infty$", "∪": r"$\cup$", "∅": r"$\emptyset$",
+                 "∈": r"$\in$", "⇔": r"$\Leftrightarrow$", "\u0303": "", "≠": r"$\neq$", "⁺": r"$^+$", "⁻": r"$^-$", "ᵗ": r"$^t$", "←": r"$\leftarrow$",
                  "‖": r"$\|$", "√": r"$\sqrt{}$", "→": r"$\to$", "≤": r"$\le$", "≥": r"$\ge$",
                  "∑": r"$\sum$", "Σ": r"$\Sigma$", "̂": "", "ε": r"$\varepsilon$"}
 _GREEK_TEX = {v: k for k, v in GREEK.items() if k != "eps"}
@@ -168,15 +169,16 @@ def latex_text(s: str) -> str:
     import unicodedata
 
     s = re.sub(r"(\w)\u0302", lambda m: "\x00" + m.group(1), s)
+    s = re.sub(r"(\w)\u0303", lambda m: "\x01" + m.group(1), s)
     out = []
-    hat = False
+    accent = ""
     for ch in s:
-        if ch == "\x00":
-            hat = True
+        if ch in "\x00\x01":     # a hat or a tilde over the next letter
+            accent = "hat" if ch == "\x00" else "tilde"
             continue
-        if hat:
-            out.append("$\\hat{%s}$" % ch)
-            hat = False
+        if accent:
+            out.append("$\\%s{%s}$" % (accent, ch))
+            accent = ""
         elif ch in "ᵢⱼ":
             out.append("$_%s$" % ("i" if ch == "ᵢ" else "j"))
         elif ch in _TEXT_ESCAPES:
