@@ -1,0 +1,67 @@
+"""init, normalization and attention against hand arithmetic; lrelu by cases."""
+from __future__ import annotations
+
+import sympy
+
+from conftest import ROOT
+
+from examsolve import load_spec, solve
+from examsolve.spec import parse_spec
+from examsolve.tensor import Tensor
+
+
+def answers(name):
+    return {a.name: a for a in solve(load_spec(str(ROOT / "problems" / name))).answers}
+
+
+def items(v):
+    return v.items if isinstance(v, Tensor) else (v,)
+
+
+def test_seed004_q3_xavier():
+    # Glorot: Var = 2/(100 + 50) = 1/75, σ = √(1/75) = √3/15 ≈ 0.11547, bound √(3/75) = 1/5; fan_in-only σ = 1/10
+    a = answers("xavier.yaml")
+    assert a["sigma (xavier)"].value == sympy.sqrt(3) / 15 and a["uniform bound (xavier)"].value == sympy.Rational(1, 5)
+    assert a["sigma (xavier_fan_in)"].value == sympy.Rational(1, 10)
+    assert a["sigma (xavier)"].agrees is False and a["sigma (xavier_fan_in)"].agrees is True
+
+
+def test_he_and_lecun():
+    a = {x.name: x.value for x in solve(parse_spec("kind: init\nfan_in: 8\nfan_out: 4\nschemes: [he, lecun]\n",
+                                                   "i.yaml")).answers}
+    assert a["variance (he)"] == sympy.Rational(1, 4) and a["sigma (lecun)"] == sympy.sqrt(2) / 4
+
+
+def test_seed004_q4_norm_means():
+    # batch: channel 0 (1+2+3+4+1−1+0+2)/8 = 3/2, channel 1 (5+6+7+8−1+0+2+1)/8 = 7/2
+    # layer: example 1 36/8 = 9/2, example 2 4/8 = 1/2; instance: (10/4, 26/4), (2/4, 2/4)
+    a = answers("norm_means.yaml")
+    assert items(a["batch norm mean"].value) == (sympy.Rational(3, 2), sympy.Rational(7, 2))
+    assert items(a["layer norm mean"].value) == (sympy.Rational(9, 2), sympy.Rational(1, 2))
+    assert items(a["instance norm mean"].value) == (sympy.Rational(5, 2), sympy.Rational(13, 2),
+                                                    sympy.Rational(1, 2), sympy.Rational(1, 2))
+
+
+def test_seed004_q7_attention_exact():
+    # QKᵀ/√2 = [[0, log 2], [log 2, log 3]]: rows e^s = (1, 2), (2, 3) → weights (1/3, 2/3), (2/5, 3/5)
+    # output = weights·[[0, 1], [1, 0]] swaps columns: (2/3, 1/3), (3/5, 2/5)
+    a = answers("attention.yaml")
+    R = sympy.Rational
+    assert items(a["weights"].value) == (R(1, 3), R(2, 3), R(2, 5), R(3, 5))
+    assert items(a["output"].value) == (R(2, 3), R(1, 3), R(3, 5), R(2, 5))
+    assert a["multi-head parameters"].value == 4 * (512 ** 2 + 512)
+
+
+def test_causal_mask():
+    text = ("kind: attention\nQ: [[0, 0], [0, 0]]\nK: [[0, 0], [0, 0]]\nV: [[1, 2], [3, 4]]\ncausal: true\n")
+    a = {x.name: x.value for x in solve(parse_spec(text, "c.yaml")).answers}
+    # row 1 sees only position 1; row 2 averages both (all scores 0)
+    assert items(a["output"]) == (1, 2, 2, 3)
+
+
+def test_lrelu_by_cases():
+    # lrelu(x, 0.1) at (−2, 0, 3) = (−0.2, 0, 3); derivative 0.1, 1 (the convention's right side), 1
+    a = answers("lrelu.yaml")
+    assert items(a["y"].value) == (sympy.Rational(-1, 5), 0, 3)
+    J = a["dy/dx"].value
+    assert (J.items[0], J.items[4], J.items[8]) == (sympy.Rational(1, 10), 1, 1)
