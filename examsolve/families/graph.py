@@ -5,7 +5,7 @@ from examsolve.registry import family
 @family("graph", summary="forward values, gradients, Jacobians, Hessians, critical points, "
         "gradient-descent updates and equations over named equations",
         examples=("sin_net.yaml", "sigmoid_graph.yaml", "critical_points.yaml",
-                  "skip_connection.yaml", "margin_loss.yaml"))
+                  "skip_connection.yaml", "margin_loss.yaml", "lrelu.yaml"))
 class GraphFamily:
     """Builds the graph from given:, symbols: and equations:, then runs the asks."""
 
