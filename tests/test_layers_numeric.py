@@ -65,3 +65,33 @@ def test_lrelu_by_cases():
     assert items(a["y"].value) == (sympy.Rational(-1, 5), 0, 3)
     J = a["dy/dx"].value
     assert (J.items[0], J.items[4], J.items[8]) == (sympy.Rational(1, 10), 1, 1)
+
+
+def test_seed000_q8_conv_maxpool():
+    # conv: c1 = 2·1 + 1·0 = 2, c2 = 1·1 + 2·0 = 1; max-pool f = c1 = 2; ∂f/∂w = ∂c1/∂w = (x1, x2) = (2, 1)
+    a = answers("conv_maxpool_grad.yaml")
+    assert items(a["c"].value) == (2, 1) and a["f"].value == 2 and items(a["df/dw"].value) == (2, 1)
+
+
+def test_conv2d_against_plain_python():
+    # an independent forward and backward of the conv2d_bce example in plain floats
+    import math
+    x = [[[1, 0, 2], [0, 1, 1], [2, 1, 0]], [[0, 1, 0], [1, 0, 1], [0, 2, 1]]]
+    w = [[[0.5, -0.5], [0, 1]], [[1, 0], [-1, 0.5]]]
+    b, t = 0.1, 1
+
+    def px(ch, i, j):       # zero padding 1
+        return x[ch][i - 1][j - 1] if 1 <= i <= 3 and 1 <= j <= 3 else 0
+    c = [[b + sum(w[ch][ki][kj] * px(ch, 2 * oi + ki, 2 * oj + kj) for ch in range(2) for ki in range(2)
+                  for kj in range(2)) for oj in range(2)] for oi in range(2)]
+    p = sum(sum(r) for r in c) / 4
+    yhat = 1 / (1 + math.exp(-p))
+    L = -(t * math.log(yhat) + (1 - t) * math.log(1 - yhat))
+    dp = yhat - t                      # dL/dp for BCE after a sigmoid
+    dw = [[[sum(dp / 4 * px(ch, 2 * oi + ki, 2 * oj + kj) for oi in range(2) for oj in range(2))
+            for kj in range(2)] for ki in range(2)] for ch in range(2)]
+    a = answers("conv2d_bce.yaml")
+    assert abs(float(a["L"].value) - L) < 1e-12
+    got = [float(v) for v in items(a["grad L"].value)]
+    want = [v for ch in dw for row in ch for v in row] + [dp]
+    assert all(abs(g - h) < 1e-12 for g, h in zip(got, want))

@@ -1,0 +1,158 @@
+"""conv: a convolution (cross-correlation, as in deep-learning libraries) and a pooling on given numbers.
+
+The output elements become graph nodes (sums of products), so forward values, gradients with
+respect to kernel and input, updates and unknown kernel entries all come from the graph engine.
+"""
+import functools
+
+from examsolve.registry import family
+
+
+@functools.cache
+def _model():
+    from typing import Literal, Optional, Union
+
+    from pydantic import Field
+
+    from examsolve.spec import BaseSpec, _Model
+
+    Size = Union[int, list[int]]
+
+    class Conv(_Model):
+        """The convolution: names of the input and kernel under given:, and its geometry."""
+
+        input: str = Field("x", description="given name of the input: L, H×W, or C×H×W")
+        kernel: str = Field("w", description="given name of the kernel: k, kh×kw, C_in×kh×kw or C_out×C_in×kh×kw")
+        bias: Optional[str] = Field(None, description="given name of the bias (one per output channel)")
+        stride: Size = 1
+        padding: Size = 0
+        dilation: Size = 1
+        flip: bool = Field(False, description="true convolution (flip the kernel) instead of cross-correlation")
+        name: str = Field("c", description="the output's name")
+
+    class Pool(_Model):
+        """A pooling of the convolution's output."""
+
+        type: Literal["max", "avg"] = "max"
+        size: Size = 2
+        stride: Optional[Size] = Field(None, description="default: the size")
+        name: str = Field("p", description="the output's name")
+
+    class ConvSpec(BaseSpec):
+        """A convolution (and pooling) on given numbers, then equations and the graph family's asks."""
+
+        conv: Conv = Field(default_factory=Conv)
+        pool: Optional[Pool] = None
+
+    return ConvSpec
+
+
+@family("conv", summary="numeric convolution (cross-correlation; flip for true convolution) with channels, stride, "
+        "padding, dilation, and max/avg pooling; gradients w.r.t. kernel, bias and input, updates, unknown "
+        "kernel entries", examples=("conv_maxpool_grad.yaml", "conv2d_bce.yaml"), model=_model)
+def _solve(spec):
+    """Output element o = Σ kernel · input window (+ bias), each a node; pooling nodes on top."""
+    import itertools
+
+    import sympy
+
+    from examsolve import functions as fn
+    from examsolve.asks import Solver, add_equations, build_graph
+    from examsolve.errors import SpecError
+    from examsolve.expr import Ops
+    from examsolve.steps import Step
+    from examsolve.tensor import Tensor
+
+    m = spec.model
+    graph = build_graph(spec, equations={})
+    c = m.conv
+    for name in (c.input, c.kernel) + ((c.bias,) if c.bias else ()):
+        if name not in graph.groups:
+            raise SpecError(f"conv: '{name}' is not under given:", spec.loc("conv"))
+    x = graph.groups[c.input].as_value()
+    w = graph.groups[c.kernel].as_value()
+    if not isinstance(x, Tensor) or not isinstance(w, Tensor):
+        raise SpecError("conv: the input and the kernel are lists (1-D) or nested lists (2-D)", spec.loc("conv"))
+    if x.rank == 1:
+        nd, xin = 1, Tensor((1,) + x.shape, x.items)              # one channel
+    elif x.rank == 2:
+        nd, xin = 2, Tensor((1,) + x.shape, x.items)
+    else:
+        nd, xin = x.rank - 1, x
+    cin = xin.shape[0]
+    ksp = w.shape[-nd:]
+    if w.rank == nd:
+        wk = Tensor((1, 1) + ksp, w.items)
+    elif w.rank == nd + 1:
+        wk = Tensor((1,) + w.shape, w.items)
+    else:
+        wk = w
+    cout = wk.shape[0]
+    if wk.shape[1] != cin:
+        raise SpecError(f"conv: the kernel has {wk.shape[1]} input channels, the input {cin}", spec.loc("conv"))
+
+    def per(v):
+        return [v] * nd if isinstance(v, int) else list(v)
+
+    stride, pad, dil = per(c.stride), per(c.padding), per(c.dilation)
+    sp = xin.shape[1:]
+    out = []
+    for n, k, s, p, d in zip(sp, ksp, stride, pad, dil):
+        span = d * (k - 1) + 1
+        if span > n + 2 * p:
+            raise SpecError(f"conv: the kernel spans {span} but the padded input is {n + 2 * p}", spec.loc("conv"))
+        out.append((n + 2 * p - span) // s + 1)
+    X = {idx: v for idx, v in zip(itertools.product(*[range(s) for s in xin.shape]), xin.items)}
+    W = {idx: v for idx, v in zip(itertools.product(*[range(s) for s in wk.shape]), wk.items)}
+    b = graph.groups[c.bias].as_value() if c.bias else None
+    ev, shown = [], []
+    low = Ops(False)
+    for o in range(cout):
+        for pos in itertools.product(*[range(n) for n in out]):
+            terms = []
+            for ch in range(cin):
+                for kidx in itertools.product(*[range(k) for k in ksp]):
+                    src = [q * s + ki * d - p for q, s, ki, d, p in zip(pos, stride, kidx, dil, pad)]
+                    if any(i < 0 or i >= n for i, n in zip(src, sp)):
+                        continue        # zero padding
+                    kk = tuple(k - 1 - i for i, k in zip(kidx, ksp)) if c.flip else kidx
+                    terms.append((W[(o, ch) + kk], X[(ch,) + tuple(src)]))
+            bias = [] if b is None else [b.items[o] if isinstance(b, Tensor) else b]
+            ev.append(sympy.Add(*[a * v for a, v in terms], *bias))
+            shown.append(low.add(*[low.mul(a, v) for a, v in terms], *bias))
+    shape = tuple(out) if cout == 1 else (cout,) + tuple(out)
+    graph.add_node(c.name, Tensor(shape, tuple(ev)), Tensor(shape, tuple(shown)), spec.loc("conv"))
+    note = (f"conv: {'true convolution (kernel flipped)' if c.flip else 'cross-correlation (as PyTorch)'}; "
+            f"output size floor((n + 2p − d(k − 1) − 1)/s) + 1 = {tuple(out)} per channel, {cout} channel(s)")
+    steps = [Step(note)]
+    if m.pool is not None:
+        pl = m.pool
+        size = per(pl.size)
+        pstride = per(pl.stride if pl.stride is not None else pl.size)
+        cv = graph.groups[c.name].as_value()
+        C = Tensor((1,) + cv.shape, cv.items) if cout == 1 else cv
+        grid = {idx: v for idx, v in zip(itertools.product(*[range(s) for s in C.shape]), C.items)}
+        pout = [(n - k) // s + 1 for n, k, s in zip(out, size, pstride)]
+        if any(p < 1 for p in pout):
+            raise SpecError(f"pool: the window {size} is larger than the input {tuple(out)}", spec.loc("pool"))
+        pev, pshown = [], []
+        for o in range(cout):
+            for pos in itertools.product(*[range(n) for n in pout]):
+                window = [grid[(o,) + tuple(q * s + i for q, s, i in zip(pos, pstride, off))]
+                          for off in itertools.product(*[range(k) for k in size])]
+                if pl.type == "max":
+                    pev.append(fn.Max(*window))
+                    pshown.append(fn.Max(*window, evaluate=False))
+                else:
+                    pev.append(sympy.Add(*window) / len(window))
+                    pshown.append(low.div(low.add(*window), sympy.Integer(len(window))))
+        pshape = tuple(pout) if cout == 1 else (cout,) + tuple(pout)
+        graph.add_node(pl.name, Tensor(pshape, tuple(pev)), Tensor(pshape, tuple(pshown)), spec.loc("pool"))
+        steps.append(Step(f"{pl.type} pooling, window {tuple(size)}, stride {tuple(pstride)}: {pshape}"
+                          + ("; the gradient goes to the largest entry of each window (ties: convention max_tie)"
+                             if pl.type == "max" else "; the gradient is shared equally over the window")))
+    add_equations(spec, graph, m.equations)
+    solver = Solver(spec, graph)
+    solver.steps.extend(steps)
+    solver.run(m.ask)
+    return solver.solution()
