@@ -147,6 +147,16 @@ def main() -> None:
     adam = (f"kind: optimizer\nparams: {{{params}}}\nloss: {loss}\n"
             "optimizer: {type: adam, lr: 0.01}\nsteps: 1000\n")
     rows.append(("1000 Adam steps, 10-parameter quadratic", in_process(adam), "target < 3 s"))
+    prev = None
+    for n in (7, 14, 28):
+        rows_x = [[((i * 7 + j * 3) % 11) / 10 for j in range(n)] for i in range(n)]
+        conv = (f"kind: conv\ngiven:\n  x: {rows_x}\n  w: [[0.1, -0.2, 0.3], [0.0, 0.5, -0.1], [0.2, 0.1, -0.3]]\n"
+                "conv: {input: x, kernel: w, padding: 1, name: c}\nequations:\n  L: sum(c**2)/2\n"
+                "ask:\n  - grad: {of: L, wrt: w}\n")
+        t = in_process(conv)
+        note = (f"x{t / prev:.1f} for 4x pixels" if prev else "") + ("; target < 5 s" if n == 28 else "")
+        rows.append((f"3x3 conv gradient w.r.t. the kernel, {n}x{n} input", t, note.strip("; ")))
+        prev = t
     for name in ("vgg16.yaml", "resnet18.yaml"):
         t = in_process((ROOT / "problems" / name).read_text())
         rows.append((f"{name} summary with steps (after start-up)", t, "target < 1 s"))

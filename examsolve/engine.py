@@ -76,6 +76,8 @@ def derivative(expr: Any, p: sympy.Symbol, terms: dict | None = None) -> Any:
         return sympy.Add(*[derivative(t, p) for t in parts])
     if expr.is_Mul:
         args = expr.args
+        if p in args and sum(1 for a in args if p in a.free_symbols) == 1:
+            return sympy.Mul(*[a for a in args if a is not p])     # linear in p: the other factors
         terms = []
         for i, a in enumerate(args):
             if p in a.free_symbols:
@@ -271,13 +273,13 @@ class Backprop:
                 continue
             formula.append(sympy.Mul(Partial(of, c), Partial(c, n), evaluate=False))
             numbers.append(sympy.Mul(_boxed(adj[c]), _boxed(num), evaluate=False))
-            shown = self.shown(c, n)
-            at = substitute(shown, self.values, evaluate=False) if shown.free_symbols else None
-            local_steps.append(Step(title=f"local derivative ∂{c.name}/∂{n.name}", target=Partial(c, n),
-                                    formula=shown, substituted=at, value=num))
-        if len(local_steps) > MAX_SHOWN:
-            rest = len(local_steps) - 3
-            local_steps = local_steps[:3] + [Step(f"... and {rest} more local derivatives of the same form")]
+            if len(users) <= MAX_SHOWN or len(local_steps) < 3:   # a long fan-out shows its first 3
+                shown = self.shown(c, n)
+                at = substitute(shown, self.values, evaluate=False) if shown.free_symbols else None
+                local_steps.append(Step(title=f"local derivative ∂{c.name}/∂{n.name}", target=Partial(c, n),
+                                        formula=shown, substituted=at, value=num))
+        if len(users) > MAX_SHOWN:
+            local_steps.append(Step(f"... and {len(users) - 3} more local derivatives of the same form"))
         if len(users) > 1:
             notes.append(f"{text_name(n.name)} feeds {len(users)} nodes ("
                          f"{', '.join(text_name(c.name) for c in users[:6])}{', ...' if len(users) > 6 else ''}"
