@@ -77,7 +77,7 @@ def derivative(expr: Any, p: sympy.Symbol, terms: dict | None = None) -> Any:
     if expr.is_Mul:
         args = expr.args
         if p in args and sum(1 for a in args if p in a.free_symbols) == 1:
-            return sympy.Mul(*[a for a in args if a is not p])     # linear in p: the other factors
+            return sympy.Mul(*[a for a in args if a != p])     # linear in p: the other factors
         terms = []
         for i, a in enumerate(args):
             if p in a.free_symbols:
