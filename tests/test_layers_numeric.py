@@ -95,3 +95,25 @@ def test_conv2d_against_plain_python():
     got = [float(v) for v in items(a["grad L"].value)]
     want = [v for ch in dw for row in ch for v in row] + [dp]
     assert all(abs(g - h) < 1e-12 for g, h in zip(got, want))
+
+
+def test_mlp_against_plain_python():
+    import math
+
+    def sig(v):
+        return 1 / (1 + math.exp(-v))
+    x, y = [1, 0.5], 1
+    W1, b1, W2, b2 = [[0.1, -0.2], [0.4, 0.3]], [0, 0.1], [0.5, -0.5], 0.2
+    z1 = [sum(W1[i][j] * x[j] for j in range(2)) + b1[i] for i in range(2)]
+    a1 = [sig(v) for v in z1]
+    yhat = sig(sum(W2[i] * a1[i] for i in range(2)) + b2)
+    L = (yhat - y) ** 2
+    d2 = 2 * (yhat - y) * yhat * (1 - yhat)              # dL/dz2
+    dW2 = [d2 * a for a in a1]
+    d1 = [d2 * W2[i] * a1[i] * (1 - a1[i]) for i in range(2)]
+    dW1 = [d1[i] * x[j] for i in range(2) for j in range(2)]
+    sol = solve(load_spec(str(ROOT / "problems/mlp_2_2_1.yaml")))
+    got = [a for a in sol.answers if a.name == "grad L"]
+    assert abs(float({a.name: a.value for a in sol.answers}["L"]) - L) < 1e-12
+    assert all(abs(float(g) - w) < 1e-12 for g, w in zip(items(got[0].value), dW2 + [d2]))
+    assert all(abs(float(g) - w) < 1e-12 for g, w in zip(items(got[1].value), dW1 + d1))
