@@ -70,6 +70,8 @@ def decimal(x: sympy.Expr, digits: int = 6) -> str:
     if not f.is_Float:
         if f.is_zero:
             return "0"
+        if f in (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+            return {sympy.oo: "∞", -sympy.oo: "-∞", sympy.zoo: "∞", sympy.nan: "undefined"}[f]
         re, im = f.as_real_imag()
         return f"{decimal(re, digits)} + {decimal(im, digits)}i"
     m = mpmath.mpf(f._mpf_)
@@ -97,6 +99,8 @@ def to_plain(v: Any) -> Any:
     if isinstance(v, sympy.Basic):
         if v.is_Integer:
             return int(v)
+        if v.is_infinite:              # JSON has no infinity: the string form
+            return sympy.sstr(v)
         if v.is_number:
             f = sympy.N(v, 17)
             if f.is_real:

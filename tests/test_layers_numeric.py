@@ -117,3 +117,31 @@ def test_mlp_against_plain_python():
     assert abs(float({a.name: a.value for a in sol.answers}["L"]) - L) < 1e-12
     assert all(abs(float(g) - w) < 1e-12 for g, w in zip(items(got[0].value), dW2 + [d2]))
     assert all(abs(float(g) - w) < 1e-12 for g, w in zip(items(got[1].value), dW1 + d1))
+
+
+def test_softmax_cross_entropy():
+    # e^z = (2, 1, 5), sum 8: ŷ = (1/4, 1/8, 5/8); target class 3: L = −log(5/8); ŷ − y = (1/4, 1/8, −3/8)
+    a = answers("softmax_ce.yaml")
+    R = sympy.Rational
+    assert items(a["softmax"].value) == (R(1, 4), R(1, 8), R(5, 8))
+    assert items(a["dL/dz"].value) == (R(1, 4), R(1, 8), R(-3, 8))
+
+
+def test_divergences_in_bits():
+    # H(p) = ½·1 + ¼·2 + ¼·2 = 3/2; KL(p‖q) = ½·log2(2) + 0 + 0 = 1/2; KL(q‖p) = ∞ (q puts 1/4 where p has 0)
+    # JS with m = (3/8, 1/4, 1/4, 1/8): 3/4 − (3/8)·log2(3)
+    a = answers("js_bits.yaml")
+    assert a["H(p) (bits)"].value == sympy.Rational(3, 2) and a["KL(p‖q) (bits)"].value == sympy.Rational(1, 2)
+    assert a["KL(q‖p) (bits)"].value == sympy.oo and "positive probability" in a["KL(q‖p) (bits)"].note
+    js = sympy.Rational(3, 4) - sympy.Rational(3, 8) * sympy.log(3, 2)
+    assert abs(sympy.N(a["JS (bits)"].value - js, 30)) < 1e-25
+
+
+def test_kl_of_gaussians_by_integration():
+    # the closed form checked against the integral itself, computed here
+    x = sympy.Symbol("x", real=True)
+    n1 = sympy.exp(-x ** 2 / 2) / sympy.sqrt(2 * sympy.pi)
+    n2 = sympy.exp(-(x - 1) ** 2 / 8) / (2 * sympy.sqrt(2 * sympy.pi))
+    integral = sympy.integrate(n1 * sympy.expand_log(sympy.log(n1 / n2), force=True), (x, -sympy.oo, sympy.oo))
+    a = answers("kl_gaussians.yaml")
+    assert abs(sympy.N(a["KL (nats)"].value - integral, 30)) < 1e-25

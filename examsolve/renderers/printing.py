@@ -34,6 +34,12 @@ class TextPrinter(StrPrinter):
     def _print_Exp1(self, expr):
         return "e"
 
+    def _print_Infinity(self, expr):
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr):
+        return "-∞"
+
     def _print_Mul(self, expr):
         if len(expr.args) == 2 and expr.args[0] == sympy.S.NegativeOne:
             return "-" + self.parenthesize(expr.args[1], 50, strict=True)
@@ -149,7 +155,8 @@ def _math_unicode(name: str) -> str:
         elif ch.isascii():
             out.append(ch)
         else:
-            out.append(latex_text(ch).strip("$"))
+            tex = latex_text(ch).strip("$")
+            out.append(tex + " " if tex.startswith("\\") else tex)   # \partial L, not \partialL
     return "".join(out).strip()
 
 
@@ -208,9 +215,17 @@ def value_text(v: Any, digits: int, names: dict | None = None) -> str:
     return exact if dec == exact else f"{exact} ≈ {dec}"
 
 
+def _plain_number(v: Any) -> bool:
+    """A finite, non-integer number (or tensor of numbers): one that has a decimal form worth showing."""
+    if isinstance(v, str) or not is_numeric(v) or is_integer(v):
+        return False
+    items = v.items if isinstance(v, Tensor) else (v,)
+    return not any(getattr(x, "is_infinite", False) or x is sympy.nan for x in items)
+
+
 def decimal_text(v: Any, digits: int) -> str | None:
     """The decimal form of a numeric, non-integer value (tensors elementwise), else None."""
-    if isinstance(v, str) or not is_numeric(v) or is_integer(v):
+    if not _plain_number(v):
         return None
     if isinstance(v, Tensor):
         return _tensor_text(v, lambda x: decimal(x, digits))
@@ -219,7 +234,7 @@ def decimal_text(v: Any, digits: int) -> str | None:
 
 def decimal_latex(v: Any, digits: int) -> str | None:
     """The decimal form as LaTeX, else None."""
-    if isinstance(v, str) or not is_numeric(v) or is_integer(v):
+    if not _plain_number(v):
         return None
     if isinstance(v, Tensor):
         return _tensor_latex(v, lambda x: decimal(x, digits))
