@@ -145,3 +145,23 @@ def test_kl_of_gaussians_by_integration():
     integral = sympy.integrate(n1 * sympy.expand_log(sympy.log(n1 / n2), force=True), (x, -sympy.oo, sympy.oo))
     a = answers("kl_gaussians.yaml")
     assert abs(sympy.N(a["KL (nats)"].value - integral, 30)) < 1e-25
+
+
+def test_perceptron_on_and_against_a_plain_loop():
+    X, T = [(-1, -1), (-1, 1), (1, -1), (1, 1)], [-1, -1, -1, 1]
+    w, b = [0, 0], 0
+    for _ in range(3):        # Rosenblatt with ±1: update on a mistake by t·x (sign(0) = −1)
+        for x, t in zip(X, T):
+            o = 1 if w[0] * x[0] + w[1] * x[1] + b > 0 else -1
+            if o != t:
+                w, b = [w[0] + t * x[0], w[1] + t * x[1]], b + t
+    a = answers("perceptron_and.yaml")
+    assert items(a["weights"].value) == tuple(w) and a["bias"].value == b
+    assert a["first epoch without mistakes"].value == 3
+
+
+def test_xor_threshold_network():
+    # OR(0.5) and AND(1.5) hidden units, y = OR − 2·AND > 0.5: XOR; depth 2, width 2
+    a = answers("xor_network.yaml")
+    assert items(a["output y"].value) == (0, 1, 1, 0)
+    assert a["depth"].value == 2 and a["width"].value == 2

@@ -1,0 +1,133 @@
+"""perceptron: the perceptron learning rule epoch by epoch, and networks of threshold units on truth tables."""
+import functools
+
+from examsolve.registry import family
+
+
+@functools.cache
+def _model():
+    from typing import Optional
+
+    from pydantic import Field
+
+    from examsolve.spec import BaseSpec, Raw, _Model
+
+    class Unit(_Model):
+        """A threshold unit: fires (1) when w·inputs + b > 0."""
+
+        name: str
+        inputs: list[str] = Field(description="names of inputs (x1, x2, ...) or earlier units")
+        weights: list[Raw]
+        bias: Raw = 0
+
+    class PerceptronSpec(BaseSpec):
+        """Training data and the rule's settings, or a network of threshold units to evaluate."""
+
+        ask: list = Field(default_factory=list, description="not used: every quantity is computed")
+        inputs: list[list[Raw]] = Field(description="one row per example, e.g. the truth table [[0, 0], [0, 1], ...]")
+        targets: list[Raw] = Field(default_factory=list, description="0/1 or ±1 targets for training")
+        weights: list[Raw] = Field(default_factory=list, description="start weights (default 0)")
+        bias: Raw = Field(0, description="start bias (a threshold θ is bias −θ)")
+        lr: Raw = Field(1, description="learning rate η")
+        epochs: int = Field(1, ge=1, le=1000, description="epochs over the examples, in order")
+        network: list[Unit] = Field(default_factory=list, description="threshold units to evaluate instead")
+
+    return PerceptronSpec
+
+
+@family("perceptron", summary="the perceptron rule epoch by epoch as a table (0/1 targets with a step, ±1 with "
+        "sign), and networks of threshold units evaluated on a truth table with depth and width",
+        examples=("perceptron_and.yaml", "xor_network.yaml"), model=_model)
+def _solve(spec):
+    """0/1: w ← w + η(t − o)x, b ← b + η(t − o); ±1: on a mistake w ← w + η·t·x, b ← b + η·t."""
+    import sympy
+
+    from examsolve.asks import check_keys, spec_expr
+    from examsolve.errors import SpecError
+    from examsolve.steps import Answer, Solution, Step, Table
+    from examsolve.tensor import Tensor
+
+    m = spec.model
+    X = [[spec_expr(spec, v, ("inputs", i, j), {}) for j, v in enumerate(row)] for i, row in enumerate(m.inputs)]
+    if not X or len({len(r) for r in X}) != 1:
+        raise SpecError("inputs: rows of the same length", spec.loc("inputs"))
+    d = len(X[0])
+    steps, answers = [], []
+    if m.network:
+        return _network(spec, m, X, steps, answers, check_keys)
+    T = [spec_expr(spec, v, ("targets", i), {}) for i, v in enumerate(m.targets)]
+    if len(T) != len(X):
+        raise SpecError(f"{len(T)} targets for {len(X)} examples", spec.loc("targets"))
+    pm = any(t == -1 for t in T)
+    w = [spec_expr(spec, v, ("weights", i), {}) for i, v in enumerate(m.weights)] or [sympy.Integer(0)] * d
+    if len(w) != d:
+        raise SpecError(f"{len(w)} start weights for {d} inputs", spec.loc("weights"))
+    b = spec_expr(spec, m.bias, ("bias",), {})
+    eta = spec_expr(spec, m.lr, ("lr",), {})
+    rule = ("±1 targets, o = sign(w·x + b) (sign(0) = −1); on a mistake w ← w + η·t·x, b ← b + η·t" if pm else
+            "0/1 targets, o = step(w·x + b) (1 when > 0); w ← w + η·(t − o)·x, b ← b + η·(t − o)")
+    steps.append(Step("perceptron rule: " + rule))
+    rows, clean_epoch = [], None
+    for epoch in range(1, m.epochs + 1):
+        mistakes = 0
+        for k, (x, t) in enumerate(zip(X, T), 1):
+            net = sympy.Add(*[wi * xi for wi, xi in zip(w, x)]) + b
+            o = (1 if net > 0 else -1) if pm else (1 if net > 0 else 0)
+            delta = (t if o != t else 0) if pm else (t - o)
+            if delta != 0:
+                mistakes += 1
+            w = [wi + eta * delta * xi for wi, xi in zip(w, x)]
+            b = b + eta * delta
+            rows.append((epoch, k, "(" + ", ".join(map(str, x)) + ")", t, net, o,
+                         Tensor((d,), tuple(w)), b))
+        steps.append(Step(f"epoch {epoch}: {mistakes} mistake{'s' if mistakes != 1 else ''}"))
+        if mistakes == 0 and clean_epoch is None:
+            clean_epoch = epoch
+    steps.append(Step("table (w and b after each example)",
+                      table=Table(("epoch", "example", "x", "t", "w·x + b", "o", "w", "b"), tuple(rows))))
+    answers += [Answer("weights", Tensor((d,), tuple(w))), Answer("bias", b),
+                Answer("first epoch without mistakes", sympy.Integer(clean_epoch) if clean_epoch else
+                       "none yet (train longer, or the data may not be linearly separable)")]
+    return Solution(kind=m.kind, title=m.title or "perceptron", source=m.source, file=spec.file,
+                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
+
+
+def _network(spec, m, X, steps, answers, check_keys):
+    """Each unit's output on every row; depth = the longest chain of units, width = the largest layer."""
+    import sympy
+
+    from examsolve.asks import spec_expr
+    from examsolve.errors import SpecError
+    from examsolve.steps import Answer, Solution, Step, Table
+    from examsolve.tensor import Tensor
+
+    d = len(X[0])
+    base = [f"x{j + 1}" for j in range(d)]
+    depth = {n: 0 for n in base}
+    for k, u in enumerate(m.network):
+        missing = [i for i in u.inputs if i not in depth]
+        if missing or len(u.weights) != len(u.inputs):
+            raise SpecError(f"unit {u.name}: inputs {missing or ''} unknown or weights do not match the inputs "
+                            f"(inputs are {', '.join(depth)})", spec.loc("network", k))
+        depth[u.name] = 1 + max(depth[i] for i in u.inputs)
+    rows, outs = [], {u.name: [] for u in m.network}
+    for x in X:
+        vals = dict(zip(base, x))
+        for k, u in enumerate(m.network):
+            ws = [spec_expr(spec, v, ("network", k, "weights", i), {}) for i, v in enumerate(u.weights)]
+            net = sympy.Add(*[wi * vals[i] for wi, i in zip(ws, u.inputs)]) + spec_expr(spec, u.bias,
+                                                                                         ("network", k, "bias"), {})
+            vals[u.name] = sympy.Integer(1 if net > 0 else 0)
+            outs[u.name].append(vals[u.name])
+        rows.append(tuple(x) + tuple(vals[u.name] for u in m.network))
+    layers: dict = {}
+    for u in m.network:
+        layers.setdefault(depth[u.name], []).append(u.name)
+    steps.append(Step("threshold units fire (1) when Σ w·input + b > 0", table=Table(
+        tuple(base) + tuple(u.name for u in m.network), tuple(rows))))
+    last = m.network[-1].name
+    answers += [Answer(f"output {last}", Tensor((len(X),), tuple(outs[last]))),
+                Answer("depth", sympy.Integer(max(depth.values()))),
+                Answer("width", sympy.Integer(max(len(v) for v in layers.values())))]
+    return Solution(kind=m.kind, title=m.title or "perceptron", source=m.source, file=spec.file,
+                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
