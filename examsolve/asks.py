@@ -315,7 +315,10 @@ class Solver:
                 raise SpecError(f"'{s.name}' is computed by an equation; update given parameters only",
                                 self.spec.loc(*path, "params"))
         lr = spec_expr(self.spec, body.lr, path + ("lr",), self.graph.names())
+        mu = None if body.momentum is None else spec_expr(self.spec, body.momentum, path + ("momentum",),
+                                                          self.graph.names())
         current = {s: self.values[s] for s in syms}
+        velocity = {s: sympy.Integer(0) for s in syms}
         table = []
         sections = []
         for k in range(1, body.steps + 1):
@@ -325,24 +328,40 @@ class Solver:
             adj, bsteps = bp.adjoints(of, syms, with_steps=show_chain)
             sub = list(bsteps)
             new = {}
+            shown = k <= 3 or k == body.steps
             for s in syms:
-                new[s] = fit(current[s] - lr * adj[s])
-                if k <= 3 or k == body.steps:
-                    step_size = sympy.Mul(lr, adj[s], evaluate=False)
-                    sub.append(Step(f"update {s.name}: {s.name} ← {s.name} − α·∂{of.name}/∂{s.name}",
+                move = adj[s]
+                if mu is not None:
+                    v, before = sympy.Symbol("v_" + s.name), velocity[s]
+                    velocity[s] = move = fit(mu * before + adj[s])
+                    if shown:
+                        sub.append(Step(f"velocity of {s.name}: v ← μ·v + ∂{of.name}/∂{s.name}", target=Iterate(v, k),
+                                        formula=sympy.Add(sympy.Mul(sympy.Symbol("mu"), Iterate(v, k - 1),
+                                                                    evaluate=False), Partial(of, s), evaluate=False),
+                                        substituted=sympy.Add(sympy.Mul(mu, before, evaluate=False), adj[s],
+                                                              evaluate=False),
+                                        value=move))
+                new[s] = fit(current[s] - lr * move)
+                if shown:
+                    step_size = sympy.Mul(lr, move, evaluate=False)
+                    grad = Iterate(sympy.Symbol("v_" + s.name), k) if mu is not None else Partial(of, s)
+                    sub.append(Step(f"update {s.name}: {s.name} ← {s.name} − α·" +
+                                    ("v" if mu is not None else f"∂{of.name}/∂{s.name}"),
                                     target=Iterate(s, k),
                                     formula=sympy.Add(Iterate(s, k - 1), sympy.Mul(-1, sympy.Mul(
-                                        sympy.Symbol("alpha"), Partial(of, s), evaluate=False), evaluate=False),
+                                        sympy.Symbol("alpha"), grad, evaluate=False), evaluate=False),
                                         evaluate=False),
                                     substituted=sympy.Add(current[s], sympy.Mul(-1, step_size, evaluate=False),
                                                           evaluate=False),
                                     value=new[s]))
             table.append((k, values[of]) + tuple(new[s] for s in syms))
-            if k <= 3 or k == body.steps:
+            if shown:
                 sections.append(Step(f"Iteration {k}", substeps=tuple(sub)))
             current = new
         tab = Table(("step", f"{of.name} before") + tuple(f"{s.name} after" for s in syms), tuple(table))
-        self.steps.append(Step(f"Gradient descent on {of.name}: {body.steps} step{'s' if body.steps > 1 else ''}, learning rate α = {sympy.sstr(lr)}",
+        how = "Gradient descent" if mu is None else f"SGD with momentum μ = {sympy.sstr(mu)} (v starts at 0)"
+        self.steps.append(Step(f"{how} on {of.name}: {body.steps} step{'s' if body.steps > 1 else ''}, "
+                               f"learning rate α = {sympy.sstr(lr)}",
                                substeps=tuple(sections), table=tab if body.steps > 1 else None))
         for g in groups:
             v = engine.group_value(g, current)

@@ -66,6 +66,8 @@ class UpdateAsk(_Model):
     params: Names = Field(description="parameters to update")
     lr: Raw = Field(description="learning rate, e.g. 1/2")
     steps: int = Field(1, ge=1, le=1000, description="number of updates (1 to 1000)")
+    momentum: Optional[Raw] = Field(None, description="μ for SGD with momentum as in PyTorch: v ← μ·v + ∂L/∂p, "
+                                    "p ← p − lr·v, v starting at 0 (the optimizer family has the other forms)")
     name: Optional[str] = Field(None, description="the answer's name")
     key: Optional[Raw] = Field(None, description="the official answer (one parameter)")
 

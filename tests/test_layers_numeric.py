@@ -165,3 +165,93 @@ def test_xor_threshold_network():
     a = answers("xor_network.yaml")
     assert items(a["output y"].value) == (0, 1, 1, 0)
     assert a["depth"].value == 2 and a["width"].value == 2
+
+
+def _separable_by_brute_force(X, T):
+    """Independent check: a grid of half-integer weights in [-3, 3] (enough for 2- and 3-input tables)."""
+    import itertools
+    grid = [k / 2 for k in range(-6, 7)]
+    return any(all((sum(w * x for w, x in zip(c, r)) + c[-1] > 0) == (t == 1) for r, t in zip(X, T))
+               for c in itertools.product(grid, repeat=len(X[0]) + 1))
+
+
+def _find(X, T):
+    text = "kind: perceptron\nfind_weights: true\ninputs: %s\ntargets: %s\n" % (X, T)
+    return {a.name: a for a in solve(parse_spec(text, "t.yaml")).answers}
+
+
+def test_truth_table_weights_for_every_two_input_function():
+    # 14 of the 16 two-input Boolean functions are linearly separable: all but XOR and XNOR
+    import itertools
+    X = [[0, 0], [0, 1], [1, 0], [1, 1]]
+    separable = 0
+    for T in itertools.product([0, 1], repeat=4):
+        a = _find(X, list(T))
+        verdict = a["linearly separable"].value == "yes"
+        assert verdict == _separable_by_brute_force(X, T)
+        separable += verdict
+        if verdict:      # the weights found really realise the table
+            w, b = items(a["weights"].value), a["bias"].value
+            assert all((w[0] * x[0] + w[1] * x[1] + b > 0) == (t == 1) for x, t in zip(X, T))
+    assert separable == 14
+
+
+def test_three_input_functions_sampled():
+    # 104 of 256 three-input functions are separable; check a deterministic sample against brute force
+    import itertools
+    X = [list(r) for r in itertools.product([0, 1], repeat=3)]
+    for n in range(0, 256, 7):
+        T = [(n >> k) & 1 for k in range(8)]
+        a = _find(X, T)
+        assert (a["linearly separable"].value == "yes") == _separable_by_brute_force(X, T)
+
+
+def test_xor_proof_and_and_not():
+    a = answers("perceptron_xor.yaml")
+    assert a["linearly separable"].value == "no" and a["linearly separable"].agrees
+    a = answers("perceptron_weights.yaml")
+    assert items(a["weights"].value) == (1, -1) and a["bias"].value == 0
+
+
+def test_exact_simplex_finds_non_integer_solutions():
+    from fractions import Fraction as F
+
+    from examsolve.separable import feasible
+    # x + y = 1, x − y = 1/2 with x, y ≥ 0: x = 3/4, y = 1/4 (by hand)
+    assert feasible([[F(1), F(1)], [F(1), F(-1)]], [F(1), F(1, 2)]) == [F(3, 4), F(1, 4)]
+    assert feasible([[F(1), F(1)]], [F(-1)]) is None      # x + y = −1 has no solution with x, y ≥ 0
+
+
+def test_weights_by_linear_programming_when_small_integers_fail():
+    # x = 0.1 → 0, x = 0.2 → 1: needs b ∈ (−0.2w, −0.1w], no integer pair with |w|, |b| ≤ 4 (by hand)
+    a = _find([[0.1], [0.2]], [0, 1])
+    w, b = items(a["weights"].value)[0], a["bias"].value
+    assert w * sympy.Rational(1, 10) + b <= 0 < w * sympy.Rational(2, 10) + b
+
+
+def test_mlp_rule_with_momentum_against_plain_python():
+    from fractions import Fraction as F
+    x, y, lr, mu = [F(1), F(2)], F(1), F(1, 10), F(9, 10)
+    W1 = [[F(1, 5)] * 2 for _ in range(2)]
+    b1 = [F(0)] * 2
+    W2 = [F(1, 5)] * 2
+    v = {"W1": [[F(0)] * 2 for _ in range(2)], "b1": [F(0)] * 2, "W2": [F(0)] * 2}
+    for _ in range(2):        # relu hidden layer, linear output, L = ½(ŷ − y)², PyTorch momentum
+        z = [W1[i][0] * x[0] + W1[i][1] * x[1] + b1[i] for i in range(2)]
+        a = [max(zi, F(0)) for zi in z]
+        yhat = W2[0] * a[0] + W2[1] * a[1]
+        d = yhat - y
+        gW2 = [d * ai for ai in a]
+        dz = [d * W2[i] * (1 if z[i] > 0 else 0) for i in range(2)]
+        gW1 = [[dz[i] * x[j] for j in range(2)] for i in range(2)]
+        v["W2"] = [mu * vi + g for vi, g in zip(v["W2"], gW2)]
+        v["b1"] = [mu * vi + g for vi, g in zip(v["b1"], dz)]
+        v["W1"] = [[mu * v["W1"][i][j] + gW1[i][j] for j in range(2)] for i in range(2)]
+        W2 = [w - lr * vi for w, vi in zip(W2, v["W2"])]
+        b1 = [w - lr * vi for w, vi in zip(b1, v["b1"])]
+        W1 = [[W1[i][j] - lr * v["W1"][i][j] for j in range(2)] for i in range(2)]
+    a = answers("mlp_rule_momentum.yaml")
+    exact = lambda f: sympy.Rational(f.numerator, f.denominator)   # noqa: E731
+    assert items(a["W2 after 2 steps"].value) == tuple(map(exact, W2))
+    assert items(a["b1 after 2 steps"].value) == tuple(map(exact, b1))
+    assert items(a["W1 after 2 steps"].value) == tuple(exact(w) for row in W1 for w in row)

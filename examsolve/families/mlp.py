@@ -20,13 +20,16 @@ def _model():
 
     from pydantic import Field
 
-    from examsolve.spec import BaseSpec, _Model
+    from examsolve.spec import BaseSpec, Raw, _Model
 
     class Layer(_Model):
         """One dense layer z = W·a + b, then an activation."""
 
-        weights: str = Field(description="given name of the weight matrix (out × in)")
+        weights: Optional[str] = Field(None, description="given name of the weight matrix (out × in)")
         bias: Optional[str] = Field(None, description="given name of the bias vector")
+        units: Optional[int] = Field(None, ge=1, le=64, description="with fill: the layer's size")
+        fill: Optional[Raw] = Field(None, description="a rule instead of weights: every weight this value, e.g. 0.2")
+        bias_fill: Optional[Raw] = Field(None, description="with fill: every bias this value (default: no bias)")
         activation: Literal[tuple(ACTIVATIONS)] = "linear"
         dropout: Optional[str] = Field(None, description="given name of a 0/1 mask on the layer's output")
 
@@ -44,7 +47,7 @@ def _model():
 
 @family("mlp", summary="a small MLP with given weights: per-neuron forward values, a loss (MSE with or without "
         "½, SSE, BCE, cross-entropy, an L2 penalty), backward per weight, SGD updates",
-        examples=("mlp_2_2_1.yaml",), model=_model)
+        examples=("mlp_2_2_1.yaml", "mlp_rule_momentum.yaml"), model=_model)
 def _solve(spec):
     """Writes z_k = W_k·a_(k−1) + b_k and a_k = act(z_k) as equations, then runs the asks on the graph."""
     from examsolve.asks import Solver, add_equations, build_graph
@@ -55,11 +58,12 @@ def _solve(spec):
     graph = build_graph(spec, equations={})
     a = m.input
     eqs: dict = {}
-    for k, layer in enumerate(m.layers, 1):
-        for name in (layer.weights, layer.bias, layer.dropout):
+    rules, params = _fill_rules(spec, graph)
+    for k, (layer, (weights, bias)) in enumerate(zip(m.layers, params), 1):
+        for name in (weights, bias, layer.dropout):
             if name and name not in graph.groups:
                 raise SpecError(f"layer {k}: '{name}' is not under given:", spec.loc("layers", k - 1))
-        eqs[f"z{k}"] = f"{layer.weights} @ {a}" + (f" + {layer.bias}" if layer.bias else "")
+        eqs[f"z{k}"] = f"{weights} @ {a}" + (f" + {bias}" if bias else "")
         eqs[f"a{k}"] = ACTIVATIONS[layer.activation].format(z=f"z{k}")
         if layer.dropout:
             eqs[f"a{k}"] = f"({eqs[f'a{k}']})*{layer.dropout}"
@@ -70,10 +74,50 @@ def _solve(spec):
             raise SpecError("a loss needs target:", spec.loc("loss"))
         eqs["L"] = LOSSES[m.loss].format(yhat="yhat", y=m.target)
         if m.l2:
-            eqs["L"] += " + " + m.l2 + "*(" + " + ".join(f"sum({layer.weights}**2)" for layer in m.layers) + ")"
+            eqs["L"] += " + " + m.l2 + "*(" + " + ".join(f"sum({w}**2)" for w, _ in params) + ")"
     eqs.update(m.equations)
     add_equations(spec, graph, eqs)
     solver = Solver(spec, graph)
+    solver.steps += rules
     solver.steps.append(Step("the network as equations: " + "; ".join(f"{k} = {v}" for k, v in eqs.items())))
     solver.run(m.ask)
     return solver.solution()
+
+
+def _fill_rules(spec, graph) -> tuple[list, list]:
+    """Steps, and each layer's (weights, bias) names: given weights W_k (and biases b_k) for layers written as a rule ("all weights 0.2"), with a step each."""
+    import sympy
+
+    from examsolve.asks import spec_expr
+    from examsolve.errors import SpecError
+    from examsolve.steps import Step
+    from examsolve.tensor import Tensor
+
+    m = spec.model
+    if m.input not in graph.groups or len(graph.groups[m.input].shape) != 1:
+        raise SpecError(f"input: '{m.input}' must be a vector under given:", spec.loc("input"))
+    size, steps, params = graph.groups[m.input].shape[0], [], []
+    for k, layer in enumerate(m.layers, 1):
+        where = ("layers", k - 1)
+        params.append((layer.weights, layer.bias))
+        if layer.weights is None:
+            if layer.fill is None or layer.units is None:
+                raise SpecError(f"layer {k}: give weights: (a given matrix) or units: and fill: (a rule)",
+                                spec.loc(*where))
+            params[-1] = (f"W{k}", f"b{k}" if layer.bias_fill is not None else None)
+            fill = spec_expr(spec, layer.fill, where + ("fill",), {})
+            shown = [(f"W{k}", Tensor((layer.units, size), (fill,) * (layer.units * size)))]
+            if layer.bias_fill is not None:
+                bias = spec_expr(spec, layer.bias_fill, where + ("bias_fill",), {})
+                shown.append((f"b{k}", Tensor((layer.units,), (bias,) * layer.units)))
+            for name, value in shown:
+                if name in graph.groups:
+                    raise SpecError(f"layer {k}: the rule's name '{name}' is already under given:; rename it",
+                                    spec.loc(*where))
+                graph.add_given(name, value)
+                steps.append(Step(f"layer {k} by the rule: {name} has every entry {value.items[0]}",
+                                  target=sympy.Symbol(name), value=value))
+            size = layer.units
+        elif layer.weights in graph.groups and len(graph.groups[layer.weights].shape) == 2:
+            size = graph.groups[layer.weights].shape[0]
+    return steps, params

@@ -31,13 +31,17 @@ def _model():
         lr: Raw = Field(1, description="learning rate η")
         epochs: int = Field(1, ge=1, le=1000, description="epochs over the examples, in order")
         network: list[Unit] = Field(default_factory=list, description="threshold units to evaluate instead")
+        find_weights: bool = Field(False, description="instead of training: weights and bias of one threshold "
+                                   "unit that realises the targets, or the proof that none exists (e.g. XOR)")
 
     return PerceptronSpec
 
 
 @family("perceptron", summary="the perceptron rule epoch by epoch as a table (0/1 targets with a step, ±1 with "
-        "sign), and networks of threshold units evaluated on a truth table with depth and width",
-        examples=("perceptron_and.yaml", "xor_network.yaml"), model=_model)
+        "sign), and networks of threshold units evaluated on a truth table with depth and width"
+        "; weights for a truth table from its inequalities, or the proof that none exist",
+        examples=("perceptron_and.yaml", "xor_network.yaml", "perceptron_weights.yaml", "perceptron_xor.yaml"),
+        model=_model)
 def _solve(spec):
     """0/1: w ← w + η(t − o)x, b ← b + η(t − o); ±1: on a mistake w ← w + η·t·x, b ← b + η·t."""
     import sympy
@@ -59,6 +63,16 @@ def _solve(spec):
     if len(T) != len(X):
         raise SpecError(f"{len(T)} targets for {len(X)} examples", spec.loc("targets"))
     pm = any(t == -1 for t in T)
+    if m.find_weights:
+        from examsolve.separable import find_weights
+
+        if not set(T) <= ({-1, 1} if pm else {0, 1}) or not all(v.is_Rational for r in X for v in r):
+            raise SpecError("find_weights: needs rational inputs and targets all 0/1 or all ±1",
+                            spec.loc("targets"))
+
+        steps, answers = find_weights(X, T, pm)
+        return Solution(kind=m.kind, title=m.title or "perceptron", source=m.source, file=spec.file,
+                        steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
     w = [spec_expr(spec, v, ("weights", i), {}) for i, v in enumerate(m.weights)] or [sympy.Integer(0)] * d
     if len(w) != d:
         raise SpecError(f"{len(w)} start weights for {d} inputs", spec.loc("weights"))
