@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 from typing import Any, Iterable
 
@@ -61,35 +62,50 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True) -> Any:
     return rec(expr)
 
 
-def derivative(expr: Any, p: sympy.Symbol, terms: dict | None = None) -> Any:
+@functools.lru_cache(maxsize=1 << 16)
+def free(expr: Any) -> frozenset:
+    """expr.free_symbols, remembered: sympy walks the whole tree on every call, and a long sum is asked often."""
+    return frozenset(expr.free_symbols)
+
+
+@functools.lru_cache(maxsize=256)
+def term_index(expr: Any) -> dict:
+    """For a long sum: each symbol's terms, so a derivative does not scan every term once per symbol."""
+    index: dict = {}
+    for t in expr.args:
+        for s in free(t):
+            index.setdefault(s, []).append(t)
+    return index
+
+
+def derivative(expr: Any, p: sympy.Symbol) -> Any:
     """∂expr/∂p by the sum, product, power and chain rules; sympy.diff only for other shapes.
 
     sympy.diff builds a Derivative first and costs ~2 ms even for tanh(a); this costs ~0.1 ms.
     """
     if expr == p:
         return sympy.S.One
-    if p not in expr.free_symbols:
+    if p not in free(expr):
         return sympy.S.Zero
     if expr.is_Add:
-        # `terms` (symbol -> the terms that contain it) spares scanning a long sum once per symbol
-        parts = terms.get(p, ()) if terms is not None else [t for t in expr.args if p in t.free_symbols]
+        parts = term_index(expr).get(p, ()) if len(expr.args) > 8 else [t for t in expr.args if p in free(t)]
         return sympy.Add(*[derivative(t, p) for t in parts])
     if expr.is_Mul:
         args = expr.args
-        if p in args and sum(1 for a in args if p in a.free_symbols) == 1:
+        if p in args and sum(1 for a in args if p in free(a)) == 1:
             return sympy.Mul(*[a for a in args if a != p])     # linear in p: the other factors
         terms = []
         for i, a in enumerate(args):
-            if p in a.free_symbols:
+            if p in free(a):
                 terms.append(sympy.Mul(*args[:i], derivative(a, p), *args[i + 1:]))
         return sympy.Add(*terms)
-    if expr.is_Pow and p not in expr.exp.free_symbols:
+    if expr.is_Pow and p not in free(expr.exp):
         b, e = expr.args
         return e * b ** (e - 1) * derivative(b, p)
     if isinstance(expr, sympy.Function) and not isinstance(expr, sympy.Piecewise):
         terms = []
         for i, a in enumerate(expr.args, 1):
-            if p in a.free_symbols:
+            if p in free(a):
                 outer = expr.fdiff(i)
                 if outer.has(sympy.Derivative, sympy.Subs):
                     return sympy.diff(expr, p)
@@ -170,14 +186,13 @@ class Backprop:
         self.consumers = graph.consumers()
         self._local: dict = {}
         self._shown: dict = {}
-        self._terms: dict = {}
 
     def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
         """∂c/∂p: symbolic, at the values, and the conventions it used."""
         key = (c, p)
         if key not in self._local:
             expr = self.graph.nodes[c].expr
-            sym = derivative(expr, p, self._terms_of(c) if expr.is_Add and len(expr.args) > 8 else None)
+            sym = derivative(expr, p)
             if isinstance(expr, sympy.Function):
                 # write the node itself where it reappears: tanh' = 1 - a², exp' = q, σ' = f·(1 - f)
                 sym = sym.xreplace({expr: c})
@@ -188,16 +203,6 @@ class Backprop:
                                  self.graph.nodes[c].loc)
             self._local[key] = (sym, num, notes)
         return self._local[key]
-
-    def _terms_of(self, c) -> dict:
-        """For a long sum: each symbol's terms."""
-        if c not in self._terms:
-            index: dict = {}
-            for t in self.graph.nodes[c].expr.args:
-                for s in t.free_symbols:
-                    index.setdefault(s, []).append(t)
-            self._terms[c] = index
-        return self._terms[c]
 
     def shown(self, c, p) -> Any:
         """∂c/∂p as shown in a step: 2*(y - l) reads better than 2*y - 2*l."""
