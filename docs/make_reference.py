@@ -43,7 +43,7 @@ def table(model: type[BaseModel]) -> list[str]:
         else:
             default = f"`{value}`"
         meaning = (f.description or "").replace("|", "\\|")
-        rows.append(f"| `{name}` | {type_name(f.annotation)} | {default} | {meaning} |")
+        rows.append(f"| `{f.alias or name}` | {type_name(f.annotation)} | {default} | {meaning} |")
     return rows + [""]
 
 

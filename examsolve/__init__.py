@@ -13,9 +13,14 @@ def load_spec(path: str):
 
 def solve(spec):
     """Solve a loaded spec into a Solution (raises SolveError)."""
-    from examsolve.registry import get_family
+    import dataclasses
 
-    return get_family(spec.kind).build(spec)
+    from examsolve.registry import get_family
+    from examsolve.variants import fill_statement
+
+    sol = get_family(spec.kind).build(spec)
+    m = spec.model
+    return dataclasses.replace(sol, statement=fill_statement(m.statement, m.model_dump(by_alias=True)).strip(), points=dict(m.points))
 
 
 def render(solution, fmt: str = "terminal", **options) -> str:

@@ -120,6 +120,9 @@ class Solver:
                note: str = "") -> None:
         k = None if key is None else spec_expr(self.spec, key, path + ("key",), self.graph.names())
         agrees = None if k is None else same(value, k)
+        taken = {a.name for a in self.answers}
+        if name in taken:        # key: and grading find answers by name, so each name is unique
+            name = next(f"{name} ({n})" for n in range(2, len(taken) + 3) if f"{name} ({n})" not in taken)
         self.answers.append(Answer(name, value, label, k, agrees, note))
 
     def values_at(self, at: dict | None, path: tuple) -> tuple[dict, engine.Backprop, dict]:

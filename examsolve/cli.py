@@ -122,16 +122,24 @@ def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
 @click.option("--output", "-o", default="answers.tex", show_default=True, type=click.Path(dir_okay=False),
               help="answers.tex, or answers.pdf to compile it with latexmk.")
 @click.option("--with-graph", is_flag=True, help="Draw each problem's computational graph (TikZ).")
-@click.option("--title", default="Answers", show_default=True, help="Title of the sheet.")
+@click.option("--title", help="Title of the sheet (default: Answers, Questions or Answer key).")
 @click.option("--digits", type=click.IntRange(1, 50), default=6, show_default=True,
               help="Significant digits of decimal forms.")
-def sheet(files, output, with_graph, title, digits) -> None:
+@click.option("--questions-only", "questions", is_flag=True,
+              help="The questions without solutions: statement, given values, what is asked, points.")
+@click.option("--key", is_flag=True, help="The answer key: each problem's boxed answers only.")
+def sheet(files, output, with_graph, title, digits, questions, key) -> None:
     """Make one answer sheet (LaTeX or PDF) from spec FILES or folders of them.
 
     \b
     Example:
       examsolve sheet problems/ --output answers.pdf --with-graph --title "Exam A, key"
+      examsolve sheet variants/*.yaml --questions-only --output exam.pdf
+      examsolve sheet variants/*.yaml --key --output key.pdf
     """
+    if questions and key:
+        click.echo("error: --questions-only and --key make different sheets; run sheet twice", err=True)
+        sys.exit(2)
     from examsolve.renderers import sheet as sheet_renderer
 
     paths = []
@@ -144,7 +152,9 @@ def sheet(files, output, with_graph, title, digits) -> None:
     if not solutions:
         sys.exit(code or 2)
     try:
-        tex = sheet_renderer.render(solutions, digits, title, drawings if with_graph else None)
+        mode = "questions" if questions else "key" if key else "solutions"
+        title = title or {"questions": "Questions", "key": "Answer key"}.get(mode, "Answers")
+        tex = sheet_renderer.render(solutions, digits, title, drawings if with_graph else None, mode=mode)
         if output.endswith(".pdf"):
             with open(output, "wb") as fb:
                 fb.write(sheet_renderer.to_pdf(tex))
@@ -155,6 +165,65 @@ def sheet(files, output, with_graph, title, digits) -> None:
         sys.exit(_fail(err))
     click.echo(f"{output}: {len(solutions)} problem{'s' if len(solutions) != 1 else ''}", err=True)
     sys.exit(code)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--count", "-n", type=click.IntRange(1, 200), default=5, show_default=True, help="How many variants.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same variants.")
+@click.option("--output", "-o", "outdir", default="variants", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the variant specs (made if missing).")
+def variants(file, count, seed, outdir) -> None:
+    """Write COUNT variants of a spec with a vary: block, each solvable and meeting its require: conditions.
+
+    \b
+    Example:
+      examsolve variants problems/bn_jacobian.yaml --count 5 --seed 1
+      examsolve sheet variants/*.yaml --questions-only --output exam.pdf
+    """
+    from examsolve.variants import make_variants
+
+    try:
+        made = make_variants(file, count, seed, progress=lambda line: click.echo(line, err=True))
+        os.makedirs(outdir, exist_ok=True)
+        for v in made:
+            with open(os.path.join(outdir, v.name), "w", encoding="utf-8") as f:
+                f.write(v.text)
+    except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
+        sys.exit(_fail(err))
+    click.echo(f"{outdir}: {len(made)} variant{'s' if len(made) != 1 else ''} of {file}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--answer", "-a", "pairs", multiple=True, metavar="NAME=VALUE",
+              help="A student's answer, e.g. 'dL/dw=[-8,-4]'; repeat for more.")
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False),
+              help="A YAML file of answers: 'dL/dw: [-8, -4]' per line.")
+@click.option("--exact", is_flag=True, help="Numbers must equal the exact answer.")
+@click.option("--rel", type=float, help="Relative tolerance for every number, e.g. 1e-3.")
+@click.option("--abs", "abs_", type=float, help="Absolute tolerance for every number, e.g. 0.01.")
+@click.option("--sig", type=click.IntRange(1, 30), help="Agree when rounded to this many significant figures.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
+    """Grade a student's answers to the spec FILE: points per answer and feedback on known wrong paths.
+
+    By default a decimal must be right to the digits written (at least 3 significant figures) and an
+    exact answer must be equal; the spec's tolerance: and the flags above change that.
+
+    \b
+    Example:
+      examsolve grade problems/sin_net.yaml --answer 'dL/dw=[-8,-4]'
+      examsolve grade problems/sin_net.yaml --answer 'dL/dw=[-8.001,-4]' --rel 1e-3
+      examsolve grade variants/bn_jacobian.v1.yaml --answers student.yaml --format json
+    """
+    from examsolve.grading import grade_file, report_json, report_text
+
+    try:
+        report = grade_file(file, pairs, answers_file, exact=exact, rel=rel, abs_=abs_, sig=sig)
+    except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
+        sys.exit(_fail(err))
+    click.echo(report_json(report) if fmt == "json" else report_text(report), nl=False)
 
 
 GRAPH_FORMATS = ("dot", "tikz", "svg", "text")

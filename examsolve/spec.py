@@ -111,6 +111,61 @@ class Ask(_Model):
         return getattr(self, self.kind)
 
 
+class Vary(_Model):
+    """examsolve variants: how to draw one value; numbers inside a list are drawn one by one."""
+
+    choices: Optional[list[Raw]] = Field(None, alias="from", description="pick one of these, e.g. [1, 2, 3]")
+    integers: Optional[list[int]] = Field(None, alias="int", min_length=2, max_length=2,
+                                          description="an integer in [low, high], e.g. [-3, 3]")
+    fraction: Optional[list[Raw]] = Field(None, min_length=2, max_length=2,
+                                          description="a fraction p/q in [low, high] with q from denominators")
+    denominators: list[int] = Field([2, 4], description="fraction: the allowed denominators")
+    decimal: Optional[list[Raw]] = Field(None, min_length=2, max_length=2,
+                                         description="a decimal in [low, high] with `places` digits after the point")
+    places: int = Field(1, ge=0, le=6, description="decimal: digits after the point")
+    exclude: list[Raw] = Field(default_factory=list, alias="not", description="values never drawn, e.g. [0]")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Vary":
+        set_ = [k for k in ("choices", "integers", "fraction", "decimal") if getattr(self, k) is not None]
+        if len(set_) != 1:
+            raise ValueError("each vary entry has exactly one of from, int, fraction, decimal")
+        if any(q < 1 or q > 1000 for q in self.denominators):
+            raise ValueError("denominators are whole numbers from 1 to 1000")
+        return self
+
+
+class Require(_Model):
+    """examsolve variants: a condition every entry of one answer must meet, e.g. a non-zero variance."""
+
+    answer: str = Field(description="the answer's name, as `examsolve run` prints it")
+    nonzero: bool = Field(False, description="no entry is 0")
+    integer: bool = Field(False, description="every entry is a whole number")
+    positive: bool = Field(False, description="every entry is > 0")
+    negative: bool = Field(False, description="every entry is < 0")
+    between: Optional[list[Raw]] = Field(None, min_length=2, max_length=2, description="every entry in [low, high]")
+    max_denominator: Optional[int] = Field(None, ge=1, description="every entry a fraction with at most this "
+                                           "denominator (a 'nice' answer)")
+
+
+class Tolerance(_Model):
+    """examsolve grade: how close a number must be; by default decimals must be right to the digits written."""
+
+    exact: bool = Field(False, description="only the exact value (a decimal must equal it)")
+    rel: Optional[Raw] = Field(None, description="relative tolerance, e.g. 1e-3")
+    abs: Optional[Raw] = Field(None, description="absolute tolerance, e.g. 0.01")
+    sig: Optional[int] = Field(None, ge=1, le=30, description="agree when both are rounded to this many "
+                               "significant figures")
+
+
+class Mistake(_Model):
+    """examsolve grade: a known wrong path; an answer equal to the spec solved with `set` gets the feedback."""
+
+    feedback: str = Field(description="what went wrong, e.g. 'the ½ convention in the loss was used'")
+    set: dict[str, Raw] = Field(description="paths and the values that give the wrong answer, e.g. "
+                                "{equations.L: (y - l)**2/2}")
+
+
 class BaseSpec(_Model):
     """Keys every spec shares."""
 
@@ -126,6 +181,15 @@ class BaseSpec(_Model):
     ask: list[Ask] = Field(description="what to compute, in order")
     key: dict[str, Raw] = Field(default_factory=dict, description="official answers by answer name")
     conventions: Conventions = Field(Conventions(), description="settings that change answers")
+    vary: dict[str, Vary] = Field(default_factory=dict, description="examsolve variants: what to draw, by path: "
+                                  "x (a given name), or given.x, optimizer.lr, layers.0.filters")
+    require: list[Require] = Field(default_factory=list, description="examsolve variants: conditions every variant's "
+                                   "answers meet")
+    points: dict[str, Raw] = Field(default_factory=dict, description="examsolve grade: points per answer name "
+                                   "(default 1 each)")
+    tolerance: dict[str, Tolerance] = Field(default_factory=dict, description="examsolve grade: per answer name, "
+                                            "or `default`")
+    mistakes: list[Mistake] = Field(default_factory=list, description="examsolve grade: known wrong paths")
 
 
 @dataclass
@@ -303,7 +367,7 @@ def _allowed_keys(model_cls: type, path: tuple) -> list[str]:
             return []
     current = _unwrap(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
+        return [f.alias or n for n, f in current.model_fields.items()]
     return []
 
 

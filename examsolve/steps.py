@@ -57,3 +57,5 @@ class Solution:
     names: dict = field(default_factory=dict)   # symbol name -> (latex, text) display names
     graph: Any = None
     backprop: Any = None      # the engine's forward values and local derivatives, reused by drawings
+    statement: str = ""       # the question as printed, given values filled in
+    points: dict = field(default_factory=dict)  # answer name -> points, for question sheets and grading

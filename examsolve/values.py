@@ -130,6 +130,8 @@ def same(a: Any, b: Any) -> bool:
             return len(ia) == len(ib) == 1 and same(ia[0], ib[0])
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a.items, b.items))
     a, b = _basic(a), _basic(b)
+    if a == b or a.is_infinite or b.is_infinite:      # ∞ − ∞ is nan, so infinities compare structurally
+        return a == b
     if a.is_number and b.is_number:
         if a.has(sympy.Float) or b.has(sympy.Float):
             fa, fb = sympy.N(a, 30), sympy.N(b, 30)

@@ -49,7 +49,8 @@ def _model():
 
 @family("conv", summary="numeric convolution (cross-correlation; flip for true convolution) with channels, stride, "
         "padding, dilation, and max/avg pooling; gradients w.r.t. kernel, bias and input, updates, unknown "
-        "kernel entries", examples=("conv_maxpool_grad.yaml", "conv2d_bce.yaml"), model=_model)
+        "kernel entries", examples=("conv_maxpool_grad.yaml", "conv2d_bce.yaml", "conv_unknown_kernel.yaml"),
+        model=_model)
 def _solve(spec):
     """Output element o = Σ kernel · input window (+ bias), each a node; pooling nodes on top."""
     import itertools

@@ -43,10 +43,7 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
     if sol.source:
         out.append(r"\textit{Source: %s}\par" % latex_text(sol.source))
     if sol.given and sheet:
-        out.append(r"\medskip\begin{tabular}{@{}ll@{}}\textbf{Given} & \\")
-        out.extend(f"${latex(sympy.Symbol(n), names)}$ & {_fit('$' + latex(v, names) + '$', sheet)} \\\\"
-                   for n, v in sol.given)
-        out.append(r"\end{tabular}\par\medskip")
+        out.append(given_table(sol))
     elif sol.given:
         given = ", ".join(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$" for n, v in sol.given)
         out.append(r"\textbf{Given:} %s\par" % given)
@@ -98,6 +95,20 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
     return "\n".join(out) + "\n"
 
 
+def given_table(sol) -> str:
+    """The given values as a two-column table for a sheet."""
+    names = sol.names
+    rows = [r"\medskip\begin{tabular}{@{}ll@{}}\textbf{Given} & \\"]
+    rows += [f"${latex(sympy.Symbol(n), names)}$ & {_fit('$' + latex(v, names) + '$', True)} \\\\"
+             for n, v in sol.given]
+    return "\n".join(rows + [r"\end{tabular}\par\medskip"])
+
+
+def answer_label(a, names) -> str:
+    """How an answer's name is typeset."""
+    return latex(a.label, names) if a.label is not None else r"\text{%s}" % latex_text(a.name)
+
+
 def _mark(a, names) -> str:
     mark = key_mark(a)
     if mark and a.agrees is False:
@@ -110,7 +121,7 @@ def _answers_sheet(sol, digits: int) -> str:
     names = sol.names
     lines = []
     for a in sol.answers:
-        label = latex(a.label, names) if a.label is not None else r"\text{%s}" % latex_text(a.name)
+        label = answer_label(a, names)
         math = f"$\\displaystyle {label} = \\boxed{{{_result(a.value, digits, names)}}}$"
         mark = _mark(a, names)
         lines.append(_fit(math, True) + (r"\quad " + mark if mark else "") + r"\par\smallskip")
@@ -122,7 +133,7 @@ def _answers(sol, digits: int) -> str:
     out = [r"\begin{align*}"]
     rows = []
     for a in sol.answers:
-        label = latex(a.label, names) if a.label is not None else r"\text{%s}" % latex_text(a.name)
+        label = answer_label(a, names)
         row = f"{label} &= \\boxed{{{_result(a.value, digits, names)}}}"
         if a.agrees is not None:
             row += r" && \text{%s}" % _mark(a, names)

@@ -13,14 +13,53 @@ from examsolve.renderers.printing import latex_text
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures latexmk"
 
 
-def render(solutions, digits: int = 6, title: str = "Answers", drawings=None, **_) -> str:
-    """The sheet as a LaTeX document: title block, a numbered section per problem."""
+MODES = ("solutions", "questions", "key")
+
+
+def render(solutions, digits: int = 6, title: str = "Answers", drawings=None, mode: str = "solutions",
+           **_) -> str:
+    """The sheet as a LaTeX document: title block, a numbered section per problem.
+
+    mode: solutions (every step), questions (statement, given values and what is asked, no answers)
+    or key (the boxed answers only).
+    """
     drawings = drawings or [None] * len(solutions)
+    what = {"solutions": "solved by examsolve", "questions": "questions", "key": "answer key by examsolve"}[mode]
     head = latex.preamble(graphs=True) + (
-        "\\begin{center}{\\LARGE %s}\\\\[4pt]{\\small %d problem%s, solved by examsolve}\\end{center}\n"
-        % (latex_text(title), len(solutions), "" if len(solutions) == 1 else "s"))
-    body = "\n".join(latex._one(s, digits, sheet=True, drawing=d) for s, d in zip(solutions, drawings))
+        "\\begin{center}{\\LARGE %s}\\\\[4pt]{\\small %d problem%s, %s}\\end{center}\n"
+        % (latex_text(title), len(solutions), "" if len(solutions) == 1 else "s", what))
+    if mode == "questions":
+        body = "\n".join(_question(s) for s in solutions)
+    elif mode == "key":
+        body = "\n".join(_key(s, digits) for s in solutions)
+    else:
+        body = "\n".join(latex._one(s, digits, sheet=True, drawing=d) for s, d in zip(solutions, drawings))
     return head + body + "\\end{document}\n"
+
+
+def _points(sol, name: str) -> str:
+    p = sol.points.get(name, 1)
+    return f"{p} point" + ("" if str(p) == "1" else "s")
+
+
+def _question(sol) -> str:
+    """A problem without its solution: statement (or given values) and the answers asked for, with points."""
+    out = [r"\section{%s}" % latex_text(sol.title)]
+    if sol.statement:
+        out.append(latex_text(sol.statement) + r"\par")
+    if sol.given:
+        out.append(latex.given_table(sol))
+    out.append(r"\textbf{Find}\begin{enumerate}")
+    out += [r"\item $%s$ \hfill [%s]" % (latex.answer_label(a, sol.names), latex_text(_points(sol, a.name)))
+            for a in sol.answers]
+    out.append(r"\end{enumerate}\vspace{2cm}")
+    return "\n".join(out) + "\n"
+
+
+def _key(sol, digits: int) -> str:
+    """A problem's boxed answers with their points."""
+    return (r"\section{%s}" % latex_text(sol.title) + "\n" + (r"{\small %s}\par" % latex_text(sol.file) if sol.file
+            else "") + "\n" + latex._answers_sheet(sol, digits) + "\n")
 
 
 def to_pdf(tex: str) -> bytes:

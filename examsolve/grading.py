@@ -1,0 +1,367 @@
+"""Grading a student's answers against a spec's exact solution: tolerances, points, known wrong paths."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from examsolve.errors import ExamsolveError, Loc, SpecError, nearest
+from examsolve.tensor import Tensor
+from examsolve.values import exact_str, same
+
+MIN_SIG = 3      # a decimal answer needs at least this many significant figures unless it is exactly right
+_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How numbers are compared: 'written' (to the digits given), 'exact', 'rel', 'abs' or 'sig'."""
+
+    how: str = "written"
+    amount: Any = None
+
+    def __str__(self) -> str:
+        return {"written": "right to the digits written", "exact": "exact"}.get(
+            self.how, f"{self.how} {self.amount}")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One answer's grade."""
+
+    name: str
+    given: str
+    expected: str
+    correct: bool
+    points: Fraction
+    max_points: Fraction
+    feedback: str = ""
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every answer's mark for one spec."""
+
+    file: str
+    title: str
+    marks: tuple[Mark, ...]
+
+    @property
+    def answered(self) -> tuple[Mark, ...]:
+        return tuple(m for m in self.marks if m.given != "")
+
+
+def grade_file(path: str, pairs=(), answers_file: str | None = None, exact: bool = False, rel: float | None = None,
+               abs_: float | None = None, sig: int | None = None) -> Report:
+    """Load, solve and grade: answers from NAME=VALUE pairs and/or a YAML file."""
+    from examsolve import load_spec, solve
+    from examsolve.spec import read_yaml
+
+    spec = load_spec(path)
+    sol = solve(spec)
+    given: dict[str, tuple[Any, str]] = {}
+    for pair in pairs:
+        name, eq, text = pair.partition("=")
+        if not eq:
+            raise SpecError(f"--answer '{pair}' needs the form NAME=VALUE, e.g. 'dL/dw=[-8,-4]'")
+        given[name.strip()] = (_read(text.strip(), f"--answer {name.strip()}"), text.strip())
+    if answers_file:
+        try:
+            with open(answers_file, encoding="utf-8") as f:
+                data, _, _ = read_yaml(f.read(), answers_file)
+        except OSError as e:
+            raise SpecError(f"cannot read the answers file ({e.strerror or e}); check the path",
+                            Loc(answers_file)) from None
+        if not isinstance(data, dict):
+            raise SpecError("an answers file is a YAML mapping 'answer name: value'", Loc(answers_file))
+        given.update({str(k): (v, v if isinstance(v, str) else json.dumps(v)) for k, v in data.items()})
+    override = (Rule("exact") if exact else Rule("rel", rel) if rel is not None else Rule("abs", abs_)
+                if abs_ is not None else Rule("sig", sig) if sig is not None else None)
+    return grade(spec, sol, given, override)
+
+
+def _read(text: str, where: str) -> Any:
+    """A value typed on the command line, read as YAML (floats keep their text); plain text if it is not YAML."""
+    from examsolve.spec import read_yaml
+
+    try:
+        return read_yaml(text, where)[0]
+    except ExamsolveError:
+        return text
+
+
+def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
+    """Marks for every answer of the solution; `given` maps answer names to (value, text as written)."""
+    names = [a.name for a in sol.answers]
+    for name in given:
+        if name not in names:
+            raise SpecError(f"'{name}' names no answer{nearest(name, names)}; answers are: " + ", ".join(names))
+    wrong_paths = WrongPaths(spec)
+    marks = []
+    for a in sol.answers:
+        worth = _points(spec.model.points.get(a.name, 1))
+        if a.name not in given:
+            marks.append(Mark(a.name, "", exact_str(a.value), False, Fraction(0), worth, "not answered"))
+            continue
+        raw, text = given[a.name]
+        rule = override or _rule(spec, a.name)
+        try:
+            ok, why = agrees(raw, text, a.value, rule, spec, sol)
+        except ExamsolveError as err:
+            ok, why = False, f"could not read the answer: {err.message}"
+        feedback = why if ok or why else wrong_paths.explain(a, raw, text, rule, sol)
+        marks.append(Mark(a.name, text, exact_str(a.value), ok, worth if ok else Fraction(0), worth, feedback,
+                          str(rule)))
+    return Report(sol.file, sol.title, tuple(marks))
+
+
+def _points(raw: Any) -> Fraction:
+    try:
+        p = Fraction(str(raw))
+    except (ValueError, ZeroDivisionError):
+        raise SpecError(f"points: '{raw}' is not a number") from None
+    if p < 0:
+        raise SpecError(f"points: {raw} is negative")
+    return p
+
+
+def _rule(spec, name: str) -> Rule:
+    t = spec.model.tolerance.get(name) or spec.model.tolerance.get("default")
+    if t is None:
+        return Rule()
+    if t.exact:
+        return Rule("exact")
+    for how in ("rel", "abs", "sig"):
+        if getattr(t, how) is not None:
+            return Rule(how, getattr(t, how))
+    return Rule()
+
+
+def agrees(raw: Any, text: str, expected: Any, rule: Rule, spec, sol) -> tuple[bool, str]:
+    """Whether a student's value matches the expected one under the rule, and a reason when it matters."""
+    from examsolve.asks import spec_expr
+
+    if isinstance(expected, str):        # sets, shapes and verdicts compare as text
+        return _norm(text) == _norm(expected), ""
+    names = dict(sol.graph.names()) if sol.graph is not None else {}
+    free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
+        *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
+    names.update({s.name: s for s in free})
+    value = _infinity(raw)
+    value = spec_expr(spec, _primes(raw), ("answer",), names) if value is None else value
+    want = expected.items if isinstance(expected, Tensor) else (expected,)
+    got = value.items if isinstance(value, Tensor) else (value,)
+    if isinstance(expected, Tensor) and isinstance(value, Tensor) and value.shape != expected.shape \
+            and len(got) == len(want) and 1 not in (len(value.shape), len(expected.shape)):
+        return False, f"shape {value.shape}, expected {expected.shape}"
+    if len(got) != len(want):
+        return False, f"{len(got)} entries, expected {len(want)}"
+    texts = _leaves(raw) if isinstance(raw, list) else [raw]
+    short = ""
+    for g, w, t in zip(got, want, texts + [None] * (len(got) - len(texts))):
+        ok, why = _close(g, w, t, rule, free)
+        if not ok:
+            return False, why
+        short = short or why
+    return True, short
+
+
+INFINITY = {"oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo, "∞": sympy.oo, "+∞": sympy.oo,
+            "-oo": -sympy.oo, "-inf": -sympy.oo, "-infinity": -sympy.oo, "-∞": -sympy.oo, "−∞": -sympy.oo}
+
+
+def _primes(raw: Any) -> Any:
+    """σ' written sigma'(x), as run prints it, read as the spec language's sigma_prime(x)."""
+    if isinstance(raw, list):
+        return [_primes(x) for x in raw]
+    return re.sub(r"([A-Za-z_]\w*)'", r"\1_prime", raw) if isinstance(raw, str) else raw
+
+
+def _infinity(raw: Any) -> Any:
+    """∞ written as oo, inf, infinity or ∞ (the expression language has no infinity), else None."""
+    return INFINITY.get("".join(raw.split()).lower()) if isinstance(raw, str) else None
+
+
+def _close(g, w, text, rule: Rule, free) -> tuple[bool, str]:
+    if same(g, w):
+        return True, ""
+    if free or not (g.is_number and w.is_number):
+        return False, ""
+    gf, wf = sympy.N(g, 40), sympy.N(w, 40)
+    diff = abs(gf - wf)
+    if rule.how == "exact":
+        return False, ""
+    if rule.how == "rel":
+        return bool(diff <= sympy.Float(str(rule.amount)) * abs(wf)), ""
+    if rule.how == "abs":
+        return bool(diff <= sympy.Float(str(rule.amount))), ""
+    if rule.how == "sig":
+        return _round(gf, int(rule.amount)) == _round(wf, int(rule.amount)), ""
+    # written: a decimal must be right to its last digit, with at least MIN_SIG significant figures
+    if not isinstance(text, str) or not _DECIMAL.match(text.strip()):
+        return False, ""
+    digits, last = _sig(text.strip())
+    within = bool(diff <= sympy.Rational(1, 2) * sympy.Rational(10) ** last)
+    if within and digits < MIN_SIG:
+        return False, f"give at least {MIN_SIG} significant figures (or the exact value)"
+    return within, ""
+
+
+def _sig(text: str) -> tuple[int, int]:
+    """Significant figures of a decimal literal and the power of ten of its last digit."""
+    mant, _, exp = text.lower().lstrip("+-").partition("e")
+    whole, _, frac = mant.partition(".")
+    digits = (whole + frac).lstrip("0")
+    return max(len(digits), 1), (int(exp) if exp else 0) - len(frac)
+
+
+def _round(x, n: int) -> str:
+    import mpmath
+
+    with mpmath.workdps(60):
+        return mpmath.nstr(mpmath.mpf(str(x)), n, strip_zeros=False)
+
+
+def _leaves(raw: Any) -> list:
+    return [y for x in raw for y in _leaves(x)] if isinstance(raw, list) else [raw]
+
+
+def _norm(text: Any) -> str:
+    return "".join(str(text).split()).lower()
+
+
+class WrongPaths:
+    """Known wrong answers: the spec's `mistakes:`, other conventions, and sign / factor-2 / transpose slips."""
+
+    def __init__(self, spec):
+        from examsolve.spec import read_yaml
+
+        self.spec = spec
+        self._solved: dict = {}
+        with open(spec.file, encoding="utf-8") as f:
+            self.data = read_yaml(f.read(), spec.file)[0]
+        self.data.setdefault("conventions", {})
+
+    def _solve(self, changes: dict):
+        """The spec solved with values replaced at paths (None when that cannot be solved)."""
+        from examsolve import solve
+        from examsolve.variants import modified
+
+        key = tuple(sorted((str(k), str(v)) for k, v in changes.items()))
+        if key not in self._solved:
+            try:
+                self._solved[key] = solve(modified(self.data, changes, self.spec.file)[1])
+            except ExamsolveError:
+                self._solved[key] = None
+        return self._solved[key]
+
+    def explain(self, answer, raw, text, rule: Rule, sol) -> str:
+        """Feedback naming the wrong path the student's answer matches, or ''."""
+        from examsolve.variants import resolve_path
+
+        def matches(value) -> bool:
+            try:
+                return value is not None and not same(value, answer.value) and agrees(
+                    raw, text, value, rule, self.spec, sol)[0]
+            except (ExamsolveError, TypeError, ValueError):
+                return False
+
+        for i, mistake in enumerate(self.spec.model.mistakes):
+            changes = {resolve_path(self.data, key, self.spec.key_loc("mistakes", i, "set", key)): v
+                       for key, v in mistake.set.items()}
+            other = self._solve(changes)
+            if other is not None and matches(_answer(other, answer.name)):
+                return mistake.feedback + _first_difference(sol, other)
+        from examsolve.spec import Conventions
+
+        current = self.spec.model.conventions
+        for field, info in Conventions.model_fields.items():
+            for alt in getattr(info.annotation, "__args__", ()):
+                if alt == getattr(current, field):
+                    continue
+                other = self._solve({("conventions", field): alt})
+                if other is not None and matches(_answer(other, answer.name)):
+                    return (f"matches the answer under the convention {field} = {alt}; this problem uses "
+                            f"{getattr(current, field)}")
+        v = answer.value
+        slips = [(lambda x: -x, "the sign is flipped: check the sign of a derivative or of the update "
+                  "(θ ← θ − α·g)"),
+                 (lambda x: x / 2, "half the correct value: a factor 2 was lost (the ½ convention in the loss, "
+                  "L = ½(y − t)², or the 2 from differentiating a square)"),
+                 (lambda x: 2 * x, "twice the correct value: a ½ in the loss was left out, or a term was "
+                  "counted twice")]
+        for f, why in slips:
+            if matches(_map(f, v)):
+                return why
+        if isinstance(v, Tensor) and len(v.shape) == 2 and v.shape[0] != 1 and v.shape[1] != 1:
+            t = Tensor((v.shape[1], v.shape[0]), tuple(v.items[r * v.shape[1] + c] for c in range(v.shape[1])
+                                                        for r in range(v.shape[0])))
+            if matches(t):
+                return "the transpose of the correct matrix: check the layout (row i belongs to output i)"
+        return ""
+
+
+def _answer(sol, name: str) -> Any:
+    return next((a.value for a in sol.answers if a.name == name), None)
+
+
+def _map(f, v):
+    if isinstance(v, Tensor):
+        return Tensor(v.shape, tuple(f(x) for x in v.items))
+    return f(v) if isinstance(v, sympy.Basic) else None
+
+
+def _first_difference(right, wrong) -> str:
+    """' (first wrong step: 2.3 L = ...)' where the wrong path's steps first part from the right ones."""
+    from examsolve.renderers.lines import numbered
+    from examsolve.renderers.printing import text
+
+    for (num, _, a), (_, _, b) in zip(numbered(right.steps), numbered(wrong.steps)):
+        if a.target is not None and (exact_str(a.value) != exact_str(b.value) or a.formula != b.formula):
+            return f" (first wrong step: {num}, {text(a.target, right.names)})"
+    return ""
+
+
+def report_text(r: Report) -> str:
+    """The marks as a plain table with feedback lines and a total."""
+    lines = [f"{r.file}: {r.title}"]
+    width = max([len(m.name) for m in r.marks] + [6])
+    for m in r.marks:
+        if not m.given:
+            continue
+        verdict = "right" if m.correct else "wrong"
+        lines.append(f"  {m.name:<{width}}  {verdict:<5}  {_num(m.points)}/{_num(m.max_points)}  given {m.given}"
+                     + ("" if m.correct else f", expected {m.expected}"))
+        if m.feedback:
+            lines.append(f"  {'':<{width}}  {m.feedback}")
+    got = sum(m.points for m in r.marks)
+    answered = r.answered
+    most = sum(m.max_points for m in answered)
+    total = sum(m.max_points for m in r.marks)
+    missing = [m.name for m in r.marks if not m.given]
+    lines.append(f"score: {_num(got)}/{_num(most)} on the {len(answered)} answer{'s' if len(answered) != 1 else ''}"
+                 f" given; the problem has {_num(total)} point{'s' if total != 1 else ''}"
+                 + (f" (not answered: {', '.join(missing)})" if missing else ""))
+    return "\n".join(lines) + "\n"
+
+
+def report_json(r: Report) -> str:
+    """The marks as JSON for LMS import scripts."""
+    return json.dumps({
+        "file": r.file, "title": r.title,
+        "points": _num(sum(m.points for m in r.marks)),
+        "max_points_answered": _num(sum(m.max_points for m in r.answered)),
+        "max_points": _num(sum(m.max_points for m in r.marks)),
+        "answers": [{"name": m.name, "given": m.given or None, "expected": m.expected, "correct": m.correct,
+                     "points": _num(m.points), "max_points": _num(m.max_points), "feedback": m.feedback,
+                     "rule": m.rule or None} for m in r.marks],
+    }, indent=2, ensure_ascii=False) + "\n"
+
+
+def _num(p: Fraction) -> Any:
+    return int(p) if p.denominator == 1 else float(p)

@@ -1,0 +1,137 @@
+"""examsolve grade: tolerances, points, feedback on known wrong paths; run's own answers always get full marks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy
+from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
+
+from conftest import PROBLEMS, ROOT
+
+from examsolve import load_spec, solve
+from examsolve.cli import main
+from examsolve.grading import grade
+from examsolve.values import exact_str
+
+SIN = str(ROOT / "problems" / "sin_net.yaml")
+
+
+def cli(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def marks(*args):
+    r = cli("grade", *args, "--format", "json")
+    assert r.exit_code == 0, r.output
+    return {m["name"]: m for m in json.loads(r.output)["answers"]}
+
+
+def test_sin_net_done_when():
+    # by hand: L = (sin(π + π) − 0 − 2)² = 4, dL/dw = 2(y − l)·cos(u)·x = 2·(−2)·1·(2, 1) = (−8, −4)
+    m = marks(SIN, "--answer", "dL/dw=[-8,-4]")["dL/dw"]
+    assert m["correct"] and m["points"] == m["max_points"] == 2
+    m = marks(SIN, "--answer", "dL/dw=[-4,-2]")["dL/dw"]
+    assert not m["correct"] and m["points"] == 0 and "½ convention" in m["feedback"]
+    assert "first wrong step" in m["feedback"]
+    assert marks(SIN, "--answer", "dL/dw=[-8.001, -4]", "--rel", "1e-3")["dL/dw"]["correct"]
+    assert not marks(SIN, "--answer", "dL/dw=[-8.001, -4]", "--exact")["dL/dw"]["correct"]
+
+
+def test_written_digits_rule():
+    # w after the step = (π/2 + 4, π + 2) = (5.5707963…, 5.1415926…)
+    assert marks(SIN, "-a", "w after 1 step=[5.571, 5.142]")["w after 1 step"]["correct"]
+    assert not marks(SIN, "-a", "w after 1 step=[5.570, 5.142]")["w after 1 step"]["correct"]
+    m = marks(SIN, "-a", "w after 1 step=[5.6, 5.1]")["w after 1 step"]
+    assert not m["correct"] and "significant figures" in m["feedback"]
+    assert marks(SIN, "-a", "w after 1 step=[5.6, 5.1]", "--sig", "2")["w after 1 step"]["correct"]
+    assert marks(SIN, "-a", "w after 1 step=[5.6, 5.1]", "--abs", "0.05")["w after 1 step"]["correct"]
+    assert marks(SIN, "-a", "w after 1 step=[pi/2 + 4, pi + 2]", "--exact")["w after 1 step"]["correct"]
+
+
+def test_generic_slips_and_conventions(tmp_path):
+    m = marks(SIN, "-a", "dL/dw=[8, 4]")["dL/dw"]
+    assert "sign is flipped" in m["feedback"]
+    # lrelu.yaml uses relu_grad_at_zero = 1: dy/dx = diag(0.1, 1, 1); with 0 the middle entry is 0.1
+    lrelu = str(ROOT / "problems" / "lrelu.yaml")
+    m = marks(lrelu, "-a", "dy/dx=[[0.1, 0, 0], [0, 0.1, 0], [0, 0, 1]]")["dy/dx"]
+    assert not m["correct"] and "relu_grad_at_zero = 0" in m["feedback"]
+
+
+def test_points_partial_credit_and_text_report(tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("u: 2*pi\nL: 4\ndL/dw: [-4, -2]\n")
+    r = cli("grade", SIN, "--answers", str(answers))
+    assert r.exit_code == 0
+    assert "score: 2/4 on the 3 answers given; the problem has 6 points" in r.output   # u 1 + L 1 of 1 + 1 + 2
+    data = json.loads(cli("grade", SIN, "--answers", str(answers), "--format", "json").output)
+    assert data["points"] == 2 and data["max_points"] == 6 and data["max_points_answered"] == 4
+
+
+def test_bad_input_is_exit_2():
+    r = cli("grade", SIN, "--answer", "dL/dv=[1, 2]")
+    assert r.exit_code == 2 and "did you mean 'dL/dw'" in r.output
+    assert cli("grade", SIN, "--answer", "no equals sign").exit_code == 2
+    m = marks(SIN, "-a", "L=4 +* 2")["L"]
+    assert not m["correct"] and m["feedback"].startswith("could not read the answer")
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
+def test_run_answers_get_full_marks(path):
+    spec = load_spec(str(path))
+    sol = solve(spec)
+    answers = {a.name: (exact_str(a.value) if isinstance(a.value, str) else _as_typed(a.value), exact_str(a.value))
+               for a in sol.answers}
+    report = grade(spec, sol, answers)
+    bad = [(m.name, m.given, m.feedback) for m in report.marks if not m.correct]
+    assert not bad
+
+
+def _as_typed(v):
+    """What a student would type: the exact form, lists for tensors."""
+    from examsolve.tensor import Tensor
+    if isinstance(v, Tensor):
+        return [_as_typed(x) for x in v.nested()] if len(v.shape) > 1 else [exact_str(x) for x in v.items]
+    if isinstance(v, list):
+        return [_as_typed(x) if isinstance(x, list) else exact_str(x) for x in v]
+    return exact_str(v)
+
+
+@settings(max_examples=30, deadline=None)
+@given(digits=st.integers(3, 12))
+def test_a_correctly_rounded_decimal_always_passes(digits):
+    spec = load_spec(SIN)
+    sol = solve(spec)
+    from decimal import Decimal, localcontext
+
+    def rounded(x, n):          # the exact value to n significant figures, rounded by Python's decimal
+        with localcontext() as ctx:
+            ctx.prec = n
+            return str(+Decimal(str(sympy.N(x, 60))))
+
+    typed = [rounded(sympy.pi / 2 + 4, digits), rounded(sympy.pi + 2, digits)]
+    r = grade(spec, sol, {"w after 1 step": (typed, str(typed))})
+    assert r.marks[-1].correct, typed
+    # one unit off in the last digit is wrong
+    last = Decimal(typed[0]) + Decimal(1).scaleb(Decimal(typed[0]).as_tuple().exponent)
+    r = grade(spec, sol, {"w after 1 step": ([str(last), typed[1]], "")})
+    assert not r.marks[-1].correct
+
+
+def test_readme_shows_the_real_grade_output(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = cli("grade", "problems/sin_net.yaml", "--answer", "dL/dw=[-4,-2]").output
+    assert out in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.one_of(st.text(max_size=40), st.sampled_from(["[1, [2]]", "{a: 1}", "1e999999", "[]", "- 1",
+                                                            "x" * 40, "2**10**10", "[[1, 2], [3]]", "null"])))
+def test_hostile_answers_never_crash(text):
+    from examsolve.grading import _read
+    spec = load_spec(SIN)
+    sol = solve(spec)
+    for name in ("L", "dL/dw"):
+        report = grade(spec, sol, {name: (_read(text, "--answer"), text)})
+        assert len(report.marks) == len(sol.answers)
