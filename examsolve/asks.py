@@ -7,7 +7,7 @@ import sympy
 
 from examsolve import engine
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
-from examsolve.expr import number, parse, parse_equation, symbol
+from examsolve.expr import parse, parse_equation
 from examsolve.functions import Iterate, Partial, resolve_kinks
 from examsolve.graph import Graph, Group
 from examsolve.names import text_name
@@ -242,7 +242,7 @@ class Solver:
         of, wrt, f = self._composed(body.of, names_list(body.wrt), path)
         grad = [sympy.diff(f, v) for v in wrt]
         H = sympy.Matrix([[sympy.diff(g, v) for v in wrt] for g in grad])
-        sub = [Step(f"Composed function", target=of, value=f)]
+        sub = [Step("Composed function", target=of, value=f)]
         sub += [Step(f"∂{of.name}/∂{v.name}", target=Partial(of, v), value=g) for v, g in zip(wrt, grad)]
         Ht = Tensor(H.shape, tuple(H))
         sub.append(Step("Hessian H[i][j] = ∂²f/∂(input i)∂(input j)", target=sympy.Symbol("H"), value=Ht))

@@ -79,7 +79,6 @@ def run(files, fmt, digits, standalone, output, strict, color, with_graph) -> No
       examsolve run problems/sin_net.yaml
       examsolve run problems/*.yaml --format latex --standalone -o answers.tex
     """
-    from examsolve import load_spec, solve
     from examsolve.renderers import render_many
 
     solutions, drawings, code = _solve_all(files, with_graph)

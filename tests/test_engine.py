@@ -6,7 +6,7 @@ import sympy
 
 from examsolve import engine, solve
 from examsolve.expr import parse, symbol
-from examsolve.renderers.printing import latex, text
+from examsolve.renderers.printing import text
 from examsolve.spec import parse_spec
 from examsolve.tensor import Tensor
 

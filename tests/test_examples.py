@@ -10,10 +10,10 @@ import pytest
 import sympy
 
 from conftest import PROBLEMS, ROOT, require_tool
-from numeric import at, close, partials
+from numeric import close, partials
 
 from examsolve import load_spec, render, solve
-from examsolve.asks import build_graph, names_list
+from examsolve.asks import names_list
 from examsolve.registry import get_family, load_all
 from examsolve.renderers import FORMATS
 from examsolve.tensor import Tensor

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sympy
-from sympy import Rational, pi, sqrt
+from sympy import Rational, pi
 
 from conftest import ROOT
 

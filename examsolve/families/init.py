@@ -13,7 +13,7 @@ SCHEMES = {  # name: (variance as a function of fan_in, fan_out, what it is)
 
 @functools.cache
 def _model():
-    from typing import Literal, Optional
+    from typing import Literal
 
     from pydantic import Field
 

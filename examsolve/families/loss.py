@@ -123,7 +123,7 @@ def _solve(spec):
                 steps.append(Step(f"{label} = Σ x·log(x/y) ({unit})", target=sympy.Symbol(label), value=v, note=note))
                 answers.append(Answer(f"{label} ({unit})", v, note=note))
             js = (KL(p, mix) + KL(q, mix)) / 2
-            steps.append(Step(f"JS(p, q) = ½KL(p‖m) + ½KL(q‖m) with m = (p + q)/2 (always finite; ≤ 1 bit)",
+            steps.append(Step("JS(p, q) = ½KL(p‖m) + ½KL(q‖m) with m = (p + q)/2 (always finite; ≤ 1 bit)",
                               target=sympy.Symbol("JS"), value=js))
             answers += [Answer(f"H(q) ({unit})", H(q)), Answer(f"JS ({unit})", js)]
     if m.density is not None:

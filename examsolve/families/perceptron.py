@@ -6,8 +6,6 @@ from examsolve.registry import family
 
 @functools.cache
 def _model():
-    from typing import Optional
-
     from pydantic import Field
 
     from examsolve.spec import BaseSpec, Raw, _Model

@@ -65,12 +65,11 @@ def _solve(spec):
 
     import sympy
 
-    from examsolve.asks import Solver, add_equations, build_graph, spec_expr
+    from examsolve.asks import Solver, build_graph, spec_expr
     from examsolve.errors import SpecError
     from examsolve.expr import Ops
     from examsolve.graph import Group
     from examsolve.steps import Step, Table
-    from examsolve.tensor import Tensor
 
     m = spec.model
     lengths = {name: len(v) for name, v in m.sequences.items()}

@@ -10,7 +10,7 @@ from sympy.printing.str import StrPrinter
 from examsolve.tensor import Tensor
 from examsolve.values import decimal, is_approx, is_integer, is_numeric
 
-from examsolve.names import GREEK, SUB as _SUB, SUP as _SUP, text_name  # noqa: F401
+from examsolve.names import GREEK, SUP as _SUP, text_name
 
 
 class TextPrinter(StrPrinter):
