@@ -270,13 +270,14 @@ def _drawing_text(file, fmt, values, grads, of, standalone) -> str:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check(files) -> None:
-    """Validate spec FILES without solving them (exit 2 on the first bad one)."""
+    """Validate spec FILES without solving them, the paths of vary: and mistakes: too (exit 2 when one is bad)."""
     from examsolve import load_spec
+    from examsolve.variants import check_paths
 
     code = 0
     for path in files:
         try:
-            load_spec(path)
+            check_paths(load_spec(path))
             click.echo(f"{path}: ok")
         except Exception as err:  # noqa: BLE001
             code = max(code, _fail(err))

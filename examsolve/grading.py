@@ -245,7 +245,6 @@ class WrongPaths:
         self._solved: dict = {}
         with open(spec.file, encoding="utf-8") as f:
             self.data = read_yaml(f.read(), spec.file)[0]
-        self.data.setdefault("conventions", {})
 
     def _solve(self, changes: dict):
         """The spec solved with values replaced at paths (None when that cannot be solved)."""
@@ -262,6 +261,7 @@ class WrongPaths:
 
     def explain(self, answer, raw, text, rule: Rule, sol) -> str:
         """Feedback naming the wrong path the student's answer matches, or ''."""
+        from examsolve.asks import spec_expr
         from examsolve.variants import resolve_path
 
         def matches(value) -> bool:
@@ -272,7 +272,17 @@ class WrongPaths:
                 return False
 
         for i, mistake in enumerate(self.spec.model.mistakes):
-            changes = {resolve_path(self.data, key, self.spec.key_loc("mistakes", i, "set", key)): v
+            if answer.name in mistake.answers:
+                try:
+                    value = spec_expr(self.spec, mistake.answers[answer.name], ("mistakes", i, "answers",
+                                                                                answer.name), {})
+                except ExamsolveError:
+                    value = None
+                if matches(value):
+                    return mistake.feedback
+            if not mistake.set:
+                continue
+            changes = {resolve_path(self.data, key, self.spec.key_loc("mistakes", i, "set", key), create=True): v
                        for key, v in mistake.set.items()}
             other = self._solve(changes)
             if other is not None and matches(_answer(other, answer.name)):

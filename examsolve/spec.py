@@ -159,11 +159,20 @@ class Tolerance(_Model):
 
 
 class Mistake(_Model):
-    """examsolve grade: a known wrong path; an answer equal to the spec solved with `set` gets the feedback."""
+    """examsolve grade: a known wrong path; an answer equal to the spec solved with `set`, or to one of
+    `answers`, gets the feedback."""
 
     feedback: str = Field(description="what went wrong, e.g. 'the ½ convention in the loss was used'")
-    set: dict[str, Raw] = Field(description="paths and the values that give the wrong answer, e.g. "
-                                "{equations.L: (y - l)**2/2}")
+    set: dict[str, Raw] = Field(default_factory=dict, description="paths and the values that give the wrong "
+                                "answer, e.g. {equations.L: (y - l)**2/2}")
+    answers: dict[str, Raw] = Field(default_factory=dict, description="or the wrong answers themselves, by answer "
+                                    "name, e.g. {dL/dtheta: 16}")
+
+    @model_validator(mode="after")
+    def _some(self) -> "Mistake":
+        if not self.set and not self.answers:
+            raise ValueError("a mistake needs set: (values that produce it) or answers: (the wrong answers)")
+        return self
 
 
 class BaseSpec(_Model):

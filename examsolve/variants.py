@@ -31,12 +31,18 @@ class Variant:
     drawn: tuple
 
 
-def resolve_path(data: dict, key: str, loc: Loc) -> tuple:
-    """`x` (a given name) or a dotted path like `optimizer.lr` or `layers.0.filters`, checked against the spec."""
+def resolve_path(data: dict, key: str, loc: Loc, create: bool = False) -> tuple:
+    """`x` (a given name) or a dotted path like `optimizer.lr` or `layers.0.filters`, checked against the spec.
+
+    With create, keys may be new (a mistake may set a convention the spec leaves at its default).
+    """
     path: tuple = ("given", key) if isinstance(data.get("given"), dict) and key in data["given"] else tuple(
         int(p) if p.isdigit() else p for p in key.split("."))
     node: Any = data
     for i, part in enumerate(path):
+        if create and isinstance(node, dict) and part not in node:
+            node = {}
+            continue
         ok = (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int)
                                                             and 0 <= part < len(node))
         if not ok:
@@ -48,6 +54,25 @@ def resolve_path(data: dict, key: str, loc: Loc) -> tuple:
     return path
 
 
+def check_paths(spec: Spec) -> None:
+    """SpecError at the first path of vary: or mistakes: that names no value of the spec."""
+    m = spec.model
+    if not (m.vary or m.mistakes):
+        return
+    with open(spec.file, encoding="utf-8") as f:
+        data = read_yaml(f.read(), spec.file)[0]
+    for key in m.vary:
+        resolve_path(data, key, spec.key_loc("vary", key))
+    for i, mistake in enumerate(m.mistakes):
+        changes = {resolve_path(data, key, spec.key_loc("mistakes", i, "set", key), create=True): v
+                   for key, v in mistake.set.items()}
+        try:
+            modified(data, changes, spec.file)
+        except SpecError as err:      # e.g. a misspelt key: the changed spec would not load
+            raise SpecError(f"mistakes: the spec with these values is not valid ({err.message})",
+                            spec.loc("mistakes", i, "set")) from None
+
+
 def get_at(data: Any, path: tuple) -> Any:
     for part in path:
         data = data[part]
@@ -55,7 +80,10 @@ def get_at(data: Any, path: tuple) -> Any:
 
 
 def set_at(data: Any, path: tuple, value: Any) -> None:
-    get_at(data, path[:-1])[path[-1]] = value
+    parent = data
+    for part in path[:-1]:
+        parent = parent.setdefault(part, {}) if isinstance(parent, dict) else parent[part]
+    parent[path[-1]] = value
 
 
 def draw(rule, rng: random.Random, original: Any) -> Any:

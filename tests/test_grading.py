@@ -135,3 +135,27 @@ def test_hostile_answers_never_crash(text):
     for name in ("L", "dL/dw"):
         report = grade(spec, sol, {name: (_read(text, "--answer"), text)})
         assert len(report.marks) == len(sol.answers)
+
+
+def test_mistakes_may_set_a_convention_and_check_finds_bad_paths(tmp_path):
+    # y = relu(x − 1) at x = 1: dy/dx = relu'(0) = 0 by default; 1 under the other convention
+    spec = tmp_path / "m.yaml"
+    body = ("kind: graph\ngiven: {x: 1}\nequations: {y: relu(x - 1)}\nask:\n  - grad: {of: y, wrt: x}\n"
+            "mistakes:\n  - feedback: \"relu'(0) = 1 was used\"\n    set: {conventions.relu_grad_at_zero: 1}\n")
+    spec.write_text(body)
+    assert cli("check", str(spec)).exit_code == 0
+    m = marks(str(spec), "-a", "dy/dx=1")["dy/dx"]
+    assert not m["correct"] and m["feedback"].startswith("relu'(0) = 1 was used")
+    spec.write_text(body.replace("relu_grad_at_zero: 1", "relu_grad_at_zeroo: 1"))
+    r = cli("check", str(spec))
+    assert r.exit_code == 2 and "m.yaml:8:" in r.output and "did you mean 'relu_grad_at_zero'" in r.output
+    spec.write_text(body + "vary:\n  z: {int: [1, 2]}\n")
+    r = cli("check", str(spec))
+    assert r.exit_code == 2 and "'z' names no value" in r.output
+
+
+def test_missing_sum_over_time_is_named():
+    # rnn_product_cell: z2 = θ²·x1·x2·z0 = −4, ∂L/∂θ = 2·z2·2θ·x1·x2·z0 = 32; dropping the path through z1
+    # leaves ∂z2/∂θ = x2·z1 = −2 and ∂L/∂θ = 16
+    m = marks(str(ROOT / "problems" / "rnn_product_cell.yaml"), "-a", "dL/dtheta=16")["dL/dtheta"]
+    assert not m["correct"] and "backpropagation through" in m["feedback"]

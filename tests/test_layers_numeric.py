@@ -255,3 +255,37 @@ def test_mlp_rule_with_momentum_against_plain_python():
     assert items(a["W2 after 2 steps"].value) == tuple(map(exact, W2))
     assert items(a["b1 after 2 steps"].value) == tuple(map(exact, b1))
     assert items(a["W1 after 2 steps"].value) == tuple(exact(w) for row in W1 for w in row)
+
+
+def _pool_by_hand(x, k, s, p, how, include_pad=True):
+    """Plain-Python pooling on a zero/−∞ padded grid, as PyTorch defines it."""
+    n = len(x)
+    out = []
+    for i in range((n + 2 * p - k) // s + 1):
+        row = []
+        for j in range((n + 2 * p - k) // s + 1):
+            cells = [(i * s + a - p, j * s + b - p) for a in range(k) for b in range(k)]
+            real = [x[r][c] for r, c in cells if 0 <= r < n and 0 <= c < n]
+            if how == "max":
+                row.append(max(real))
+            else:
+                row.append(sympy.Rational(sum(real), len(cells) if include_pad else len(real)))
+        out.append(row)
+    return out
+
+
+def test_pooling_with_padding_against_plain_python():
+    x = [[1, -2, 3], [4, 5, -6], [-7, 8, 9]]
+    for how, include in (("max", True), ("avg", True), ("avg", False)):
+        for k, s, p in ((2, 1, 1), (3, 2, 1), (2, 2, 1)):
+            text = (f"kind: conv\ngiven:\n  x: {x}\n  w: [[1]]\nconv: {{input: x, kernel: w}}\n"
+                    f"pool: {{type: {how}, size: {k}, stride: {s}, padding: {p}, count_include_pad: "
+                    f"{'true' if include else 'false'}}}\nask:\n  - value: [p]\n")
+            got = {a.name: a.value for a in solve(parse_spec(text, "t.yaml")).answers}["p"]
+            want = _pool_by_hand(x, k, s, p, how, include)
+            assert items(got) == tuple(v for row in want for v in row), (how, k, s, p)
+    bad = "kind: conv\ngiven: {x: [[1, 2], [3, 4]], w: [[1]]}\npool: {size: 2, padding: 2}\nask:\n  - value: [p]\n"
+    import pytest
+    from examsolve.errors import SpecError
+    with pytest.raises(SpecError, match="more than half the window"):
+        solve(parse_spec(bad, "t.yaml"))

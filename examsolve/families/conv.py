@@ -36,6 +36,10 @@ def _model():
         type: Literal["max", "avg"] = "max"
         size: Size = 2
         stride: Optional[Size] = Field(None, description="default: the size")
+        padding: Size = Field(0, description="as PyTorch: max pooling pads with −∞ (pads never win), avg pooling "
+                              "with zeros")
+        count_include_pad: bool = Field(True, description="avg: divide by the whole window, pads included "
+                                        "(PyTorch's default), or only by the real entries")
         name: str = Field("p", description="the output's name")
 
     class ConvSpec(BaseSpec):
@@ -133,23 +137,32 @@ def _solve(spec):
         cv = graph.groups[c.name].as_value()
         C = Tensor((1,) + cv.shape, cv.items) if cout == 1 else cv
         grid = {idx: v for idx, v in zip(itertools.product(*[range(s) for s in C.shape]), C.items)}
-        pout = [(n - k) // s + 1 for n, k, s in zip(out, size, pstride)]
+        ppad = per(pl.padding)
+        if any(2 * p > k for p, k in zip(ppad, size)):
+            raise SpecError(f"pool: padding {tuple(ppad)} is more than half the window {tuple(size)} (PyTorch "
+                            "refuses it too)", spec.loc("pool", "padding"))
+        pout = [(n + 2 * p - k) // s + 1 for n, k, s, p in zip(out, size, pstride, ppad)]
         if any(p < 1 for p in pout):
             raise SpecError(f"pool: the window {size} is larger than the input {tuple(out)}", spec.loc("pool"))
         pev, pshown = [], []
         for o in range(cout):
             for pos in itertools.product(*[range(n) for n in pout]):
-                window = [grid[(o,) + tuple(q * s + i for q, s, i in zip(pos, pstride, off))]
-                          for off in itertools.product(*[range(k) for k in size])]
+                cells = [tuple(q * s + i - p for q, s, i, p in zip(pos, pstride, off, ppad))
+                         for off in itertools.product(*[range(k) for k in size])]
+                window = [grid[(o,) + cell] for cell in cells if all(0 <= x < n for x, n in zip(cell, out))]
                 if pl.type == "max":
                     pev.append(fn.Max(*window))
                     pshown.append(fn.Max(*window, evaluate=False))
                 else:
-                    pev.append(sympy.Add(*window) / len(window))
-                    pshown.append(low.div(low.add(*window), sympy.Integer(len(window))))
+                    count = len(cells) if pl.count_include_pad else len(window)
+                    pev.append(sympy.Add(*window) / count)
+                    pshown.append(low.div(low.add(*window), sympy.Integer(count)))
         pshape = tuple(pout) if cout == 1 else (cout,) + tuple(pout)
         graph.add_node(pl.name, Tensor(pshape, tuple(pev)), Tensor(pshape, tuple(pshown)), spec.loc("pool"))
-        steps.append(Step(f"{pl.type} pooling, window {tuple(size)}, stride {tuple(pstride)}: {pshape}"
+        padded = (f", padding {tuple(ppad)}" + ("" if pl.type == "max" else " (zeros, " + (
+            "counted in the divisor" if pl.count_include_pad else "not counted in the divisor") + ")")
+            if any(ppad) else "")
+        steps.append(Step(f"{pl.type} pooling, window {tuple(size)}, stride {tuple(pstride)}{padded}: {pshape}"
                           + ("; the gradient goes to the largest entry of each window (ties: convention max_tie)"
                              if pl.type == "max" else "; the gradient is shared equally over the window")))
     add_equations(spec, graph, m.equations)
