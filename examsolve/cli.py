@@ -200,15 +200,15 @@ def variants(file, count, seed, outdir) -> None:
 @click.option("--answers", "answers_file", type=click.Path(dir_okay=False),
               help="A YAML file of answers: 'dL/dw: [-8, -4]' per line.")
 @click.option("--exact", is_flag=True, help="Numbers must equal the exact answer.")
-@click.option("--rel", type=float, help="Relative tolerance for every number, e.g. 1e-3.")
-@click.option("--abs", "abs_", type=float, help="Absolute tolerance for every number, e.g. 0.01.")
+@click.option("--rel", type=click.FloatRange(min=0), help="Relative tolerance for every number, e.g. 1e-3.")
+@click.option("--abs", "abs_", type=click.FloatRange(min=0), help="Absolute tolerance for every number, e.g. 0.01.")
 @click.option("--sig", type=click.IntRange(1, 30), help="Agree when rounded to this many significant figures.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
     """Grade a student's answers to the spec FILE: points per answer and feedback on known wrong paths.
 
     By default a decimal must be right to the digits written (at least 3 significant figures) and an
-    exact answer must be equal; the spec's tolerance: and the flags above change that.
+    exact answer must be equal; the spec's tolerance: and the options below change that.
 
     \b
     Example:
@@ -218,6 +218,10 @@ def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
     """
     from examsolve.grading import grade_file, report_json, report_text
 
+    if not pairs and not answers_file:
+        click.echo("error: no answers to grade; give --answer 'NAME=VALUE' (names as `examsolve run` prints them) "
+                   "or --answers FILE", err=True)
+        sys.exit(2)
     try:
         report = grade_file(file, pairs, answers_file, exact=exact, rel=rel, abs_=abs_, sig=sig)
     except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code

@@ -73,6 +73,8 @@ def test_bad_input_is_exit_2():
     r = cli("grade", SIN, "--answer", "dL/dv=[1, 2]")
     assert r.exit_code == 2 and "did you mean 'dL/dw'" in r.output
     assert cli("grade", SIN, "--answer", "no equals sign").exit_code == 2
+    assert cli("grade", SIN).exit_code == 2                        # nothing to grade
+    assert cli("grade", SIN, "-a", "L=4", "--rel", "-1").exit_code == 2
     m = marks(SIN, "-a", "L=4 +* 2")["L"]
     assert not m["correct"] and m["feedback"].startswith("could not read the answer")
 
