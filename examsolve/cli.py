@@ -125,7 +125,8 @@ def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
 @click.option("--digits", type=click.IntRange(1, 50), default=6, show_default=True,
               help="Significant digits of decimal forms.")
 @click.option("--questions-only", "questions", is_flag=True,
-              help="The questions without solutions: statement, given values, what is asked, points.")
+              help="The questions without solutions: statement, given values, what is asked, points "
+              "(with --with-graph, the graph without values).")
 @click.option("--key", is_flag=True, help="The answer key: each problem's boxed answers only.")
 def sheet(files, output, with_graph, title, digits, questions, key) -> None:
     """Make one answer sheet (LaTeX or PDF) from spec FILES or folders of them.

@@ -135,3 +135,11 @@ def test_failed_draw_reasons_are_named(tmp_path):
                     "vary:\n  x: {from: [0]}\n")
     with pytest.raises(SolveError, match="not solvable"):
         make_variants(str(spec), 1, 0)
+
+
+def test_question_sheet_graph_gives_nothing_away(tmp_path):
+    # sin_net: dL/dw = (−8, −4) and L = 4 must not appear; the graph is drawn bare
+    cli("sheet", str(ROOT / "problems" / "sin_net.yaml"), "--questions-only", "--with-graph",
+        "-o", str(tmp_path / "q.tex"))
+    q = (tmp_path / "q.tex").read_text()
+    assert "tikzpicture" in q and "-8" not in q and "\\boxed" not in q

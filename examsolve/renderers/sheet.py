@@ -29,7 +29,7 @@ def render(solutions, digits: int = 6, title: str = "Answers", drawings=None, mo
         "\\begin{center}{\\LARGE %s}\\\\[4pt]{\\small %d problem%s, %s}\\end{center}\n"
         % (latex_text(title), len(solutions), "" if len(solutions) == 1 else "s", what))
     if mode == "questions":
-        body = "\n".join(_question(s) for s in solutions)
+        body = "\n".join(_question(s, d) for s, d in zip(solutions, drawings))
     elif mode == "key":
         body = "\n".join(_key(s, digits) for s in solutions)
     else:
@@ -42,13 +42,18 @@ def _points(sol, name: str) -> str:
     return f"{p} point" + ("" if str(p) == "1" else "s")
 
 
-def _question(sol) -> str:
-    """A problem without its solution: statement (or given values) and the answers asked for, with points."""
+def _question(sol, drawing=None) -> str:
+    """A problem without its solution: statement (or given values), the bare graph, the answers asked for."""
     out = [r"\section{%s}" % latex_text(sol.title)]
     if sol.statement:
         out.append(latex_text(sol.statement) + r"\par")
     if sol.given:
         out.append(latex.given_table(sol))
+    if drawing is not None:
+        from examsolve.renderers import tikz
+        # the graph without values or gradients, which would give the answers away
+        out.append(r"\par\medskip\noindent\begin{minipage}{\linewidth}\centering"
+                   + tikz.fit_width(tikz.render(drawing, values=False, grads=False)) + r"\end{minipage}\par\medskip")
     out.append(r"\textbf{Find}\begin{enumerate}")
     out += [r"\item $%s$ \hfill [%s]" % (latex.answer_label(a, sol.names), latex_text(_points(sol, a.name)))
             for a in sol.answers]
