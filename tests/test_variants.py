@@ -143,3 +143,24 @@ def test_question_sheet_graph_gives_nothing_away(tmp_path):
         "-o", str(tmp_path / "q.tex"))
     q = (tmp_path / "q.tex").read_text()
     assert "tikzpicture" in q and "-8" not in q and "\\boxed" not in q
+
+
+_scalars = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=12), st.floats(allow_nan=False, width=32),
+                     st.sampled_from(["1/2", "1e400", "-0", "pi", "[", "{", "x"]))
+_rules = st.dictionaries(st.sampled_from(["from", "int", "fraction", "decimal", "denominators", "places", "not",
+                                          "other"]),
+                         st.one_of(_scalars, st.lists(_scalars, max_size=3)), max_size=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.sampled_from(["x", "given.x", "equations.y", "ask.0", "nothing", "given.x.5"]), rule=_rules)
+def test_random_vary_blocks_never_crash(tmp_path_factory, key, rule):
+    import json
+    spec = tmp_path_factory.mktemp("v") / "s.yaml"
+    spec.write_text("kind: graph\ngiven: {x: [1, 2]}\nequations: {y: x.T @ x}\nask:\n  - value: [y]\n"
+                    f"vary:\n  {json.dumps(key)}: {json.dumps(rule)}\n")
+    try:
+        for v in make_variants(str(spec), 1, 0):
+            solve(parse_spec(v.text, v.name))
+    except (SpecError, SolveError):
+        pass
