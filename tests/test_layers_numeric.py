@@ -289,3 +289,28 @@ def test_pooling_with_padding_against_plain_python():
     from examsolve.errors import SpecError
     with pytest.raises(SpecError, match="more than half the window"):
         solve(parse_spec(bad, "t.yaml"))
+
+
+def test_normalized_tensors_against_plain_python():
+    import math
+    x = [[[[1, 3]], [[5, 7]], [[2, 2]], [[0, 4]]], [[[2, -1]], [[0, 0]], [[3, 1]], [[1, 1]]]]
+    flat = [(n, c, j, x[n][c][0][j]) for n in range(2) for c in range(4) for j in range(2)]
+    eps = 0.5
+    for kind, key in (("batch", lambda n, c: c), ("layer", lambda n, c: n), ("instance", lambda n, c: (n, c)),
+                      ("group", lambda n, c: (n, c // 2))):
+        groups: dict = {}
+        for n, c, j, v in flat:
+            groups.setdefault(key(n, c), []).append(v)
+        stats = {k: (sum(v) / len(v), sum((u - sum(v) / len(v)) ** 2 for u in v) / len(v)) for k, v in groups.items()}
+        want = [(v - stats[key(n, c)][0]) / math.sqrt(stats[key(n, c)][1] + eps) for n, c, j, v in flat]
+        text = f"kind: normalization\nx: {x}\nnorms: [{kind}]\ngroups: 2\nnormalized: true\neps: 0.5\n"
+        got = {a.name: a.value for a in solve(parse_spec(text, "t.yaml")).answers}[f"{kind} norm x̂"]
+        assert all(abs(float(g) - w) < 1e-12 for g, w in zip(items(got), want)), kind
+
+
+def test_normalizing_equal_values_needs_eps():
+    import pytest
+    from examsolve.errors import SolveError
+    text = "kind: normalization\nx: [[[[2, 2]]]]\nnorms: [instance]\nnormalized: true\n"
+    with pytest.raises(SolveError, match="set eps > 0"):
+        solve(parse_spec(text, "t.yaml"))

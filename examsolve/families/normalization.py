@@ -28,20 +28,24 @@ def _model():
                                                    description="which normalizations")
         groups: int = Field(2, ge=1, description="group norm: number of groups G")
         variance: bool = Field(False, description="also the (biased, 1/m) variances")
+        normalized: bool = Field(False, description="also the normalized tensor x̂ = (x − μ)/√(σ² + ε)")
+        eps: Raw = Field(0, description="ε in x̂ (PyTorch's default is 1e-5)")
 
     return NormSpec
 
 
 @family("normalization", summary="batch, layer, instance and group norm: which axes each averages over, the "
-        "means (and variances) and the shapes of the statistics", examples=("norm_means.yaml",), model=_model)
+        "means (and variances, normalized tensors) and the shapes of the statistics",
+        examples=("norm_means.yaml", "group_norm.yaml"), model=_model)
 def _solve(spec):
     """Each statistic is a mean over a set of elements; the sum is shown with the numbers."""
     import sympy
 
     from examsolve.asks import check_keys, spec_expr
-    from examsolve.errors import SpecError
+    from examsolve.errors import SolveError, SpecError
     from examsolve.steps import Answer, Solution, Step
     from examsolve.tensor import Tensor, indices
+    from examsolve.values import fit
 
     m = spec.model
     x = spec_expr(spec, m.x, ("x",), {})
@@ -52,42 +56,38 @@ def _solve(spec):
     steps, answers = [Step(f"x has shape {x.shape}: N = {N} examples, C = {C} channels, feature maps "
                            f"{x.shape[2:]}")], []
 
-    def stat(keep) -> tuple:
-        """Mean (and variance) of the elements whose kept coordinates equal `keep`."""
-        members = [v for i, v in flat.items() if keep(i)]
-        mean = sympy.Add(*members) / len(members)
-        var = sympy.Add(*[(v - mean) ** 2 for v in members]) / len(members)
-        shown = "(" + " + ".join(sympy.sstr(v) for v in members) + f")/{len(members)}"
-        return mean, var, shown
-
+    eps = spec_expr(spec, m.eps, ("eps",), {})
     for kind in m.norms:
         over, kept = KINDS[kind]
-        if kind == "batch":
-            keys, shape = [(c,) for c in range(C)], (C,)
-            pick = [lambda i, c=c: i[1] == c for (c,) in keys]
-        elif kind == "layer":
-            keys, shape = [(n,) for n in range(N)], (N,)
-            pick = [lambda i, n=n: i[0] == n for (n,) in keys]
-        elif kind == "instance":
-            keys, shape = [(n, c) for n in range(N) for c in range(C)], (N, C)
-            pick = [lambda i, n=n, c=c: i[0] == n and i[1] == c for n, c in keys]
-        else:
-            G = m.groups
-            if C % G:
-                raise SpecError(f"group norm: {G} groups do not divide {C} channels", spec.loc("groups"))
-            size = C // G
-            keys, shape = [(n, g) for n in range(N) for g in range(G)], (N, G)
-            pick = [lambda i, n=n, g=g: i[0] == n and i[1] // size == g for n, g in keys]
-        means, variances, sub = [], [], []
-        for key, p in zip(keys, pick):
-            mean, var, shown = stat(p)
-            means.append(mean)
-            variances.append(var)
+        if kind == "group" and C % m.groups:
+            raise SpecError(f"group norm: {m.groups} groups do not divide {C} channels", spec.loc("groups"))
+        size = C // m.groups
+        key_of = {"batch": lambda i: (i[1],), "layer": lambda i: (i[0],), "instance": lambda i: (i[0], i[1]),
+                  "group": lambda i: (i[0], i[1] // size)}[kind]
+        shape = {"batch": (C,), "layer": (N,), "instance": (N, C), "group": (N, m.groups)}[kind]
+        members: dict = {}
+        for i, v in flat.items():
+            members.setdefault(key_of(i), []).append(v)
+        stats, sub = {}, []
+        for key in sorted(members):
+            vals = members[key]
+            mean = sympy.Add(*vals) / len(vals)
+            stats[key] = (mean, sympy.Add(*[(v - mean) ** 2 for v in vals]) / len(vals))
+            shown = "(" + " + ".join(sympy.sstr(v) for v in vals) + f")/{len(vals)}"
             sub.append(Step(f"mean for {kind} index {tuple(k + 1 for k in key)}: {shown}",
                             target=sympy.Symbol("μ"), value=mean))
         steps.append(Step(f"{kind} norm averages over {over}: {kept}", substeps=tuple(sub)))
-        answers.append(Answer(f"{kind} norm mean", Tensor(shape, tuple(means))))
+        answers.append(Answer(f"{kind} norm mean", Tensor(shape, tuple(stats[k][0] for k in sorted(stats)))))
         if m.variance:
-            answers.append(Answer(f"{kind} norm variance", Tensor(shape, tuple(variances))))
+            answers.append(Answer(f"{kind} norm variance", Tensor(shape, tuple(stats[k][1] for k in sorted(stats)))))
+        if m.normalized:
+            for key, (mean, var) in stats.items():
+                if var + eps == 0:
+                    raise SolveError(f"{kind} norm: the values of index {tuple(k + 1 for k in key)} are all equal "
+                                     "(σ² = 0), so x̂ = 0/0 with ε = 0; set eps > 0", spec.loc("x"))
+            xhat = [(v - stats[key_of(i)][0]) / sympy.sqrt(stats[key_of(i)][1] + eps) for i, v in flat.items()]
+            steps.append(Step(f"{kind} norm: x̂ = (x − μ)/√(σ² + ε) with ε = {sympy.sstr(eps)}, each element with "
+                              "the statistics of its own index"))
+            answers.append(Answer(f"{kind} norm x̂", Tensor(x.shape, tuple(fit(v) for v in xhat))))
     return Solution(kind=m.kind, title=m.title or "normalization", source=m.source, file=spec.file,
                     steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
