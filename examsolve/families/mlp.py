@@ -80,6 +80,7 @@ def _solve(spec):
     solver = Solver(spec, graph)
     solver.steps += rules
     solver.steps.append(Step("the network as equations: " + "; ".join(f"{k} = {v}" for k, v in eqs.items())))
+    solver.steps.append(_neuron_table(graph, solver.values, len(m.layers), m.layers))
     solver.run(m.ask)
     return solver.solution()
 
@@ -121,3 +122,21 @@ def _fill_rules(spec, graph) -> tuple[list, list]:
         elif layer.weights in graph.groups and len(graph.groups[layer.weights].shape) == 2:
             size = graph.groups[layer.weights].shape[0]
     return steps, params
+
+
+def _neuron_table(graph, values: dict, depth: int, layers) -> "Step":
+    """Every neuron's pre-activation z and output a, one row each (decimals where not rational)."""
+    from examsolve.steps import Step, Table
+    from examsolve.values import decimal
+
+    def cell(v):
+        return v if v.is_Rational else "≈ " + decimal(v)
+
+    rows = []
+    for k in range(1, depth + 1):
+        zs, as_ = graph.groups[f"z{k}"].symbols, graph.groups[f"a{k}"].symbols
+        for i, (z, a) in enumerate(zip(zs, as_), 1):
+            rows.append((k, i, cell(values[z]), cell(values[a])))
+    return Step("forward pass per neuron (layer, neuron, z = w·a + b, a = activation(z))", table=Table(
+        ("layer", "neuron", "z", "a"), tuple(rows)), note=", ".join(f"layer {k}: {layer.activation}" for k, layer
+                                                                   in enumerate(layers, 1)))
