@@ -308,10 +308,10 @@ class WrongPaths:
         for f, why in slips:
             if matches(_map(f, v)):
                 return why
-        if isinstance(v, Tensor) and len(v.shape) == 2 and v.shape[0] != 1 and v.shape[1] != 1:
-            t = Tensor((v.shape[1], v.shape[0]), tuple(v.items[r * v.shape[1] + c] for c in range(v.shape[1])
-                                                        for r in range(v.shape[0])))
-            if matches(t):
+        if isinstance(v, Tensor) and len(v.shape) == 2 and 1 not in v.shape:
+            from examsolve.expr import transpose
+
+            if matches(transpose(v)):
                 return "the transpose of the correct matrix: check the layout (row i belongs to output i)"
         return ""
 

@@ -161,3 +161,13 @@ def test_missing_sum_over_time_is_named():
     # leaves ∂z2/∂θ = x2·z1 = −2 and ∂L/∂θ = 16
     m = marks(str(ROOT / "problems" / "rnn_product_cell.yaml"), "-a", "dL/dtheta=16")["dL/dtheta"]
     assert not m["correct"] and "backpropagation through" in m["feedback"]
+
+
+def test_transposed_matrix_is_named(tmp_path):
+    # y = W @ x with W = [[1, 2], [3, 4]]: ∂y/∂x = W (row i is output i); Wᵀ = [[1, 3], [2, 4]]
+    spec = tmp_path / "t.yaml"
+    spec.write_text("kind: graph\ngiven: {W: [[1, 2], [3, 4]], x: [1, 1]}\nequations: {y: W @ x}\n"
+                    "ask:\n  - jacobian: {of: y, wrt: x, name: J}\n")
+    m = marks(str(spec), "-a", "J=[[1, 3], [2, 4]]")["J"]
+    assert not m["correct"] and "transpose" in m["feedback"]
+    assert marks(str(spec), "-a", "J=[[1, 2], [3, 4]]")["J"]["correct"]
