@@ -335,15 +335,10 @@ class Solver:
             for s in syms:
                 move = adj[s]
                 if mu is not None:
-                    v, before = sympy.Symbol("v_" + s.name), velocity[s]
+                    before = velocity[s]
                     velocity[s] = move = fit(mu * before + adj[s])
                     if shown:
-                        sub.append(Step(f"velocity of {s.name}: v ← μ·v + ∂{of.name}/∂{s.name}", target=Iterate(v, k),
-                                        formula=sympy.Add(sympy.Mul(sympy.Symbol("mu"), Iterate(v, k - 1),
-                                                                    evaluate=False), Partial(of, s), evaluate=False),
-                                        substituted=sympy.Add(sympy.Mul(mu, before, evaluate=False), adj[s],
-                                                              evaluate=False),
-                                        value=move))
+                        sub.append(_velocity_step(of, s, k, mu, before, adj[s], move))
                 new[s] = fit(current[s] - lr * move)
                 if shown:
                     step_size = sympy.Mul(lr, move, evaluate=False)
@@ -442,6 +437,15 @@ def _solve(eqs: list, unknowns: list, what: str, loc) -> list[dict]:
     except (NotImplementedError, TypeError, ValueError):   # sympy's ways of saying it cannot
         raise SolveError(f"{what} has no closed-form solution that sympy can find (e.g. a mix of "
                          "polynomial and trigonometric terms); solve it numerically or simplify it", loc) from None
+
+
+def _velocity_step(of, s, k: int, mu, before, grad, after) -> Step:
+    """v_s ← μ·v_s + ∂of/∂s for step k, with the numbers."""
+    v = sympy.Symbol("v_" + s.name)
+    return Step(f"velocity of {s.name}: v ← μ·v + ∂{of.name}/∂{s.name}", target=Iterate(v, k),
+                formula=sympy.Add(sympy.Mul(sympy.Symbol("mu"), Iterate(v, k - 1), evaluate=False), Partial(of, s),
+                                  evaluate=False),
+                substituted=sympy.Add(sympy.Mul(mu, before, evaluate=False), grad, evaluate=False), value=after)
 
 
 def _at_text(over: dict) -> str:
