@@ -101,10 +101,11 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
     for name in given:
         if name not in names:
             raise SpecError(f"'{name}' names no answer{nearest(name, names)}; answers are: " + ", ".join(names))
+    _check_names(spec, names)
     wrong_paths = WrongPaths(spec)
     marks = []
     for a in sol.answers:
-        worth = _points(spec.model.points.get(a.name, 1))
+        worth = _points(spec, a.name)
         if a.name not in given:
             marks.append(Mark(a.name, "", exact_str(a.value), False, Fraction(0), worth, "not answered"))
             continue
@@ -120,13 +121,25 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
     return Report(sol.file, sol.title, tuple(marks))
 
 
-def _points(raw: Any) -> Fraction:
-    try:
-        p = Fraction(str(raw))
-    except (ValueError, ZeroDivisionError):
-        raise SpecError(f"points: '{raw}' is not a number") from None
-    if p < 0:
-        raise SpecError(f"points: {raw} is negative")
+def _check_names(spec, names: list) -> None:
+    """SpecError where points:, tolerance: or mistakes: name an answer the solution does not have."""
+    m = spec.model
+    places = [(("points", n), n) for n in m.points] + [(("tolerance", n), n) for n in m.tolerance if n != "default"]
+    places += [(("mistakes", i, "answers", n), n) for i, x in enumerate(m.mistakes) for n in x.answers]
+    for path, name in places:
+        if name not in names:
+            raise SpecError(f"{path[0]}: '{name}' names no answer{nearest(name, names)}; answers are: "
+                            + ", ".join(names), spec.key_loc(*path))
+
+
+def _points(spec, name: str) -> Fraction:
+    """The points of one answer (1 unless points: says otherwise)."""
+    from examsolve.variants import as_fraction
+
+    raw = spec.model.points.get(name, 1)
+    p = as_fraction(raw)
+    if p is None or p < 0:
+        raise SpecError(f"points: '{raw}' is not a number ≥ 0, e.g. 2 or 1/2", spec.key_loc("points", name))
     return p
 
 

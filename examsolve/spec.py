@@ -114,7 +114,8 @@ class Ask(_Model):
 class Vary(_Model):
     """examsolve variants: how to draw one value; numbers inside a list are drawn one by one."""
 
-    choices: Optional[list[Raw]] = Field(None, alias="from", description="pick one of these, e.g. [1, 2, 3]")
+    choices: Optional[list[Raw]] = Field(None, alias="from", min_length=1,
+                                         description="pick one of these, e.g. [1, 2, 3]")
     integers: Optional[list[int]] = Field(None, alias="int", min_length=2, max_length=2,
                                           description="an integer in [low, high], e.g. [-3, 3]")
     fraction: Optional[list[Raw]] = Field(None, min_length=2, max_length=2,

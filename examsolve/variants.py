@@ -92,9 +92,9 @@ def draw(rule, rng: random.Random, original: Any) -> Any:
         return copy.deepcopy(rng.choice(rule.choices))
     if isinstance(original, list):
         return [draw(rule, rng, item) for item in original]
-    excluded = {_fraction(v) for v in rule.exclude}
+    excluded = {as_fraction(v) for v in rule.exclude}
     if rule.choices is not None:
-        pool = [v for v in rule.choices if _fraction(v) not in excluded]
+        pool = [v for v in rule.choices if as_fraction(v) not in excluded]
     elif rule.integers is not None:
         lo, hi = rule.integers
         if hi - lo > MAX_POOL:     # too many to list: draw, and draw again on an excluded value
@@ -104,7 +104,7 @@ def draw(rule, rng: random.Random, original: Any) -> Any:
             pool = [v for v in range(lo, hi + 1) if Fraction(v) not in excluded]
     else:
         bounds = rule.fraction if rule.fraction is not None else rule.decimal
-        lo, hi = map(_fraction, bounds)
+        lo, hi = map(as_fraction, bounds)
         if lo is None or hi is None:
             raise SpecError(f"vary: the range {bounds} needs two numbers like [-2, 2] or ['-1/2', '1/2']")
         steps = rule.denominators if rule.fraction is not None else [10 ** rule.places]
@@ -118,7 +118,7 @@ def draw(rule, rng: random.Random, original: Any) -> Any:
     return _plain(value, rule.places if rule.decimal is not None else None)
 
 
-def _fraction(v: Any) -> Fraction | None:
+def as_fraction(v: Any) -> Fraction | None:
     """A YAML number or 'p/q' as a Fraction; None for anything else (which is then never excluded)."""
     text = str(v).strip()
     exponent = re.search(r"[eE]([+-]?\d+)$", text)
@@ -154,12 +154,16 @@ def meets(solution, requires: list, spec: Spec) -> str:
                             + ", ".join(answers), spec.loc("require", i, "answer"))
         v = answers[r.answer]
         items = v.items if isinstance(v, Tensor) else (v,)
+        lo, hi = map(as_fraction, r.between or (0, 0))
+        if lo is None or hi is None:
+            raise SpecError(f"require: between {r.between} needs two numbers, e.g. [-5, 5]",
+                            spec.loc("require", i, "between"))
         for x in items:
             if not isinstance(x, sympy.Basic) or not x.is_number:
                 return f"{r.answer} is not a number"
             bad = ((r.nonzero and x == 0 and "nonzero") or (r.integer and not x.is_integer and "integer")
                    or (r.positive and not x > 0 and "positive") or (r.negative and not x < 0 and "negative")
-                   or (r.between and not _fraction(r.between[0]) <= x <= _fraction(r.between[1]) and "between")
+                   or (r.between and not lo <= x <= hi and "between")
                    or (r.max_denominator and not (x.is_Rational and x.q <= r.max_denominator)
                        and "max_denominator"))
             if bad:

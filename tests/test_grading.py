@@ -171,3 +171,16 @@ def test_transposed_matrix_is_named(tmp_path):
     m = marks(str(spec), "-a", "J=[[1, 3], [2, 4]]")["J"]
     assert not m["correct"] and "transpose" in m["feedback"]
     assert marks(str(spec), "-a", "J=[[1, 2], [3, 4]]")["J"]["correct"]
+
+
+def test_points_and_tolerance_names_are_checked(tmp_path):
+    spec = tmp_path / "p.yaml"
+    base = "kind: graph\ngiven: {x: 2}\nequations: {y: x**2}\nask:\n  - value: [y]\n"
+    spec.write_text(base + "points: {yy: 2}\n")
+    r = cli("grade", str(spec), "-a", "y=4")
+    assert r.exit_code == 2 and "p.yaml:6:10" in r.output and "did you mean 'y'" in r.output
+    spec.write_text(base + "points: {y: -1}\n")
+    assert cli("grade", str(spec), "-a", "y=4").exit_code == 2
+    spec.write_text(base + "points: {y: 1/2}\ntolerance: {default: {abs: 0.5}}\n")
+    data = json.loads(cli("grade", str(spec), "-a", "y=4.4", "--format", "json").output)
+    assert data["points"] == 0.5 and data["answers"][0]["correct"]       # |4.4 − 4| ≤ 0.5
