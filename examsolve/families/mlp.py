@@ -124,7 +124,7 @@ def _fill_rules(spec, graph) -> tuple[list, list]:
     return steps, params
 
 
-def _neuron_table(graph, values: dict, depth: int, layers) -> "Step":
+def _neuron_table(graph, values: dict, depth: int, layers):
     """Every neuron's pre-activation z and output a, one row each (decimals where not rational)."""
     from examsolve.steps import Step, Table
     from examsolve.values import decimal
