@@ -42,6 +42,8 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
            (r"\section{%s}" if sheet else r"\section*{%s}") % latex_text(sol.title)]
     if sol.source:
         out.append(r"\textit{Source: %s}\par" % latex_text(sol.source))
+    if sol.statement:
+        out.append(r"\textbf{Question.} %s\par" % latex_text(sol.statement))
     if sol.given and sheet:
         out.append(given_table(sol))
     elif sol.given:

@@ -27,6 +27,8 @@ def _one(sol, digits: int) -> str:
     out = [f"## {sol.title}", ""]
     if sol.source:
         out += [f"*Source: {sol.source}*", ""]
+    if sol.statement:
+        out += [f"> {sol.statement}", ""]
     if sol.given:
         out += ["**Given:** " + ", ".join(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$"
                                           for n, v in sol.given), ""]

@@ -44,6 +44,8 @@ def _one(console: Console, sol, digits: int) -> None:
     console.print(Text(sol.title, style="bold"))
     if sol.source:
         console.print(Text(f"Source: {sol.source}", style="dim"))
+    if sol.statement:
+        console.print(Text(f"Question: {sol.statement}", style="italic"))
     if sol.given:
         console.print(Text("Given: " + ", ".join(f"{text(sympy.Symbol(n), names)} = {show(v)}"
                                                  for n, v in sol.given)))
