@@ -396,18 +396,22 @@ class Solver:
 
     # ---- result --------------------------------------------------------------------------
     def solution(self, names: dict | None = None) -> Solution:
-        self.check_keys()
+        """The steps and answers so far, keys checked, with the given values, conventions and graph."""
         m = self.spec.model
         given = tuple((name, engine.group_value(self.graph.groups[name], self.values)) for name in m.given
                       if name in self.graph.groups)
         notes = tuple(f"{k} = {v}" for k, v in self.conventions.items())
-        return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=self.spec.file,
-                        given=given, steps=tuple(self.steps), answers=tuple(self.answers),
-                        notes=("conventions: " + ", ".join(notes),), names=names or {}, graph=self.graph,
-                        backprop=self.backprop)
+        return finish(self.spec, self.steps, self.answers, self.graph.names(), given=given,
+                      notes=("conventions: " + ", ".join(notes),), names=names or {}, graph=self.graph,
+                      backprop=self.backprop)
 
-    def check_keys(self) -> None:
-        self.answers = check_keys(self.spec, self.answers, self.graph.names())
+
+def finish(spec, steps: list, answers: list, key_names: dict | None = None, **extra: Any) -> Solution:
+    """A family's Solution: the spec's title and source, the answers with the keys checked (key_names are the
+    names a key may use), and any other Solution fields."""
+    m = spec.model
+    return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=spec.file, steps=tuple(steps),
+                    answers=tuple(check_keys(spec, answers, key_names or {})), **extra)
 
 
 def check_keys(spec, answers: list, names: dict) -> list:

@@ -37,10 +37,10 @@ def _solve(spec):
     """Each row's softmax is shown with its exponentials, so e^(log 2) = 2 stays visible."""
     import sympy
 
-    from examsolve.asks import check_keys, spec_expr
+    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SpecError
     from examsolve.expr import matmul, transpose
-    from examsolve.steps import Answer, Solution, Step
+    from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor, from_nested
 
     m = spec.model
@@ -99,5 +99,4 @@ def _solve(spec):
                           f"W_o are each d_model × d_model plus a bias: 4·({d}² + {d}) = {count}, whatever the "
                           "number of heads"))
         answers.append(Answer("multi-head parameters", sympy.Integer(count)))
-    return Solution(kind=m.kind, title=m.title or "attention", source=m.source, file=spec.file,
-                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, names)))
+    return finish(spec, steps, answers, names)

@@ -38,8 +38,8 @@ def _solve(spec):
     """Variance from the fans, σ = √Var for the normal form, a = √(3·Var) for the uniform U(−a, a)."""
     import sympy
 
-    from examsolve.asks import check_keys
-    from examsolve.steps import Answer, Solution, Step
+    from examsolve.asks import finish
+    from examsolve.steps import Answer, Step
 
     m = spec.model
     fi, fo = sympy.Integer(m.fan_in), sympy.Integer(m.fan_out)
@@ -55,5 +55,4 @@ def _solve(spec):
             Step("bound of U(−a, a)", target=sympy.Symbol(f"a_{name}"), value=bound))))
         answers += [Answer(f"variance ({name})", var), Answer(f"sigma ({name})", sigma),
                     Answer(f"uniform bound ({name})", bound)]
-    return Solution(kind=m.kind, title=m.title or "init", source=m.source, file=spec.file, steps=tuple(steps),
-                    answers=tuple(check_keys(spec, answers, {})))
+    return finish(spec, steps, answers)

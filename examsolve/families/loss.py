@@ -37,9 +37,9 @@ def _solve(spec):
     """Each quantity with its formula; gradients by differentiation, compared with the ŷ − y shortcut."""
     import sympy
 
-    from examsolve.asks import check_keys, spec_expr
+    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SpecError
-    from examsolve.steps import Answer, Solution, Step
+    from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor
 
     m = spec.model
@@ -146,5 +146,4 @@ def _solve(spec):
         answers.append(Answer("KL (nats)", kl))
     if not answers:
         raise SpecError("give logits:, binary_logit:, p: (and q:), or density:", spec.loc())
-    return Solution(kind=m.kind, title=m.title or "loss", source=m.source, file=spec.file, steps=tuple(steps),
-                    answers=tuple(check_keys(spec, answers, names)))
+    return finish(spec, steps, answers, names)

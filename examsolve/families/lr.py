@@ -28,7 +28,7 @@ def _solve(spec):
     """Hessian eigenvalues give one factor per direction; the sets follow from |ρᵢ(α)| against 1."""
     import sympy
 
-    from examsolve.asks import check_keys, spec_expr
+    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SolveError
     from examsolve.expr import symbol
     from examsolve.steps import Answer, Step
@@ -58,7 +58,7 @@ def _solve(spec):
         steps.append(Step(text))
         answers.append(Answer("convergence sets", "none: the loss has a kink (no constant Hessian)", None,
                               note=text))
-        return _solution(spec, m, steps, answers, check_keys)
+        return finish(spec, steps, answers)
     grad = [sympy.diff(f, p) for p in params]
     H = sympy.Matrix([[sympy.diff(g, q) for q in params] for g in grad])
     if H.free_symbols & set(params):
@@ -105,14 +105,7 @@ def _solve(spec):
     answers += [Answer("rho", _vec(rhos)), Answer("converges", _set(conv)), Answer("oscillates", _set(edge)),
                 Answer("does not move", _set(still)), Answer("diverges", _set(div)),
                 Answer("alpha*", best), Answer("rate at alpha*", rate)]
-    return _solution(spec, m, steps, answers, check_keys)
-
-
-def _solution(spec, m, steps, answers, check_keys):
-    from examsolve.steps import Solution
-
-    return Solution(kind=m.kind, title=m.title or "lr", source=m.source, file=spec.file, steps=tuple(steps),
-                    answers=tuple(check_keys(spec, answers, {})))
+    return finish(spec, steps, answers)
 
 
 def _vec(items):

@@ -79,10 +79,10 @@ def _model():
                   "receptive_field.yaml", "lstm_hidden_size.yaml", "vgg16.yaml", "resnet18.yaml"), model=_model)
 def _solve(spec):
     """Walks the layers from the input shape; every number is an exact integer with its formula."""
-    from examsolve.asks import check_keys
+    from examsolve.asks import finish
     from examsolve.errors import SolveError
     from examsolve.layers import OPS, walk
-    from examsolve.steps import Solution, Step
+    from examsolve.steps import Step
 
     m = spec.model
     if any(d < 1 for d in m.input):
@@ -103,10 +103,9 @@ def _solve(spec):
         from examsolve.steps import Answer
         answers.insert(0, Answer(m.unknown.name, sympy.Integer(subs[m.unknown.name])))
     first = m.framework == "pytorch"
-    return Solution(kind=m.kind, title=m.title or "network", source=m.source, file=spec.file,
-                    steps=tuple(pre + steps), answers=tuple(check_keys(spec, answers, {})),
-                    notes=(f"framework {m.framework} ({'channels first' if first else 'channels last'}); "
-                           f"operations: {OPS[m.ops]}",))
+    return finish(spec, pre + steps, answers,
+                  notes=(f"framework {m.framework} ({'channels first' if first else 'channels last'}); "
+                         f"operations: {OPS[m.ops]}",))
 
 
 def _solve_unknown(spec):

@@ -41,9 +41,9 @@ def _solve(spec):
     """Each statistic is a mean over a set of elements; the sum is shown with the numbers."""
     import sympy
 
-    from examsolve.asks import check_keys, spec_expr
+    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SolveError, SpecError
-    from examsolve.steps import Answer, Solution, Step
+    from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor, indices
     from examsolve.values import fit
 
@@ -89,5 +89,4 @@ def _solve(spec):
             steps.append(Step(f"{kind} norm: x̂ = (x − μ)/√(σ² + ε) with ε = {sympy.sstr(eps)}, each element with "
                               "the statistics of its own index"))
             answers.append(Answer(f"{kind} norm x̂", Tensor(x.shape, tuple(fit(v) for v in xhat))))
-    return Solution(kind=m.kind, title=m.title or "normalization", source=m.source, file=spec.file,
-                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
+    return finish(spec, steps, answers)

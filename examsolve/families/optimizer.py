@@ -70,11 +70,11 @@ def _solve(spec):
     """Runs the update rule step by step; every state variable and update is a shown step."""
     import sympy
 
-    from examsolve.asks import check_keys, spec_expr
+    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SpecError
     from examsolve.expr import symbol
     from examsolve.functions import Iterate
-    from examsolve.steps import Answer, Solution, Step, Table
+    from examsolve.steps import Answer, Step, Table
     from examsolve.values import fit
 
     m, o = spec.model, spec.model.optimizer
@@ -177,8 +177,7 @@ def _solve(spec):
         if k in ("v", "m", "s", "G"):
             answers += [Answer(f"{k}_{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", val)
                         for p, val in zip(params, map(ar.sym, st[k]))]
-    return Solution(kind=m.kind, title=m.title or "optimizer", source=m.source, file=spec.file,
-                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, names)))
+    return finish(spec, steps, answers, names)
 
 
 def _update(o, h, rule, st, i, g, x, lr, t, ar):

@@ -44,9 +44,9 @@ def _solve(spec):
     """0/1: w ← w + η(t − o)x, b ← b + η(t − o); ±1: on a mistake w ← w + η·t·x, b ← b + η·t."""
     import sympy
 
-    from examsolve.asks import check_keys, spec_expr
+    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SpecError
-    from examsolve.steps import Answer, Solution, Step, Table
+    from examsolve.steps import Answer, Step, Table
     from examsolve.tensor import Tensor
 
     m = spec.model
@@ -56,7 +56,7 @@ def _solve(spec):
     d = len(X[0])
     steps, answers = [], []
     if m.network:
-        return _network(spec, m, X, steps, answers, check_keys)
+        return _network(spec, m, X, steps, answers)
     T = [spec_expr(spec, v, ("targets", i), {}) for i, v in enumerate(m.targets)]
     if len(T) != len(X):
         raise SpecError(f"{len(T)} targets for {len(X)} examples", spec.loc("targets"))
@@ -69,8 +69,7 @@ def _solve(spec):
                             spec.loc("targets"))
 
         steps, answers = find_weights(X, T, pm)
-        return Solution(kind=m.kind, title=m.title or "perceptron", source=m.source, file=spec.file,
-                        steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
+        return finish(spec, steps, answers)
     w = [spec_expr(spec, v, ("weights", i), {}) for i, v in enumerate(m.weights)] or [sympy.Integer(0)] * d
     if len(w) != d:
         raise SpecError(f"{len(w)} start weights for {d} inputs", spec.loc("weights"))
@@ -100,17 +99,16 @@ def _solve(spec):
     answers += [Answer("weights", Tensor((d,), tuple(w))), Answer("bias", b),
                 Answer("first epoch without mistakes", sympy.Integer(clean_epoch) if clean_epoch else
                        "none yet (train longer, or the data may not be linearly separable)")]
-    return Solution(kind=m.kind, title=m.title or "perceptron", source=m.source, file=spec.file,
-                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
+    return finish(spec, steps, answers)
 
 
-def _network(spec, m, X, steps, answers, check_keys):
+def _network(spec, m, X, steps, answers):
     """Each unit's output on every row; depth = the longest chain of units, width = the largest layer."""
     import sympy
 
-    from examsolve.asks import spec_expr
+    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SpecError
-    from examsolve.steps import Answer, Solution, Step, Table
+    from examsolve.steps import Answer, Step, Table
     from examsolve.tensor import Tensor
 
     d = len(X[0])
@@ -141,5 +139,4 @@ def _network(spec, m, X, steps, answers, check_keys):
     answers += [Answer(f"output {last}", Tensor((len(X),), tuple(outs[last]))),
                 Answer("depth", sympy.Integer(max(depth.values()))),
                 Answer("width", sympy.Integer(max(len(v) for v in layers.values())))]
-    return Solution(kind=m.kind, title=m.title or "perceptron", source=m.source, file=spec.file,
-                    steps=tuple(steps), answers=tuple(check_keys(spec, answers, {})))
+    return finish(spec, steps, answers)
