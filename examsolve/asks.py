@@ -39,7 +39,7 @@ def spec_expr(spec, raw: Any, path: tuple, names: dict, allow_free: bool = False
             name = msg.split("'")[1]
             if name in spec.model.equations:
                 msg = f"'{name}' is defined by a later equation; move this equation after it"
-        raise SpecError(msg, spec.loc(*path).shifted(e.offset)) from None
+        raise SpecError(msg, spec.loc_at(path, e.offset)) from None
 
 
 def names_list(x: Any) -> list[str]:
@@ -377,7 +377,7 @@ class Solver:
             try:
                 e = parse_equation(text, self.graph.names())
             except ExprError as err:
-                raise SpecError(err.message, self.spec.loc(*p).shifted(err.offset)) from None
+                raise SpecError(err.message, self.spec.loc_at(p, err.offset)) from None
             composed = e.xreplace({s: self.graph.compose(s) for s in e.free_symbols if s in self.graph.nodes
                                    and self.graph.nodes[s].kind == "node"})
             eq = engine.substitute(composed, leaves)

@@ -27,17 +27,56 @@ def _fail(err: Exception) -> int:
     return EXIT_INTERNAL
 
 
-def _emit(make_text, output: str | None) -> None:
-    """Write what make_text() returns to the output file or standard output; errors as one line."""
+def _emit(make_text, output: str | None, inputs=()) -> None:
+    """Write what make_text() returns to the output file (atomically) or standard output; errors as one line."""
     try:
+        if output:
+            from examsolve import outputs
+            outputs.check_target(output, inputs)   # before the work, so a bad -o fails fast
         text = make_text()
+        if output:
+            outputs.write(output, text, inputs)
+        else:
+            click.echo(text, nl=False)
     except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
         sys.exit(_fail(err))
-    if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        click.echo(text, nl=False)
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM exits through Python's unwinding, so temporary folders and files are removed on the way out."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
+class _Group(click.Group):
+    """click's group, with usage errors as one line (exit 2) instead of click's four."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        _exit_on_sigterm()
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            code = 130
+        except click.UsageError as e:
+            where = e.ctx.command_path if e.ctx else "examsolve"
+            click.echo(f"error: {e.format_message().rstrip('.')}; see `{where} --help`", err=True)
+            code = 2
+        except click.ClickException as e:
+            click.echo(f"error: {e.format_message()}", err=True)
+            code = e.exit_code
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _version() -> str:
@@ -45,7 +84,7 @@ def _version() -> str:
     return __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="examsolve")
 def main() -> None:
     """Exact, step-by-step solutions to deep-learning exam questions written as YAML specs.
@@ -81,12 +120,18 @@ def run(files, fmt, digits, standalone, output, strict, color, with_graph) -> No
     """
     from examsolve.renderers import render_many
 
+    if output:
+        _check_output(output, files)
     solutions, drawings, code = _solve_all(files, with_graph)
-    if solutions:
+    if output and code:
+        # an output file holds every problem asked for, or stays as it was
+        if len(files) > 1:
+            click.echo(f"{output}: not written, since some problems could not be solved", err=True)
+    elif solutions:
         if color is None:
             color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         _emit(lambda: render_many(solutions, fmt, digits=digits, standalone=standalone, color=color,
-                                  drawings=drawings if with_graph else None), output)
+                                  drawings=drawings if with_graph else None), output, files)
     if strict:
         bad = [(s, a) for s in solutions for a in s.answers if a.agrees is False]
         for s, a in bad:
@@ -94,6 +139,16 @@ def run(files, fmt, digits, standalone, output, strict, color, with_graph) -> No
         if bad:
             code = max(code, 1)
     sys.exit(code)
+
+
+def _check_output(output: str, inputs) -> None:
+    """Exit 2 at once when output would replace an input or cannot be written."""
+    from examsolve import outputs
+
+    try:
+        outputs.check_target(output, inputs)
+    except Exception as err:  # noqa: BLE001
+        sys.exit(_fail(err))
 
 
 def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
@@ -148,19 +203,17 @@ def sheet(files, output, with_graph, title, digits, questions, key) -> None:
             paths.extend(sorted(os.path.join(f, n) for n in os.listdir(f) if n.endswith((".yaml", ".yml"))))
         else:
             paths.append(f)
+    _check_output(output, paths)
     solutions, drawings, code = _solve_all(paths, with_graph)
     if not solutions:
         sys.exit(code or 2)
     try:
+        from examsolve import outputs
+
         mode = "questions" if questions else "key" if key else "solutions"
         title = title or {"questions": "Questions", "key": "Answer key"}.get(mode, "Answers")
         tex = sheet_renderer.render(solutions, digits, title, drawings if with_graph else None, mode=mode)
-        if output.endswith(".pdf"):
-            with open(output, "wb") as fb:
-                fb.write(sheet_renderer.to_pdf(tex))
-        else:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(tex)
+        outputs.write(output, sheet_renderer.to_pdf(tex) if output.endswith(".pdf") else tex, paths)
     except Exception as err:  # noqa: BLE001
         sys.exit(_fail(err))
     click.echo(f"{output}: {len(solutions)} problem{'s' if len(solutions) != 1 else ''}", err=True)
@@ -173,7 +226,8 @@ def sheet(files, output, with_graph, title, digits, questions, key) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same variants.")
 @click.option("--output", "-o", "outdir", default="variants", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the variant specs (made if missing).")
-def variants(file, count, seed, outdir) -> None:
+@click.option("--force", is_flag=True, help="Replace variant files that exist with other content.")
+def variants(file, count, seed, outdir, force) -> None:
     """Write COUNT variants of a spec with a vary: block, each solvable and meeting its require: conditions.
 
     \b
@@ -183,12 +237,20 @@ def variants(file, count, seed, outdir) -> None:
     """
     from examsolve.variants import make_variants
 
+    from examsolve import outputs
+    from examsolve.errors import SpecError
+
     try:
         made = make_variants(file, count, seed, progress=lambda line: click.echo(line, err=True))
+        targets = [(os.path.join(outdir, v.name), v.text) for v in made]
+        changed = [p for p, text in targets if _differs(p, text)]
+        if changed and not force:
+            raise SpecError(f"{changed[0]}: exists with other content ({len(changed)} file"
+                            f"{'s' if len(changed) != 1 else ''} would change); nothing was written; "
+                            "add --force to replace them or choose another --output folder")
         os.makedirs(outdir, exist_ok=True)
-        for v in made:
-            with open(os.path.join(outdir, v.name), "w", encoding="utf-8") as f:
-                f.write(v.text)
+        for p, text in targets:
+            outputs.write(p, text, (file,))
     except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
         sys.exit(_fail(err))
     click.echo(f"{outdir}: {len(made)} variant{'s' if len(made) != 1 else ''} of {file}", err=True)
@@ -230,6 +292,17 @@ def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
     click.echo(report_json(report) if fmt == "json" else report_text(report), nl=False)
 
 
+def _differs(path: str, text: str) -> bool:
+    """True when path exists and holds something other than text."""
+    try:
+        with open(path, "rb") as f:
+            return f.read() != text.encode("utf-8")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
 GRAPH_FORMATS = ("dot", "tikz", "svg", "text")
 
 
@@ -252,7 +325,7 @@ def graph(file, fmt, values, grads, of, standalone, output) -> None:
       examsolve graph problems/sin_net.yaml --format dot | dot -Tsvg > sin_net.svg
       examsolve graph problems/sin_net.yaml --format tikz --standalone -o graph.tex
     """
-    _emit(lambda: _drawing_text(file, fmt, values, grads, of, standalone), output)
+    _emit(lambda: _drawing_text(file, fmt, values, grads, of, standalone), output, (file,))
 
 
 def _drawing_text(file, fmt, values, grads, of, standalone) -> str:

@@ -211,6 +211,20 @@ class Spec:
     model: Any
     marks: dict = field(default_factory=dict)       # path -> (line, col) of the value
     key_marks: dict = field(default_factory=dict)   # path -> (line, col) of the key
+    spans: dict = field(default_factory=dict)       # path -> (start, end, value) of a quoted, block or multi-line scalar
+    text: str = ""
+
+    def loc_at(self, path: tuple, offset: int) -> Loc:
+        """The position of character `offset` of the string value at path, through quotes, escapes and folding."""
+        span = self.spans.get(tuple(path))
+        if span is None or not self.text:
+            return self.loc(*path).shifted(offset)
+        start, end, value = span
+        index = _source_index(self.text, start, end, value, offset)
+        if index is None:
+            return self.loc(*path)
+        line = self.text.count("\n", 0, index) + 1
+        return Loc(self.file, line, index - (self.text.rfind("\n", 0, index) + 1) + 1)
 
     def loc(self, *path: Any) -> Loc:
         """The position of the value at path, or of its nearest enclosing node."""
@@ -226,6 +240,33 @@ class Spec:
             line, col = self.key_marks[tuple(path)]
             return Loc(self.file, line, col)
         return self.loc(*path)
+
+
+def _source_index(text: str, start: int, end: int, value: str, offset: int) -> int | None:
+    """Where value[offset] sits in text[start:end]: value's characters matched in order, skipping what YAML
+    dropped (indentation, quotes, backslashes of escapes; a folded line break matches a space)."""
+    j = start
+    if text[start:start + 1] in ("|", ">"):        # a block scalar: its text starts on the next line
+        j = text.find("\n", start, end) + 1 or end
+    for i, ch in enumerate(value[:offset + 1]):
+        step = 1
+        while j < end:
+            c = text[j]
+            if c == ch or (ch == " " and c == "\n"):
+                break
+            if c == "\\" and j + 1 < end:
+                if text[j + 1] == ch:           # \" or \\: the character itself follows
+                    j += 1
+                    continue
+                step = {"x": 4, "u": 6, "U": 10}.get(text[j + 1], 2)   # an escape made this character
+                break
+            j += 1
+        if j >= end:
+            return None
+        if i == offset:
+            return j
+        j += step
+    return None
 
 
 def load_spec(path: str) -> Spec:
@@ -247,7 +288,8 @@ def load_spec(path: str) -> Spec:
 
 def parse_spec(text: str, file: str = "<spec>") -> Spec:
     """Parse and validate spec text (the file name is used in messages)."""
-    data, marks, key_marks = read_yaml(text, file)
+    spans: dict = {}
+    data, marks, key_marks = read_yaml(text, file, spans)
     if not isinstance(data, dict):
         raise SpecError("a spec is a YAML mapping with kind:, given:, equations: and ask:", Loc(file))
     from examsolve.registry import get_family
@@ -261,11 +303,15 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
         model = model_cls.model_validate(data)
     except ValidationError as e:
         raise _spec_error(e, model_cls, file, marks, key_marks) from None
-    return Spec(file, kind, model, marks, key_marks)
+    return Spec(file, kind, model, marks, key_marks, spans, text)
 
 
-def read_yaml(text: str, file: str) -> tuple[Any, dict, dict]:
-    """Plain data from YAML text via the safe composer, plus the position of every node."""
+def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dict, dict]:
+    """Plain data from YAML text via the safe composer, plus the position of every node.
+
+    spans, when given, receives the source span of every scalar whose text is not its value as written
+    on one line (quoted with escapes, block, folded), so errors inside it point at the right column.
+    """
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise SpecError(f"the spec is larger than {MAX_BYTES} bytes", Loc(file))
     try:
@@ -314,6 +360,9 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict, dict]:
             return out
         if isinstance(n, yaml.SequenceNode):
             return [plain(v, path + (i,), depth + 1) for i, v in enumerate(n.value)]
+        if spans is not None and (n.style in ("|", ">") or n.start_mark.line != n.end_mark.line
+                                  or (n.style and "\\" in text[n.start_mark.index:n.end_mark.index])):
+            spans[path] = (n.start_mark.index, n.end_mark.index, n.value)
         kind = tag[len(_STD):]
         if kind == "int" and n.value.lstrip("+-").isdigit() and len(n.value) <= 40:
             return int(n.value)
