@@ -1,6 +1,7 @@
 """From a spec's given/equations/ask to a Graph and then to Steps and Answers (graph-based families)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy
@@ -13,7 +14,7 @@ from examsolve.graph import Graph, Group
 from examsolve.names import text_name
 from examsolve.steps import Answer, Solution, Step, Table
 from examsolve.tensor import ShapeError, Tensor, from_nested
-from examsolve.values import PRECISION, fit, same
+from examsolve.values import PRECISION, decimal, fit, same
 
 
 def spec_expr(spec, raw: Any, path: tuple, names: dict, allow_free: bool = False,
@@ -32,7 +33,13 @@ def spec_expr(spec, raw: Any, path: tuple, names: dict, allow_free: bool = False
         except ShapeError as e:
             raise SpecError(f"{e}; every row needs the same length", spec.loc(*path)) from None
     try:
-        return parse(str(raw), names, allow_free=allow_free, evaluate=evaluate)
+        value = parse(str(raw), names, allow_free=allow_free, evaluate=evaluate)
+        if evaluate and _needs_check(value, str(raw)):
+            # a number written as a formula: computed as written, so 0/0, log(x, 0) or sqrt(-1) is refused
+            # instead of what sympy simplified it to
+            display = parse(str(raw), names, allow_free=allow_free, evaluate=False)
+            engine.checked_value(display, {}, f"{path[-1]} = {raw}", spec.loc(*path))
+        return value
     except ExprError as e:
         msg = e.message
         if msg.startswith("unknown name '"):
@@ -40,6 +47,17 @@ def spec_expr(spec, raw: Any, path: tuple, names: dict, allow_free: bool = False
             if name in spec.model.equations:
                 msg = f"'{name}' is defined by a later equation; move this equation after it"
         raise SpecError(msg, spec.loc_at(path, e.offset)) from None
+
+
+_LITERAL = re.compile(r"\s*[-+]?(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?\s*")
+
+
+def _needs_check(value: Any, text: str) -> bool:
+    """True for a number (or tensor of numbers) written as a formula, not as a plain number literal."""
+    if _LITERAL.fullmatch(text):
+        return False
+    items = value.items if isinstance(value, Tensor) else (value,)
+    return any(isinstance(x, sympy.Basic) and x.is_number for x in items)
 
 
 def names_list(x: Any) -> list[str]:
@@ -55,9 +73,20 @@ def build_graph(spec, graph: Graph | None = None, equations: dict | None = None)
         graph.add_function(name, spec.loc("functions", i))
     for name in m.symbols:
         graph.add_symbol(name, spec.loc("symbols", m.symbols.index(name)))
+    given: dict = {}
     for name, raw in m.given.items():
         value = spec_expr(spec, raw, ("given", name), graph.names())
-        graph.add_given(name, fit(value), spec.key_loc("given", name))
+        if given and not isinstance(raw, (int, float)):
+            # written with earlier given names (b: 3*a): their numbers put in, the formula computed as written
+            # ((a - 2)/(a - 2) at a = 2 is refused, not simplified to 1)
+            display = spec_expr(spec, raw, ("given", name), graph.names(), evaluate=False)
+            at = engine.checked_value(display, given, f"{name} = {raw}", spec.loc("given", name))
+            items = value.items if isinstance(value, Tensor) else (value,)
+            if any(isinstance(x, sympy.Basic) and x.free_symbols & given.keys() for x in items):
+                value = at
+        # kept exactly as written: a given value never turns into a float (it would be shown without ≈)
+        group = graph.add_given(name, value, spec.key_loc("given", name))
+        given.update(zip(group.symbols, value.items if isinstance(value, Tensor) else (value,)))
     add_equations(spec, graph, m.equations if equations is None else equations)
     return graph
 
@@ -275,10 +304,17 @@ class Solver:
             value, used = resolve_kinks(engine.substitute(e, point), self.conventions)
             notes.extend(used)
             return value
+        where = "(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")"
+        loc = self.spec.loc(*path)
+        # f itself must have a real value there (1/x at x = 0 or log(y) at y = -1 has no Hessian to classify)
+        engine.checked_value(f, point, f"{of.name} at ({', '.join(v.name for v in wrt)}) = {where}", loc)
         Hp = H.applyfunc(at_point)
         grad = [at_point(sympy.diff(f, v)) for v in wrt]
+        bad = [e for e in list(grad) + list(Hp) if engine._undefined(e) or engine._nonreal(e)]
+        if bad:
+            raise SolveError(f"the derivatives of {of.name} have no real value at {where} (e.g. {sympy.sstr(bad[0])}); "
+                             "classify points where f is twice differentiable", loc)
         kind, eig = engine.classify(Hp, grad)
-        where = "(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")"
         self.steps.append(Step(f"At ({', '.join(v.name for v in wrt)}) = {where}", substeps=(
             Step("gradient", target=sympy.Symbol(f"∇{of.name}"), value=Tensor((len(grad),), tuple(grad))),
             Step("Hessian", target=sympy.Symbol("H"), value=Tensor(Hp.shape, tuple(Hp))),
@@ -291,22 +327,48 @@ class Solver:
     def ask_critical_points(self, body, path) -> None:
         of, wrt, f = self._composed(body.of, names_list(body.wrt), path)
         grad = [sympy.diff(f, v) for v in wrt]
-        sols = _solve(grad, wrt, f"∇{of.name} = 0", self.spec.loc(*path))
+        sols, proof, how = _solve(grad, wrt, f"∇{of.name} = 0", self.spec.loc(*path))
         real = [s for s in sols if all(s.get(v, v).is_real is not False for v in wrt)]
-        real.sort(key=lambda s: [sympy.default_sort_key(s.get(v, v)) for v in wrt])
+        if proof is None:
+            real.sort(key=lambda s: [sympy.default_sort_key(s.get(v, v)) for v in wrt])
         self.steps.append(Step(f"Critical points of {of.name}: solve ∇{of.name} = 0", substeps=tuple(
-            Step(f"∂{of.name}/∂{v.name} = 0", target=Partial(of, v), value=g) for v, g in zip(wrt, grad))))
+            Step(f"∂{of.name}/∂{v.name} = 0", target=Partial(of, v), value=g) for v, g in zip(wrt, grad)),
+            note=how))
         H = sympy.Matrix([[sympy.diff(g, v) for v in wrt] for g in grad])
         found = []
-        for s in real:
+        for k, s in enumerate(real):
             point = {v: s.get(v, v) for v in wrt}
             where = "(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")"
-            if all(x.is_number for x in point.values()):
+            if proof is not None and any(x.has(sympy.CRootOf) for x in point.values()):
+                kind, where = self._classify_algebraic(of, wrt, H, proof, k)
+                where += ": " + kind.split(" (")[0]
+            elif all(x.is_number for x in point.values()):
                 kind = self._classify(of, wrt, f, H, point, path, answer=False)
                 where += ": " + kind.split(" (")[0]
             found.append(where)
         self.answer(body.name or f"critical points of {of.name}",
-                    "; ".join(found) if found else "none (∇f = 0 has no real solution)", key=None)
+                    "; ".join(found) if found else f"none (∇{of.name} = 0 has no real solution)", key=None)
+
+    def _classify_algebraic(self, of, wrt, H, proof, k: int) -> tuple[str, str]:
+        """A step for a critical point whose coordinates are roots of a polynomial (sympy's CRootOf): exact
+        signs decide the classification, the coordinates and eigenvalues are shown as 30-digit floats."""
+        point = proof.points[k]
+        kind, eig = engine.classify_exact(proof, k, H)
+        approx = [sympy.Float(sympy.N(point[v], PRECISION), PRECISION) for v in wrt]
+        where = "≈ (" + ", ".join(decimal(x) for x in approx) + ")"
+        Hp = Tensor(H.shape, tuple(sympy.Float(sympy.N(e.xreplace(point), PRECISION), PRECISION) for e in H))
+        exact = ", ".join(f"{v.name} = {sympy.sstr(point[v])}" for v in wrt)
+        self.steps.append(Step(f"At ({', '.join(v.name for v in wrt)}) {where}", substeps=(
+            Step("the point", target=sympy.Symbol("(" + ", ".join(v.name for v in wrt) + ")"),
+                 value=Tensor((len(wrt),), tuple(approx)), note=f"exactly {exact}"),
+            Step("gradient (0 exactly: the point solves ∇f = 0)", target=sympy.Symbol(f"∇{of.name}"),
+                 value=Tensor((len(wrt),), tuple(sympy.Integer(0) for _ in wrt))),
+            Step("Hessian", target=sympy.Symbol("H"), value=Hp),
+            Step("eigenvalues of H", target=sympy.Symbol("λ"), value=Tensor((len(eig),), tuple(eig))),
+            Step("classification", value=kind,
+                 note="from the exact signs of the coefficients of det(λI − H) (Descartes' rule of signs, "
+                      "exact for a symmetric matrix)"))))
+        return kind, where
 
     def ask_update(self, body, path) -> None:
         of = self.scalar(body.of, path + ("of",))
@@ -383,10 +445,12 @@ class Solver:
             eq = engine.substitute(composed, leaves)
             eqs.append(eq)
             shown.append(Step(f"equation {i + 1}: {text}", target=sympy.Integer(0), value=eq))
-        sols = _solve(eqs, unknowns, "the equations", self.spec.loc(*path))
+        sols, proof, how = _solve(eqs, unknowns, "the equations", self.spec.loc(*path))
         if not sols:
-            raise SolveError("the equations have no solution for " + ", ".join(u.name for u in unknowns),
-                             self.spec.loc(*path))
+            raise SolveError("the equations have no real solution for " + ", ".join(u.name for u in unknowns)
+                             + (f" ({how})" if how else ""), self.spec.loc(*path))
+        if how:
+            shown.append(Step(f"all real solutions: {how}"))
         self.steps.append(Step("Solve for " + ", ".join(u.name for u in unknowns), substeps=tuple(shown),
                                note="" if len(sols) == 1 else f"{len(sols)} solutions"))
         for k, s in enumerate(sols):
@@ -434,13 +498,42 @@ def check_keys(spec, answers: list, names: dict) -> list:
     return out
 
 
-def _solve(eqs: list, unknowns: list, what: str, loc) -> list[dict]:
-    """sympy.solve, with 'no closed form' as a SolveError instead of a crash."""
+def _solve(eqs: list, unknowns: list, what: str, loc) -> tuple[list[dict], Any, str]:
+    """The real solutions of eqs = 0: (solutions, proof, how).
+
+    Equations that are polynomial over Q (after clearing denominators) with finitely many solutions are
+    solved by elimination (engine.real_solutions): every real solution, with the proof in `how`, and `proof`
+    the RealSolutions whose points are returned. Otherwise sympy.solve's closed forms (proof None); an empty
+    list from sympy is no proof that there is no solution, so then a SolveError says it cannot decide.
+    """
+    from sympy.polys.polyerrors import PolynomialError
+
+    eqs = [e for e in eqs if e != 0]
     try:
-        return sympy.solve(eqs, unknowns, dict=True)
+        proof = engine.real_solutions(eqs, unknowns)
+    except (NotImplementedError, PolynomialError, TypeError, ValueError):
+        proof = None
+    if proof is not None:
+        # sorted by value; a root of degree ≤ 2 is in radicals, a higher one a CRootOf (exact either way)
+        order = sorted(range(len(proof.points)), key=lambda k: [sympy.N(proof.points[k][v], 30) for v in unknowns])
+        proof.points = [proof.points[k] for k in order]
+        proof.roots = [proof.roots[k] for k in order]
+        return proof.points, proof, proof.how
+    try:
+        sols = sympy.solve(eqs, unknowns, dict=True)
     except (NotImplementedError, TypeError, ValueError):   # sympy's ways of saying it cannot
+        sols = None
+    if sols is None:
         raise SolveError(f"{what} has no closed-form solution that sympy can find (e.g. a mix of "
-                         "polynomial and trigonometric terms); solve it numerically or simplify it", loc) from None
+                         "polynomial and trigonometric terms); solve it numerically or simplify it", loc)
+    if not sols:
+        never = next((e for e in eqs if e.is_positive or e.is_negative), None)
+        if never is not None:
+            return [], None, f"{sympy.sstr(never)} is never 0"
+        raise SolveError(f"could not decide whether {what} has a real solution: sympy's solve finds none, which "
+                         "is no proof that there is none (the equations are not polynomial with rational "
+                         "coefficients, or have infinitely many solutions); simplify the problem", loc)
+    return sols, None, ""
 
 
 def _velocity_step(of, s, k: int, mu, before, grad, after) -> Step:

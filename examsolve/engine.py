@@ -15,7 +15,7 @@ from examsolve.graph import Graph
 from examsolve.names import text_name
 from examsolve.steps import Step
 from examsolve.tensor import Tensor
-from examsolve.values import PRECISION, fit
+from examsolve.values import PRECISION, fit, int_digits
 
 MAX_SHOWN = 12        # elements of a vector node shown one by one before the rest are summarised
 MAX_SHOWN_ROWS = 4    # Jacobian rows whose backward pass is shown in full
@@ -28,15 +28,18 @@ def _power_ok(base: Any, exp: Any) -> bool:
         return True
     if abs(base.p) in (0, 1) and base.q == 1:
         return True
-    size = max(len(str(abs(base.p))), len(str(base.q)))
+    size = max(int_digits(base.p), int_digits(base.q))    # no str(): it refuses ints past 4300 digits
     e = abs(exp.p) / exp.q   # plain Python numbers: this may run while sympy evaluation is off
     return e <= MAX_EXPONENT * 10 and size * e <= MAX_RESULT_DIGITS
 
 
-def substitute(expr: Any, mapping: dict, evaluate: bool = True) -> Any:
-    """expr with symbols replaced; powers of huge numbers fall back to floats instead of hanging."""
+def substitute(expr: Any, mapping: dict, evaluate: bool = True, check=None) -> Any:
+    """expr with symbols replaced; powers of huge numbers fall back to floats instead of hanging.
+
+    check(node, args, out), when given, sees every operation as it is computed (checked_value uses it).
+    """
     if isinstance(expr, Tensor):
-        return expr.map(lambda e: substitute(e, mapping, evaluate))
+        return expr.map(lambda e: substitute(e, mapping, evaluate, check))
     if not isinstance(expr, sympy.Basic):
         return expr
     memo: dict = {}
@@ -55,6 +58,8 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True) -> Any:
             out = e.func(*args)
         else:
             out = e.func(*args, evaluate=False)
+        if check is not None:
+            check(e, args, out)
         memo[e] = out
         return out
 
@@ -131,8 +136,130 @@ def _why_undefined(expr: sympy.Expr, values: dict) -> str:
     return "the value is infinite or 0/0"
 
 
+REAL_ONLY = ("examsolve computes with real numbers only (there is no option for complex values); "
+             "change the values or the formula")
+
+# functions that are defined and real for every real argument: a tree of only these, sums, products and
+# whole non-negative powers needs no check of its domain
+_TOTAL_FUNCTIONS = ("sin", "cos", "exp", "tanh", "sinh", "cosh", "atan", "Abs", "sign", "sigmoid", "relu",
+                    "softplus", "lrelu", "Max", "Min", "relu_grad", "lrelu_grad", "abs_grad", "extreme_grad")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _risky(expr: Any) -> bool:
+    """True when expr holds an operation that is undefined or not real somewhere: a division, a root or
+    other non-whole power, a log, tan, or a function not known to be total."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, sympy.Basic) or not e.args or isinstance(e, Partial):
+            continue
+        if isinstance(e, sympy.Pow):
+            x = e.exp
+            if not (x.is_Integer and x >= 0):
+                return True
+        elif isinstance(e, sympy.Function) and type(e).__name__ not in _TOTAL_FUNCTIONS:
+            return True
+        elif not isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow, sympy.Function)):
+            return True
+        stack.extend(e.args)
+    return False
+
+
+def _nonreal(v: Any) -> bool:
+    """True for a number that is not real (sqrt(-1), log(-2), (-8)**(1/3) as sympy's principal root)."""
+    if not isinstance(v, sympy.Basic) or not v.is_number or _undefined(v):
+        return False
+    real = v.is_extended_real
+    if real is not None:
+        return not real
+    c = sympy.N(v, 30)
+    return c.is_number and not c.is_extended_real and abs(sympy.im(c)) > sympy.Float("1e-25")
+
+
+def shown(e: Any) -> str:
+    """A formula as written, for a message: signs and fractions of numbers folded (x - 2, not x - 1*2)."""
+    def fold(x):
+        if not isinstance(x, sympy.Basic) or not x.args or isinstance(x, Partial):
+            return x
+        args = [fold(a) for a in x.args]
+        if isinstance(x, sympy.Mul) and all(a.is_Rational for a in args):
+            return x.func(*args)              # -1*2 is -2 and 1*3**(-1) is 1/3; 2 - 2 stays as written
+        if isinstance(x, sympy.Pow) and all(a.is_Rational for a in args) and args[1] == -1 and args[0] != 0:
+            return x.func(*args)
+        return x.func(*args, evaluate=False)
+    try:
+        return sympy.sstr(fold(e))
+    except Exception:  # noqa: BLE001 - a message falls back to sympy's own form
+        return sympy.sstr(e)
+
+
+def domain_reason(e: sympy.Expr, args: list, out: Any) -> str | None:
+    """Why the operation e, applied to args (giving out), has no real value; None when it has one (or when
+    that depends on symbols still free)."""
+    from examsolve.functions import sign_of
+
+    if any(_undefined(a) for a in args):
+        return None                  # reported where it arose
+    text = shown
+
+    def put(expr, value):        # "x - 3 = -1", or "-4" when the formula is the number
+        a, b = text(expr), text(value)
+        return a if a == b else f"{a} = {b}"
+    if isinstance(e, sympy.Pow) and len(args) == 2:
+        b, x = args
+        sb, sx = sign_of(b), sign_of(x)
+        if sb == 0 and sx == -1:
+            if x == -1:
+                return f"division by zero: the denominator {text(e.base)} is 0"
+            return f"{text(e)}: {text(e.base)} is 0, raised to the negative power {text(x)} (a division by zero)"
+        if sb == -1 and x.is_number and not x.is_integer:
+            what = "square root" if x == sympy.S.Half else f"power {text(x)}"
+            return f"{text(e)}: the {what} of the negative number {put(e.base, b)} is not real"
+    elif isinstance(e, sympy.log) and args:
+        sa = sign_of(args[0])
+        if sa == 0:
+            return f"{text(e)} = log(0) is undefined (−∞): {text(e.args[0])} is 0"
+        if sa == -1:
+            return f"{text(e)}: the log of the negative number {put(e.args[0], args[0])} is not real"
+        if len(args) > 1:
+            base = args[1]
+            sbase = sign_of(base)
+            if sbase == 0 or base == 1:
+                return f"{text(e)}: a logarithm to the base {text(base)} is undefined (bases are positive and not 1)"
+            if sbase == -1:
+                return f"{text(e)}: a logarithm to the negative base {text(base)} is not real"
+    if _undefined(out):
+        if isinstance(e, sympy.Mul) and any(getattr(a, "is_zero", False) for a in args):
+            return f"{text(e)} is 0/0 (or 0·∞) here"
+        return f"{text(e)} has no finite value here (a division by zero or a pole)"
+    if _nonreal(out):
+        return f"{put(e, out)} is not a real number"
+    return None
+
+
+def checked_value(expr: Any, values: dict, name: str, loc=None, hint: str = "") -> Any:
+    """expr at the values, computed operation by operation on the tree as written (so (x − 2)/(x − 2) at
+    x = 2 is 0/0, not 1); SolveError naming the operation and the reason when one has no real value."""
+    def check(e, args, out):
+        why = domain_reason(e, args, out)
+        if why is not None:
+            real = "not real" in why
+            raise SolveError(f"{name} is {'not real' if real else 'undefined'} at the given values: "
+                             f"{hint or why}" + (f"; {REAL_ONLY}" if real else ""), loc)
+    out = substitute(expr, values, check=check)
+    if _nonreal(out) or _undefined(out):     # an atom: a given value such as sqrt(-1) put in directly
+        check(expr, [], out)
+    return out
+
+
 def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
-    """Every node's value, exact while small; SolveError where a node is undefined."""
+    """Every node's value, exact while small; SolveError where a node is undefined or not real.
+
+    The value comes from the evaluated expression (its exact form), but first the formula as written is
+    computed operation by operation, so a 0/0, log(0) or sqrt(−1) that sympy simplified away is refused.
+    A value computed from a float (≈) is a float too, even when sympy made it an exact 0.
+    """
     overrides = overrides or {}
     values: dict = {}
     for s, n in graph.nodes.items():
@@ -141,11 +268,20 @@ def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
         elif n.kind == "symbol":
             values[s] = overrides.get(s, s)
         else:
+            display = n.display if n.display is not None else n.expr
+            label = f"{n.name} = {shown(display)}"
+            if _risky(display):
+                checked_value(display, values, label, n.loc, n.hint)
             v = fit(substitute(n.expr, values))
             if _undefined(v):
                 why = n.hint or _why_undefined(n.expr, values)
-                raise SolveError(f"{n.name} = {sympy.sstr(n.display)} is undefined at the given values: {why}",
+                raise SolveError(f"{label} is undefined at the given values: {why}", n.loc)
+            if _nonreal(v):
+                raise SolveError(f"{label} is not real at the given values: it is {sympy.sstr(v)}; {REAL_ONLY}",
                                  n.loc)
+            if (getattr(v, "is_number", False) and not v.has(sympy.Float)
+                    and any(getattr(values.get(p), "has", None) and values[p].has(sympy.Float) for p in n.parents)):
+                v = sympy.Float(v, PRECISION)     # x ≈ 1e39 minus 10**39 is ≈ 0, not an exact 0
             values[s] = v
     return values
 
@@ -201,6 +337,9 @@ class Backprop:
             if _undefined(num):
                 raise SolveError(f"∂{c.name}/∂{p.name} = {sympy.sstr(sym)} is undefined at the given values",
                                  self.graph.nodes[c].loc)
+            if _nonreal(num):
+                raise SolveError(f"∂{c.name}/∂{p.name} = {sympy.sstr(sym)} is not real at the given values "
+                                 f"({sympy.sstr(num)}); {REAL_ONLY}", self.graph.nodes[c].loc)
             self._local[key] = (sym, num, notes)
         return self._local[key]
 
@@ -400,6 +539,199 @@ def classify(hess: sympy.Matrix, grad: list) -> tuple[str, list]:
     if any(s > 0 for s in signs) and any(s < 0 for s in signs):
         return "saddle point (eigenvalues of both signs)", eig
     return "degenerate (a zero eigenvalue): the second-order test is inconclusive", eig
+
+
+# ---- real solutions of polynomial systems, with a proof -----------------------------------------------
+
+class RealSolutions:
+    """Every real solution of a polynomial system, found by elimination (a proof, not a search).
+
+    A lex Groebner basis in shape position, [v₁ − g₁(t), ..., vₙ − gₙ(t), h(t)], puts the solutions in
+    one-to-one correspondence with the roots of h; a solution is real exactly when its root t is real
+    (the gᵢ have rational coefficients), and sympy's real_roots isolates the real roots of h exactly.
+    """
+
+    def __init__(self, points: list, how: str, t=None, h=None, roots=(), coords=None):
+        self.points = points            # one dict unknown -> exact value per real solution
+        self.how = how                  # one line for a step
+        self.t, self.h, self.roots, self.coords = t, h, list(roots), coords or {}
+
+    def sign_at(self, k: int, expr: Any) -> int:
+        """The exact sign (-1, 0, 1) of a rational function of the unknowns at the k-th solution (where its
+        denominator is not 0: the solutions exclude those points)."""
+        num, den = sympy.fraction(sympy.together(sympy.sympify(expr)))
+        if den.free_symbols:
+            return self._poly_sign(k, num) * self._poly_sign(k, den)
+        return self._poly_sign(k, num) * (1 if den > 0 else -1)
+
+    def _poly_sign(self, k: int, expr: Any) -> int:
+        t, h, r = self.t, self.h, self.roots[k]
+        p = sympy.Poly(sympy.expand(expr.xreplace({v: c.as_expr() for v, c in self.coords.items()})), t)
+        p = p.rem(h)
+        if p.is_zero:
+            return 0
+        g = p.gcd(h)
+        if g.degree() > 0 and any(_same_root(r, q) for q in sympy.real_roots(g)):
+            return 0
+        at = p.as_expr().xreplace({t: r})
+        for digits in (30, 60, 120, 240, 480):
+            v = sympy.N(at, digits)
+            if v.is_number and v.is_real and abs(v) > sympy.Float(10) ** (-(digits // 2)):
+                return 1 if v > 0 else -1
+        raise SolveError("could not decide the sign of a value at a critical point (it is not 0, but smaller "
+                         "than 1e-240); simplify the problem")
+
+
+def _same_root(a: Any, b: Any) -> bool:
+    """Two real roots from sympy's real_roots are the same number (CRootOf: same polynomial and index)."""
+    if isinstance(a, sympy.CRootOf) and isinstance(b, sympy.CRootOf):
+        return a.poly == b.poly and a.index == b.index
+    if isinstance(a, sympy.CRootOf) or isinstance(b, sympy.CRootOf):
+        return False      # real_roots writes a root of degree ≤ 2 in radicals, others as CRootOf
+    return bool(a == b) or sympy.expand(a - b) == 0
+
+
+def _as_polys(eqs: list, unknowns: list):
+    """Numerators and non-constant denominators as polynomials over Q in the unknowns, or None."""
+    from sympy.polys.polyerrors import PolynomialError
+
+    nums, dens = [], []
+    for e in eqs:
+        num, den = sympy.fraction(sympy.together(e))
+        try:
+            pn, pd = sympy.Poly(num, *unknowns), sympy.Poly(den, *unknowns)
+        except (PolynomialError, sympy.GeneratorsNeeded, ValueError):
+            return None
+        if not (pn.domain.is_ZZ or pn.domain.is_QQ) or not (pd.domain.is_ZZ or pd.domain.is_QQ):
+            return None
+        if not pn.is_zero:
+            nums.append(pn.as_expr())
+        if not pd.is_ground:
+            dens.append(pd.as_expr())
+    return nums, dens
+
+
+def _shape(G, order: list):
+    """(h, {v: g_v}) when the lex basis G is [v − g_v(t) ..., h(t)] with t = order[-1], else None."""
+    t = order[-1]
+    exprs = list(G.exprs)
+    if len(exprs) != len(order):
+        return None
+    uni = [e for e in exprs if e.free_symbols <= {t}]
+    if len(uni) != 1:
+        return None
+    coords = {t: sympy.Poly(t, t)}
+    for e in exprs:
+        if e is uni[0]:
+            continue
+        lead = [v for v in order[:-1] if v in e.free_symbols]
+        if len(lead) != 1 or not e.free_symbols <= {lead[0], t} or lead[0] in coords:
+            return None
+        p = sympy.Poly(e, lead[0])
+        if p.degree() != 1 or p.all_coeffs()[0].free_symbols:
+            return None
+        a, b = p.all_coeffs()
+        coords[lead[0]] = sympy.Poly(sympy.expand(-b / a), t)
+    return sympy.Poly(uni[0], t), coords
+
+
+def real_solutions(eqs: list, unknowns: list) -> RealSolutions | None:
+    """Every real solution of eqs = 0 when they are rational functions over Q with finitely many
+    solutions, with the proof in `how`; None when this method cannot decide (not polynomial over Q,
+    infinitely many solutions, or no shape position found)."""
+    got = _as_polys(eqs, unknowns)
+    if got is None:
+        return None
+    polys, dens = got
+    if not polys:
+        return None
+    extra = []
+    if dens:            # a zero denominator is no solution: z·(denominators) = 1 keeps those points out
+        z = sympy.Dummy("z")
+        polys = polys + [z * sympy.Mul(*dens) - 1]
+        extra = [z]
+    names = ", ".join(v.name for v in unknowns)
+    G = sympy.groebner(polys, *(extra + list(unknowns)), order="lex")
+    if list(G.exprs) == [1]:
+        return RealSolutions([], f"a Groebner basis of the equations in {names} is {{1}}: they have no "
+                                 "solution, not even a complex one")
+    if not G.is_zero_dimensional:
+        return None
+    eliminants = []
+    found = None
+    for t in reversed(unknowns):
+        order = extra + [v for v in unknowns if v != t] + [t]
+        G = G if order == extra + list(unknowns) else sympy.groebner(polys, *order, order="lex")
+        found = _shape(G, order)
+        if found:
+            break
+        eliminants += [sympy.Poly(e, t).sqf_part().as_expr() for e in G.exprs if e.free_symbols <= {t}]
+    sep = ""
+    if not found:
+        # the radical ideal (square-free eliminants added) in a generic linear form is in shape position
+        s = sympy.Dummy("s")
+        for c in ((1, 2, 3, 5, 7, 11), (1, -3, 7, -13, 29, 53), (3, 1, -2, 9, -5, 17)):
+            form = sympy.Add(*[k * v for k, v in zip(c, unknowns)])
+            order = extra + list(unknowns) + [s]
+            G = sympy.groebner(polys + eliminants + [s - form], *order, order="lex")
+            found = _shape(G, order)
+            if found:
+                sep = f" with s = {sympy.sstr(form)}"
+                break
+        if not found:
+            return None
+    h, coords = found
+    h = h.sqf_part()
+    t = h.gens[0]
+    tname = "s" if sep else t.name
+    roots = sympy.real_roots(h)     # CRootOf(p(x), k), sympy's k-th root of p, is written in a variable x of its own
+    points = []
+    for r in roots:
+        point = {}
+        for v in unknowns:
+            c = coords[v].as_expr().xreplace({t: r})
+            point[v] = sympy.expand(c) if not c.has(sympy.CRootOf) else c
+        points.append(point)
+    rest = "".join(f", {v.name} = {sympy.sstr(coords[v].as_expr().xreplace({t: sympy.Symbol(tname)}))}"
+                   for v in unknowns if v != t)
+    how = (f"a Groebner basis (lex order) reduces the equations to {sympy.sstr(h.as_expr().xreplace({t: sympy.Symbol(tname)}))}"
+           f" = 0 in {tname}{sep}{rest}; each real root gives one real solution and no other exists; "
+           f"{len(roots)} real root{'s' if len(roots) != 1 else ''}, isolated exactly (sympy real_roots)")
+    return RealSolutions(points, how, t, h, roots, coords)
+
+
+def classify_exact(sols: RealSolutions, k: int, hess: sympy.Matrix) -> tuple[str, list]:
+    """The classification at the k-th solution from exact signs: for the symmetric Hessian, the signs of
+    the coefficients of det(λI − H) count its positive, negative and zero eigenvalues (Descartes' rule is
+    exact for a polynomial whose roots are all real); the eigenvalues themselves as 30-digit floats."""
+    import mpmath
+
+    lam = sympy.Dummy("lambda")
+    n = hess.shape[0]
+    coeffs = sympy.Poly((lam * sympy.eye(n) - hess).det(method="berkowitz"), lam).all_coeffs()
+    signs = [sols.sign_at(k, c) for c in coeffs]
+    zeros = 0
+    while zeros < n and signs[-1 - zeros] == 0:
+        zeros += 1
+    seq = [s for s in signs[:len(signs) - zeros] if s != 0]
+    positive = sum(1 for a, b in zip(seq, seq[1:]) if a != b)
+    negative = n - zeros - positive
+    point = sols.points[k]
+    ctx = mpmath.mp.clone()
+    ctx.dps = PRECISION + 10
+    at = [[ctx.mpf(sympy.N(e.xreplace(point), PRECISION + 10)) for e in hess.row(i)] for i in range(n)]
+    eig = sorted(ctx.eigsy(ctx.matrix(at), eigvals_only=True))
+    eig = [sympy.Float(0) if zeros and abs(v) < ctx.mpf(10) ** -PRECISION else sympy.Float(v, PRECISION)
+           for v in eig]
+    if positive == n:
+        kind = "local minimum (all eigenvalues > 0)"
+    elif negative == n:
+        kind = "local maximum (all eigenvalues < 0)"
+    elif positive and negative:
+        kind = "saddle point (eigenvalues of both signs)"
+    else:
+        kind = "degenerate (a zero eigenvalue): the second-order test is inconclusive"
+    return kind, eig
 
 
 _MP_FUNCS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh",

@@ -6,7 +6,9 @@ every other name is a plain real symbol (gamma, beta, E, I, N, S, lambda ...).
 from __future__ import annotations
 
 import ast
+import itertools
 import re
+import unicodedata
 import warnings
 from fractions import Fraction
 from typing import Any, Callable, Mapping
@@ -196,6 +198,15 @@ def number(literal: str) -> sympy.Rational:
     return sympy.Rational(f.numerator, f.denominator)
 
 
+def _digits(n: int) -> int:
+    """Decimal digits of |n| without str() (Python refuses str() of an int past 4300 digits)."""
+    n = abs(int(n))
+    if n < 10 ** 15:
+        return len(str(n))
+    d = int((n.bit_length() - 1) * 0.30102999566398120)     # 10**d <= n: n has d + 1 or d + 2 digits
+    return d + 2 if n >= 10 ** (d + 1) else d + 1
+
+
 def check_power(base: sympy.Expr, exp: sympy.Expr) -> None:
     """Refuse a power of numbers that would take too long to compute exactly."""
     if not getattr(exp, "is_Rational", False):
@@ -205,9 +216,10 @@ def check_power(base: sympy.Expr, exp: sympy.Expr) -> None:
     if e > MAX_EXPONENT and not trivial:
         raise ExprError(f"exponent {exp} is too large (the limit is {MAX_EXPONENT})")
     if getattr(base, "is_Rational", False) and not trivial:
-        size = max(len(str(abs(base.p))), len(str(base.q)))
+        size = max(_digits(base.p), _digits(base.q))
         if size * e > MAX_RESULT_DIGITS:
-            raise ExprError(f"{base}**{exp} has more than {MAX_RESULT_DIGITS} digits")
+            shown = base if size <= 40 else f"(a {size}-digit number)"
+            raise ExprError(f"{shown}**{exp} has more than {MAX_RESULT_DIGITS} digits")
 
 
 def _scalar(v: Value, offset: int) -> sympy.Expr:
@@ -277,6 +289,38 @@ def softmax(v: Value, ops: Ops = Ops()) -> Value:
     return Tensor(v.shape, out) if isinstance(v, Tensor) else out[0]
 
 
+_FOLDS: list = []   # [(names mapping, its size when scanned, {folded: [spellings]})], the last few mappings
+
+
+def _folded(names: Mapping[str, Value]) -> dict:
+    """The names whose NFKC form differs from their spelling, by folded form (usually empty).
+
+    Remembered per mapping (graph.names() grows one equation at a time): only the names added since the
+    last call are scanned, and only the non-ASCII ones are folded.
+    """
+    for i, (known, size, folds) in enumerate(_FOLDS):
+        if known is names:
+            break
+    else:
+        known, size, folds = names, 0, {}
+        _FOLDS.insert(0, (names, 0, folds))
+        del _FOLDS[4:]
+        i = 0
+    n = len(names)
+    if n != size:
+        new = list(names) if n < size or not isinstance(names, dict) else \
+            list(itertools.islice(reversed(names), n - size))
+        if n < size:
+            folds.clear()
+        for k in new:
+            if isinstance(k, str) and not k.isascii():
+                f = unicodedata.normalize("NFKC", k)
+                if f != k and k not in folds.setdefault(f, []):
+                    folds[f].append(k)
+        _FOLDS[i] = (names, n, folds)
+    return folds
+
+
 class Converter:
     """Walks a whitelisted syntax tree and builds sympy values."""
 
@@ -312,8 +356,22 @@ class Converter:
     def _src(self) -> str:
         return re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], self.text)
 
+    def lookup(self, node: ast.AST, name: str) -> str:
+        """The spec's spelling of a name as Python's parser gives it.
+
+        The parser folds identifiers to NFKC (ϐ becomes β, ﬁ becomes fi); a spec's keys are not folded,
+        so a name is found under any spelling with the same folded form. Two spec names that fold to one
+        are ambiguous in an expression: an ExprError says so.
+        """
+        spellings = _folded(self.names).get(name, ())
+        found = ([name] if name in self.names else []) + [k for k in spellings if k != name]
+        if len(found) > 1:
+            raise self.fail(node, f"the names {', '.join(repr(k) for k in found)} read as one name in an "
+                                  "expression (Unicode NFKC folding); rename one of them")
+        return found[0] if found else name
+
     def visit_Name(self, node: ast.Name) -> Value:
-        name = _BACK.get(node.id, node.id)
+        name = self.lookup(node, _BACK.get(node.id, node.id))
         if name.startswith("__"):
             raise self.fail(node, f"'{name}' is not a valid name")
         if name in self.names:
@@ -398,7 +456,7 @@ class Converter:
     def visit_Call(self, node: ast.Call) -> Value:
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only the listed functions can be called, e.g. sin(x)")
-        name = _BACK.get(node.func.id, node.func.id)
+        name = self.lookup(node.func, _BACK.get(node.func.id, node.func.id))
         declared = self.names.get(name)
         base = self.names.get(name[:-len("_prime")]) if name.endswith("_prime") else None
         if isinstance(base, type) and hasattr(base, "generic_name"):           # sigma_prime is σ'

@@ -25,6 +25,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
+def at_least(low: int):
+    """A field validator: every whole number in the value (an int or a list of ints) is ≥ low; names and
+    words (an unknown size, 'same') pass. Use: `_k = field_validator("stride")(at_least(1))`."""
+    def check(cls, v, info):
+        items = v if isinstance(v, list) else [v]
+        bad = [x for x in items if isinstance(x, int) and not isinstance(x, bool) and x < low]
+        if bad:
+            raise ValueError(f"{info.field_name} must be at least {low}, got {bad[0]}")
+        return v
+    return classmethod(check)
+
+
 class Conventions(_Model):
     """Settings that change answers; each step that relies on one says so."""
 

@@ -1,6 +1,8 @@
 """Exact-first numbers: exact while small, else a 30-digit float; and how they are shown."""
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any
 
 import mpmath
@@ -10,8 +12,25 @@ from examsolve.tensor import Tensor
 
 PRECISION = 30          # digits kept once a value turns into a float
 MAX_NODES = 40          # tree size of an exact value before it turns into a float
-MAX_INT_DIGITS = 15     # digits of a numerator or denominator before it turns into a float
+MAX_INT_DIGITS = 20_000  # digits of a numerator or denominator before it turns into a float (= the parser's
+                         # expr.MAX_RESULT_DIGITS: every integer and fraction the parser accepts stays exact)
 MAX_NESTING = 2         # functions inside functions (tanh(tanh(tanh(x)))) before it turns into a float
+MAX_STR_DIGITS = 100_000  # Python refuses str() of an int past 4300 digits; exact values go up to 20,000 digits
+                          # (and a product of two of them, before it turns into a float, up to 40,000)
+
+if 0 < sys.get_int_max_str_digits() < MAX_STR_DIGITS:
+    sys.set_int_max_str_digits(MAX_STR_DIGITS)
+
+_LOG10_2 = math.log10(2)
+
+
+def int_digits(n: int) -> int:
+    """Decimal digits of |n| (1 for 0), without str() (Python refuses str() of an int past 4300 digits)."""
+    n = abs(int(n))
+    if n < 10 ** 15:
+        return len(str(n))
+    d = int((n.bit_length() - 1) * _LOG10_2)     # 10**d <= n: n has d + 1 or d + 2 digits
+    return d + 2 if n >= 10 ** (d + 1) else d + 1
 
 
 def _too_big(v: sympy.Expr) -> bool:
@@ -24,12 +43,17 @@ def _too_big(v: sympy.Expr) -> bool:
         if count > MAX_NODES or depth > MAX_NESTING:
             return True
         if node.is_Rational:
-            if max(len(str(abs(node.p))), len(str(node.q))) > MAX_INT_DIGITS:
+            if max(int_digits(node.p), int_digits(node.q)) > MAX_INT_DIGITS:
                 return True
         elif node.args:
             inner = depth + (1 if isinstance(node, sympy.Function) else 0)
             stack.extend((a, inner) for a in node.args)
     return False
+
+
+def _short(v: Any, width: int = 60) -> str:
+    text = sympy.sstr(v)
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def fit(v: Any) -> Any:
@@ -38,7 +62,11 @@ def fit(v: Any) -> Any:
         return v.map(fit)
     # a number that mixes a float with exact parts is a float: 0.38·tanh(19/10) helps nobody
     if isinstance(v, sympy.Basic) and v.is_number and not v.is_Float and (v.has(sympy.Float) or _too_big(v)):
-        f = sympy.N(v, PRECISION)
+        try:
+            f = sympy.N(v, PRECISION)
+        except (MemoryError, OverflowError, RecursionError):   # tanh(exp(exp(30))): mpmath shifts by 10**13 bits
+            from examsolve.errors import SolveError
+            raise SolveError(f"{_short(v)} is too large to evaluate; use smaller values") from None
         if f.is_real or f.is_Number:
             return f
     return v
@@ -98,16 +126,29 @@ def to_plain(v: Any) -> Any:
         return v
     if isinstance(v, sympy.Basic):
         if v.is_Integer:
-            return int(v)
+            # beyond a double's range (999**999) a reader's float would be Infinity: the string "3.68e2996";
+            # `exact` keeps every digit
+            return int(v) if int_digits(v.p) <= 308 else decimal(v, 17)
         if v.is_infinite:              # JSON has no infinity: the string form
             return sympy.sstr(v)
         if v.is_number:
             f = sympy.N(v, 17)
             if f.is_real:
-                return float(f)
+                return _json_float(f)
             return str(f)
         return str(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("∞" if v > 0 else "-∞")
     return v
+
+
+def _json_float(f: sympy.Expr) -> Any:
+    """A real number as a JSON float, or as a string with an exponent ("3.68e2996") when a float cannot
+    hold it (beyond ±1.8e308, or so small that it would round to 0): JSON has no Infinity."""
+    x = float(f)
+    if math.isfinite(x) and (x != 0 or f.is_zero):
+        return x
+    return decimal(f, 17)
 
 
 def exact_str(v: Any) -> str:

@@ -12,11 +12,12 @@ from examsolve.registry import family
 def _model():
     from typing import Literal, Optional, Union
 
-    from pydantic import Field
+    from pydantic import Field, field_validator
 
-    from examsolve.spec import BaseSpec, _Model
+    from examsolve.spec import BaseSpec, _Model, at_least
 
     Size = Union[int, list[int]]
+    Pad = Size
 
     class Conv(_Model):
         """The convolution: names of the input and kernel under given:, and its geometry."""
@@ -25,10 +26,14 @@ def _model():
         kernel: str = Field("w", description="given name of the kernel: k, kh×kw, C_in×kh×kw or C_out×C_in×kh×kw")
         bias: Optional[str] = Field(None, description="given name of the bias (one per output channel)")
         stride: Size = 1
-        padding: Size = 0
+        padding: Pad = 0
         dilation: Size = 1
         flip: bool = Field(False, description="true convolution (flip the kernel) instead of cross-correlation")
         name: str = Field("c", description="the output's name")
+
+        # a stride or dilation of 0 has no meaning (and divided by zero); padding may be 0
+        _sizes = field_validator("stride", "dilation")(at_least(1))
+        _padding = field_validator("padding")(at_least(0))
 
     class Pool(_Model):
         """A pooling of the convolution's output."""
@@ -36,11 +41,14 @@ def _model():
         type: Literal["max", "avg"] = "max"
         size: Size = 2
         stride: Optional[Size] = Field(None, description="default: the size")
-        padding: Size = Field(0, description="as PyTorch: max pooling pads with −∞ (pads never win), avg pooling "
+        padding: Pad = Field(0, description="as PyTorch: max pooling pads with −∞ (pads never win), avg pooling "
                               "with zeros")
         count_include_pad: bool = Field(True, description="avg: divide by the whole window, pads included "
                                         "(PyTorch's default), or only by the real entries")
         name: str = Field("p", description="the output's name")
+
+        _sizes = field_validator("size", "stride")(at_least(1))
+        _padding = field_validator("padding")(at_least(0))
 
     class ConvSpec(BaseSpec):
         """A convolution (and pooling) on given numbers, then equations and the graph family's asks."""
@@ -96,10 +104,16 @@ def _solve(spec):
     if wk.shape[1] != cin:
         raise SpecError(f"conv: the kernel has {wk.shape[1]} input channels, the input {cin}", spec.loc("conv"))
 
-    def per(v):
-        return [v] * nd if isinstance(v, int) else list(v)
+    def per(v, *path):
+        if isinstance(v, int):
+            return [v] * nd
+        if len(v) != nd:
+            raise SpecError(f"{'.'.join(path)}: {len(v)} values for {nd} spatial axes; give one number or {nd}",
+                            spec.loc(*path))
+        return list(v)
 
-    stride, pad, dil = per(c.stride), per(c.padding), per(c.dilation)
+    stride, pad, dil = per(c.stride, "conv", "stride"), per(c.padding, "conv", "padding"), \
+        per(c.dilation, "conv", "dilation")
     sp = xin.shape[1:]
     out = []
     for n, k, s, p, d in zip(sp, ksp, stride, pad, dil):
@@ -132,12 +146,12 @@ def _solve(spec):
     steps = [Step(note)]
     if m.pool is not None:
         pl = m.pool
-        size = per(pl.size)
-        pstride = per(pl.stride if pl.stride is not None else pl.size)
+        size = per(pl.size, "pool", "size")
+        pstride = per(pl.stride, "pool", "stride") if pl.stride is not None else size
         cv = graph.groups[c.name].as_value()
         C = Tensor((1,) + cv.shape, cv.items) if cout == 1 else cv
         grid = {idx: v for idx, v in zip(itertools.product(*[range(s) for s in C.shape]), C.items)}
-        ppad = per(pl.padding)
+        ppad = per(pl.padding, "pool", "padding")
         if any(2 * p > k for p, k in zip(ppad, size)):
             raise SpecError(f"pool: padding {tuple(ppad)} is more than half the window {tuple(size)} (PyTorch "
                             "refuses it too)", spec.loc("pool", "padding"))

@@ -12,10 +12,10 @@ LAYER_TYPES = ("conv", "conv_transpose", "depthwise_conv", "pool", "global_avg_p
 def _model():
     from typing import Literal, Optional, Union
 
-    from pydantic import Field
+    from pydantic import Field, field_validator
 
     from examsolve.layers import DTYPE_BYTES, OPS
-    from examsolve.spec import BaseSpec, _Model
+    from examsolve.spec import BaseSpec, _Model, at_least
 
     Size = Union[int, list[int]]
     Count = Union[int, str]
@@ -44,6 +44,11 @@ def _model():
         projection: list["Layer"] = Field(default_factory=list,
                                           description="residual: the shortcut path (empty: identity)")
         branches: list[list["Layer"]] = Field(default_factory=list, description="concat: parallel paths")
+
+        # a kernel, stride or dilation of 0 has no meaning (and divided by zero), nor 0 filters or units;
+        # padding may be 0; a name (filters: n) is an unknown size
+        _sizes = field_validator("kernel", "stride", "dilation", "filters", "units")(at_least(1))
+        _padding = field_validator("padding")(at_least(0))
 
     class Unknown(_Model):
         """A size to solve for from a given total."""

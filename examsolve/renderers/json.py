@@ -16,7 +16,8 @@ def render(solutions, digits: int = 6, drawings=None, **_) -> str:
         if d is not None:
             obj["graph"] = graph_dict(d)
         objs.append(obj)
-    return json.dumps(objs[0] if len(objs) == 1 else objs, indent=2, ensure_ascii=False) + "\n"
+    # strict JSON: to_plain writes numbers a float cannot hold as strings, so NaN and Infinity never appear
+    return json.dumps(objs[0] if len(objs) == 1 else objs, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def as_dict(sol) -> dict:
