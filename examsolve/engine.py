@@ -173,8 +173,10 @@ def _nonreal(v: Any) -> bool:
     real = v.is_extended_real
     if real is not None:
         return not real
-    c = sympy.N(v, 30)
-    return c.is_number and not c.is_extended_real and abs(sympy.im(c)) > sympy.Float("1e-25")
+    im = sympy.im(sympy.N(v, 30))
+    if not im.is_Number:
+        return False             # e.g. σ(2) of a function known only by name: nothing to say
+    return bool(abs(im) > sympy.Float("1e-25"))
 
 
 def shown(e: Any) -> str:
