@@ -199,8 +199,9 @@ class Solver:
                                note="reverse mode: each gradient is the upstream gradient times the local "
                                     "derivative, summed over all consumers"))
         self.shown_grads.add((of, tuple(wrt)))
+        needed = self.graph.ancestors([of])     # once: per element it made a 20,000-element gradient quadratic
         for w in wrt:
-            if w not in self.graph.ancestors([of]):
+            if w not in needed:
                 self.steps.append(Step(f"{of.name} does not depend on {w.name}", target=Partial(of, w),
                                        value=sympy.Integer(0)))
         groups = [self.group(n, path + ("wrt",)) for n in wrt_names]
@@ -346,8 +347,10 @@ class Solver:
                 kind = self._classify(of, wrt, f, H, point, path, answer=False)
                 where += ": " + kind.split(" (")[0]
             found.append(where)
-        self.answer(body.name or f"critical points of {of.name}",
-                    "; ".join(found) if found else f"none (∇{of.name} = 0 has no real solution)", key=None)
+        text = "; ".join(found) if found else f"none (∇{of.name} = 0 has no real solution)"
+        if how == UNPROVED and found:
+            text += " (found by sympy's solve; there may be others)"
+        self.answer(body.name or f"critical points of {of.name}", text, key=None)
 
     def _classify_algebraic(self, of, wrt, H, proof, k: int) -> tuple[str, str]:
         """A step for a critical point whose coordinates are roots of a polynomial (sympy's CRootOf): exact
@@ -450,7 +453,7 @@ class Solver:
             raise SolveError("the equations have no real solution for " + ", ".join(u.name for u in unknowns)
                              + (f" ({how})" if how else ""), self.spec.loc(*path))
         if how:
-            shown.append(Step(f"all real solutions: {how}"))
+            shown.append(Step(f"{'solutions' if how == UNPROVED else 'all real solutions'}: {how}"))
         self.steps.append(Step("Solve for " + ", ".join(u.name for u in unknowns), substeps=tuple(shown),
                                note="" if len(sols) == 1 else f"{len(sols)} solutions"))
         for k, s in enumerate(sols):
@@ -533,7 +536,18 @@ def _solve(eqs: list, unknowns: list, what: str, loc) -> tuple[list[dict], Any, 
         raise SolveError(f"could not decide whether {what} has a real solution: sympy's solve finds none, which "
                          "is no proof that there is none (the equations are not polynomial with rational "
                          "coefficients, or have infinitely many solutions); simplify the problem", loc)
-    return sols, None, ""
+    try:
+        polynomial = engine.as_polys(eqs, unknowns) is not None
+    except (NotImplementedError, PolynomialError, TypeError, ValueError):
+        polynomial = False
+    if polynomial:
+        return sols, None, ("the equations have infinitely many solutions (their Groebner basis is not "
+                            "zero-dimensional), as sympy's solve writes them")
+    return sols, None, UNPROVED
+
+
+UNPROVED = ("the solutions sympy's solve finds in closed form; the equations are not polynomial with rational "
+            "coefficients, so there may be others (sin and cos repeat every 2π)")
 
 
 def _velocity_step(of, s, k: int, mu, before, grad, after) -> Step:

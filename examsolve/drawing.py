@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy
 
-from examsolve import engine
+from examsolve import budget, engine
 from examsolve.errors import SpecError
 from examsolve.expr import Converter, syntax_tree
 from examsolve.functions import resolve_kinks
@@ -111,6 +111,7 @@ class _Builder:
 
     def build(self) -> Drawing:
         for name, group in self.graph.groups.items():
+            budget.check("drawing the graph", self.graph.nodes[group.symbols[0]].loc)
             kind = self.graph.nodes[group.symbols[0]].kind
             if kind != "node":
                 n = self.new(name, "leaf", name=name, value=self.group_value(name))
@@ -194,6 +195,7 @@ class _Builder:
             """∂of/∂(this occurrence): swap the subtree for placeholders and differentiate."""
             if not self.grads:
                 return None
+            budget.check("drawing the graph: gradients on the edges")
             if isinstance(node, ast.Name) and uses.get(node.id) == 1 and node.id in self.graph.groups:
                 # the only use of that name here: the engine's local derivatives say it all
                 return self._template_grad(self.graph.groups[name], node.id)

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 import sympy
 
+from examsolve import budget
 from examsolve.errors import SolveError
 from examsolve.expr import MAX_EXPONENT, MAX_RESULT_DIGITS
 from examsolve.functions import Partial, resolve_kinks
@@ -52,6 +53,7 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True, check=None) -> A
         if e in memo:
             return memo[e]
         args = [rec(a) for a in e.args]
+        budget.check_call(e, args)
         if isinstance(e, sympy.Pow) and not _power_ok(args[0], args[1]):
             out = sympy.Float(args[0], PRECISION) ** args[1]
         elif evaluate:
@@ -265,6 +267,7 @@ def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     values: dict = {}
     for s, n in graph.nodes.items():
+        budget.check("the forward pass", n.loc)
         if n.kind == "given":
             values[s] = overrides.get(s, n.value)
         elif n.kind == "symbol":
@@ -384,6 +387,7 @@ class Backprop:
         adj: dict = {of: sympy.Integer(1)}
         users = {}
         for n in order:
+            budget.check("the backward pass")
             users[n] = [c for c in self.consumers[n] if c in on_path]
             adj[n] = fit(sympy.Add(*[adj[c] * self.local(c, n)[1] for c in users[n]]))
         for w in wrt:
@@ -454,6 +458,7 @@ class Backprop:
         zero, one, local, back = arithmetic
         out = []
         for y, order, on_path in plans:
+            budget.check("the Jacobian")
             adj = {y: one}
             for n in order:
                 total = zero
@@ -593,7 +598,7 @@ def _same_root(a: Any, b: Any) -> bool:
     return bool(a == b) or sympy.expand(a - b) == 0
 
 
-def _as_polys(eqs: list, unknowns: list):
+def as_polys(eqs: list, unknowns: list):
     """Numerators and non-constant denominators as polynomials over Q in the unknowns, or None."""
     from sympy.polys.polyerrors import PolynomialError
 
@@ -641,7 +646,7 @@ def real_solutions(eqs: list, unknowns: list) -> RealSolutions | None:
     """Every real solution of eqs = 0 when they are rational functions over Q with finitely many
     solutions, with the proof in `how`; None when this method cannot decide (not polynomial over Q,
     infinitely many solutions, or no shape position found)."""
-    got = _as_polys(eqs, unknowns)
+    got = as_polys(eqs, unknowns)
     if got is None:
         return None
     polys, dens = got

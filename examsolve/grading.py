@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -9,6 +10,7 @@ from typing import Any
 
 import sympy
 
+from examsolve import budget
 from examsolve.errors import ExamsolveError, Loc, SpecError, nearest
 from examsolve.tensor import Tensor
 from examsolve.values import exact_str, same
@@ -62,6 +64,9 @@ def grade_file(path: str, pairs=(), answers_file: str | None = None, exact: bool
     from examsolve import load_spec, solve
     from examsolve.spec import read_yaml
 
+    for option, amount in (("--rel", rel), ("--abs", abs_)):
+        if amount is not None and not (isinstance(amount, (int, float)) and math.isfinite(amount) and amount >= 0):
+            raise SpecError(f"{option} {amount} is not a tolerance; give a number ≥ 0, e.g. {option} 1e-3")
     spec = load_spec(path)
     sol = solve(spec)
     given: dict[str, tuple[Any, str]] = {}
@@ -71,18 +76,30 @@ def grade_file(path: str, pairs=(), answers_file: str | None = None, exact: bool
             raise SpecError(f"--answer '{pair}' needs the form NAME=VALUE, e.g. 'dL/dw=[-8,-4]'")
         given[name.strip()] = (_read(text.strip(), f"--answer {name.strip()}"), text.strip())
     if answers_file:
-        try:
-            with open(answers_file, encoding="utf-8") as f:
-                data, _, _ = read_yaml(f.read(), answers_file)
-        except OSError as e:
-            raise SpecError(f"cannot read the answers file ({e.strerror or e}); check the path",
-                            Loc(answers_file)) from None
+        data, _, _ = read_yaml(_read_text(answers_file, "the answers file"), answers_file)
         if not isinstance(data, dict):
             raise SpecError("an answers file is a YAML mapping 'answer name: value'", Loc(answers_file))
         given.update({str(k): (v, v if isinstance(v, str) else json.dumps(v)) for k, v in data.items()})
     override = (Rule("exact") if exact else Rule("rel", rel) if rel is not None else Rule("abs", abs_)
                 if abs_ is not None else Rule("sig", sig) if sig is not None else None)
     return grade(spec, sol, given, override)
+
+
+def _read_text(path: str, what: str) -> str:
+    """A UTF-8 file of at most spec.MAX_BYTES bytes (never more is read: /dev/zero has no end); SpecError else."""
+    from examsolve.spec import MAX_BYTES
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read {what} ({e.strerror or e}); check the path", Loc(path)) from None
+    if len(raw) > MAX_BYTES:
+        raise SpecError(f"{what} is larger than {MAX_BYTES} bytes", Loc(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{what} is not UTF-8 text (byte {e.start}); save it as UTF-8", Loc(path)) from None
 
 
 def _read(text: str, where: str) -> Any:
@@ -105,6 +122,7 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
     wrong_paths = WrongPaths(spec)
     marks = []
     for a in sol.answers:
+        budget.check("grading")
         worth = _points(spec, a.name)
         if a.name not in given:
             marks.append(Mark(a.name, "", exact_str(a.value), False, Fraction(0), worth, "not answered"))
@@ -114,6 +132,7 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
         try:
             ok, why = agrees(raw, text, a.value, rule, spec, sol)
         except ExamsolveError as err:
+            _reraise_run_budget(err)
             ok, why = False, f"could not read the answer: {err.message}"
         feedback = why if ok or why else wrong_paths.explain(a, raw, text, rule, sol)
         marks.append(Mark(a.name, text, exact_str(a.value), ok, worth if ok else Fraction(0), worth, feedback,
@@ -167,6 +186,7 @@ def agrees(raw: Any, text: str, expected: Any, rule: Rule, spec, sol) -> tuple[b
     names.update({s.name: s for s in free})
     value = _infinity(raw)
     value = spec_expr(spec, _primes(raw), ("answer",), names) if value is None else value
+    budget.check_number(value)         # exp(exp(exp(20))) is refused before anything evaluates it
     want = expected.items if isinstance(expected, Tensor) else (expected,)
     got = value.items if isinstance(value, Tensor) else (value,)
     if isinstance(expected, Tensor) and isinstance(value, Tensor) and value.shape != expected.shape \
@@ -248,6 +268,16 @@ def _norm(text: Any) -> str:
     return "".join(str(text).split()).lower()
 
 
+def _reraise_run_budget(err: Exception) -> None:
+    """A BudgetError for the whole run (time, memory) goes on; a too-large value is only a bad answer."""
+    if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+        raise err
+
+
+# what solving a changed spec never reads: dropped, so 600 mistakes are not parsed again 600 times
+_NOT_SOLVED = ("mistakes", "points", "tolerance", "statement")
+
+
 class WrongPaths:
     """Known wrong answers: the spec's `mistakes:`, other conventions, and sign / factor-2 / transpose slips."""
 
@@ -256,8 +286,7 @@ class WrongPaths:
 
         self.spec = spec
         self._solved: dict = {}
-        with open(spec.file, encoding="utf-8") as f:
-            self.data = read_yaml(f.read(), spec.file)[0]
+        self.data = read_yaml(_read_text(spec.file, "the spec"), spec.file)[0]
 
     def _solve(self, changes: dict):
         """The spec solved with values replaced at paths (None when that cannot be solved)."""
@@ -265,10 +294,12 @@ class WrongPaths:
         from examsolve.variants import modified
 
         key = tuple(sorted((str(k), str(v)) for k, v in changes.items()))
-        if key not in self._solved:
+        if key not in self._solved:      # each distinct set of changes is solved once per run
+            budget.check("grading: solving the spec with a known mistake")
             try:
-                self._solved[key] = solve(modified(self.data, changes, self.spec.file)[1])
-            except ExamsolveError:
+                self._solved[key] = solve(modified(self.data, changes, self.spec.file, drop=_NOT_SOLVED)[1])
+            except ExamsolveError as err:
+                _reraise_run_budget(err)
                 self._solved[key] = None
         return self._solved[key]
 
@@ -281,15 +312,18 @@ class WrongPaths:
             try:
                 return value is not None and not same(value, answer.value) and agrees(
                     raw, text, value, rule, self.spec, sol)[0]
-            except (ExamsolveError, TypeError, ValueError):
+            except (ExamsolveError, TypeError, ValueError) as err:
+                _reraise_run_budget(err)
                 return False
 
         for i, mistake in enumerate(self.spec.model.mistakes):
+            budget.check("grading: known mistakes")
             if answer.name in mistake.answers:
                 try:
                     value = spec_expr(self.spec, mistake.answers[answer.name], ("mistakes", i, "answers",
                                                                                 answer.name), {})
-                except ExamsolveError:
+                except ExamsolveError as err:
+                    _reraise_run_budget(err)
                     value = None
                 if matches(value):
                     return mistake.feedback

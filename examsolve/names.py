@@ -32,3 +32,21 @@ def text_name(name: str, names: dict | None = None) -> str:
     if re.fullmatch(r"[0-9]+(_[0-9]+)+", sub):      # step and element: r_1_2 -> r₁,₂
         return base + sub.replace("_", ",").translate(SUB)
     return base + "_" + sub
+
+
+# The one rule for a name that becomes a symbol: a letter (Latin or Greek), then letters, digits and _.
+# Such a name is an identifier of the expression language and prints as a plain symbol in every format.
+NAME = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*")
+NAME_HINT = "use letters, digits and _ (e.g. w_1)"
+
+
+def is_name(name: object) -> bool:
+    """True for a name a spec may give a symbol: a letter, then letters, digits and _."""
+    return isinstance(name, str) and NAME.fullmatch(name) is not None
+
+
+def shown(name: object, limit: int = 40) -> str:
+    """A name as quoted in a one-line message: control characters spelled out, long names cut."""
+    s = str(name)
+    s = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in s)
+    return s if len(s) <= limit else s[:limit - 1] + "…"

@@ -288,7 +288,10 @@ def load_spec(path: str) -> Spec:
         if size > MAX_BYTES:
             raise SpecError(f"the file is {size} bytes; a spec is at most {MAX_BYTES} bytes", Loc(path))
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_BYTES + 1)     # at most: /dev/zero and pipes report a size of 0
+        if len(raw) > MAX_BYTES:
+            raise SpecError(f"the file is larger than {MAX_BYTES} bytes; a spec is at most {MAX_BYTES} bytes",
+                            Loc(path))
     except OSError as e:
         raise SpecError(f"cannot read the file ({e.strerror or e}); check the path", Loc(path)) from None
     try:
@@ -315,7 +318,9 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
         model = model_cls.model_validate(data)
     except ValidationError as e:
         raise _spec_error(e, model_cls, file, marks, key_marks) from None
-    return Spec(file, kind, model, marks, key_marks, spans, text)
+    spec = Spec(file, kind, model, marks, key_marks, spans, text)
+    check_names(spec)
+    return spec
 
 
 def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dict, dict]:
@@ -453,3 +458,50 @@ def _unwrap(t: Any) -> Any:
                 return a
         return args[0] if args else t
     return t
+
+
+# Fields whose values (or keys, after KEYS) become symbol names, in every family; a family's model adds its own
+# in a `name_fields` class attribute, e.g. (("lr",), ("params", "*")). "*" is every item of a list or mapping.
+KEYS = "<keys>"
+NAME_FIELDS = (("given", KEYS), ("symbols", "*"), ("functions", "*"), ("equations", KEYS))
+# name fields of families whose models do not list them yet (a model's name_fields adds to these)
+FAMILY_NAME_FIELDS = {
+    "conv": (("conv", "input"), ("conv", "kernel"), ("conv", "bias"), ("conv", "name"), ("pool", "name")),
+    "mlp": (("input",), ("target",), ("layers", "*", "weights"), ("layers", "*", "bias"), ("layers", "*", "dropout")),
+    "network": (("unknown", "name"),),
+    "perceptron": (("network", "*", "name"), ("network", "*", "inputs", "*")),
+    "policy": (("param",), ("state",)),
+    "rnn": (("state",), ("sequences", KEYS), ("outputs", KEYS)),
+}
+
+
+def check_names(spec: Spec) -> None:
+    """The one name check: every field that becomes a symbol holds a name (names.is_name), else a SpecError at
+    that field's position."""
+    from examsolve.names import NAME_HINT, is_name, shown
+
+    def walk(obj: Any, rest: tuple, at: tuple):
+        if not rest:
+            yield at, obj, False
+            return
+        head, rest = rest[0], rest[1:]
+        if head == KEYS:
+            for k in (obj if isinstance(obj, dict) else ()):
+                yield at + (k,), k, True
+        elif head == "*":
+            items = obj.items() if isinstance(obj, dict) else enumerate(obj if isinstance(obj, list) else ())
+            for k, v in items:
+                yield from walk(v, rest, at + (k,))
+        elif isinstance(obj, dict) and head in obj:
+            yield from walk(obj[head], rest, at + (head,))
+        elif isinstance(obj, BaseModel) and head in type(obj).model_fields:
+            yield from walk(getattr(obj, head), rest, at + (head,))
+
+    own = FAMILY_NAME_FIELDS.get(spec.kind, ()) + tuple(getattr(type(spec.model), "name_fields", ()))
+    for path in NAME_FIELDS + own:
+        for at, name, is_key in walk(spec.model, path, ()):
+            if name is not None and not is_name(name):
+                field = at[:-1] if is_key else at
+                where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(field))
+                loc = spec.key_loc(*at) if is_key else spec.loc(*at)
+                raise SpecError(f"{where}: '{shown(name)}' is not a valid name; {NAME_HINT}", loc)

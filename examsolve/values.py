@@ -8,6 +8,7 @@ from typing import Any
 import mpmath
 import sympy
 
+from examsolve import budget
 from examsolve.tensor import Tensor
 
 PRECISION = 30          # digits kept once a value turns into a float
@@ -60,6 +61,7 @@ def fit(v: Any) -> Any:
     """Keep a number exact while it is small; past the budget, a 30-digit float."""
     if isinstance(v, Tensor):
         return v.map(fit)
+    budget.check_number(v)
     # a number that mixes a float with exact parts is a float: 0.38·tanh(19/10) helps nobody
     if isinstance(v, sympy.Basic) and v.is_number and not v.is_Float and (v.has(sympy.Float) or _too_big(v)):
         try:
@@ -92,6 +94,7 @@ def is_numeric(v: Any) -> bool:
 
 def decimal(x: sympy.Expr, digits: int = 6) -> str:
     """x as a decimal with `digits` significant digits, trailing zeros dropped."""
+    budget.check_number(x)
     f = x if getattr(x, "is_Float", False) else sympy.N(x, max(digits, 1) + 5)
     if not f.is_Float and (not f.is_number or f.has(sympy.Function)):  # e.g. an unresolved kink
         return sympy.sstr(x)
@@ -171,6 +174,7 @@ def same(a: Any, b: Any) -> bool:
             return len(ia) == len(ib) == 1 and same(ia[0], ib[0])
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a.items, b.items))
     a, b = _basic(a), _basic(b)
+    budget.check_number(a), budget.check_number(b)
     if a == b or a.is_infinite or b.is_infinite:      # ∞ − ∞ is nan, so infinities compare structurally
         return a == b
     if a.is_number and b.is_number:

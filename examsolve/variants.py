@@ -1,7 +1,10 @@
 """Exam variants: draw new given values from a spec's `vary:` block, keep the draws whose answers meet `require:`."""
 from __future__ import annotations
 
+import bisect
 import copy
+import itertools
+import math
 import random
 import re
 import time
@@ -11,13 +14,15 @@ from typing import Any
 
 import yaml
 
+from examsolve import budget
 from examsolve.errors import ExamsolveError, Loc, SolveError, SpecError, nearest
 from examsolve.spec import Spec, parse_spec, read_yaml
 
 MAX_DRAWS_PER_VARIANT = 20     # draws tried per asked variant before giving up ...
 MAX_DRAWS = 1000               # ... and in all
 TIME_LIMIT = 300               # seconds of drawing and solving before giving up
-MAX_POOL = 100_000             # values a fraction or decimal range may hold
+MAX_POOL = 100_000             # values listed for a draw; a larger range is sampled without listing it
+MAX_STATEMENT = 64 * 1024      # characters of a statement with its placeholders filled in
 DROPPED = ("vary", "require", "key")   # a variant's keys would be the original's, so they go too
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?(/\d+)?$")
 
@@ -86,36 +91,79 @@ def set_at(data: Any, path: tuple, value: Any) -> None:
     parent[path[-1]] = value
 
 
-def draw(rule, rng: random.Random, original: Any) -> Any:
-    """A new value for one path: a whole choice from `from`, else each number of the original drawn anew."""
+def draw(rule, rng: random.Random, original: Any, cache: dict | None = None) -> Any:
+    """A new value for one path: a whole choice from `from`, else each number of the original drawn anew.
+
+    cache (one dict per run of draws) keeps each rule's list of values, so it is built once, not once
+    per number per draw.
+    """
     if rule.choices is not None and not (isinstance(original, list) and not isinstance(rule.choices[0], list)):
         return copy.deepcopy(rng.choice(rule.choices))
     if isinstance(original, list):
-        return [draw(rule, rng, item) for item in original]
+        return [draw(rule, rng, item, cache) for item in original]
+    budget.check("drawing variants")
+    key = id(rule)
+    if cache is not None and key in cache:
+        source = cache[key]
+    else:
+        source = _source(rule)
+        if cache is not None:
+            cache[key] = source
+    value = source(rng) if callable(source) else rng.choice(source)
+    return _plain(value, rule.places if rule.decimal is not None else None)
+
+
+def _source(rule) -> Any:
+    """The values a rule draws from: a list, or a function of the random generator when the range is
+    too large to list (the same values, each as likely)."""
     excluded = {as_fraction(v) for v in rule.exclude}
     if rule.choices is not None:
         pool = [v for v in rule.choices if as_fraction(v) not in excluded]
     elif rule.integers is not None:
         lo, hi = rule.integers
         if hi - lo > MAX_POOL:     # too many to list: draw, and draw again on an excluded value
-            value = next((v for v in (rng.randint(lo, hi) for _ in range(100)) if Fraction(v) not in excluded), None)
-            pool = [] if value is None else [value]
-        else:
-            pool = [v for v in range(lo, hi + 1) if Fraction(v) not in excluded]
+            def pick(rng: random.Random) -> Any:
+                value = next((v for v in (rng.randint(lo, hi) for _ in range(100)) if Fraction(v) not in excluded),
+                             None)
+                if value is None:
+                    raise SpecError("a vary entry leaves nothing to draw (its range is empty after `not`); widen it")
+                return value
+            return pick
+        pool = [v for v in range(lo, hi + 1) if Fraction(v) not in excluded]
     else:
         bounds = rule.fraction if rule.fraction is not None else rule.decimal
         lo, hi = map(as_fraction, bounds)
         if lo is None or hi is None:
             raise SpecError(f"vary: the range {bounds} needs two numbers like [-2, 2] or ['-1/2', '1/2']")
         steps = rule.denominators if rule.fraction is not None else [10 ** rule.places]
-        if (hi - lo) * max(steps) > MAX_POOL:
-            raise SpecError(f"vary: the range {bounds} holds more than {MAX_POOL} values; narrow it")
+        qs = sorted(set(steps))
+        counts = [max(0, math.floor(hi * q) - math.ceil(lo * q) + 1) for q in qs]
+        if (hi - lo) * max(steps) > MAX_POOL or sum(counts) > MAX_POOL:
+            return _sampler(lo, qs, counts, excluded)
         pool = sorted({Fraction(p, q) for q in steps for p in range(int(lo * q) - 1, int(hi * q) + 2)
                        if lo <= Fraction(p, q) <= hi} - excluded)
     if not pool:
         raise SpecError("a vary entry leaves nothing to draw (its range is empty after `not`); widen it")
-    value = rng.choice(pool)
-    return _plain(value, rule.places if rule.decimal is not None else None)
+    return pool
+
+
+def _sampler(lo: Fraction, qs: list, counts: list, excluded: set):
+    """Draws p/q from a range too large to list, every distinct value as likely: a pair (q, p) is drawn
+    evenly and kept when q is the first denominator that writes p/q (so 1/2 is not counted again as 2/4)."""
+    ends = list(itertools.accumulate(counts))
+    total = ends[-1] if ends else 0
+    firsts = [math.ceil(lo * q) for q in qs]
+
+    def pick(rng: random.Random) -> Fraction:
+        for _ in range(1000) if total else ():
+            k = rng.randrange(total)
+            i = bisect.bisect_right(ends, k)
+            q = qs[i]
+            v = Fraction(firsts[i] + k - (ends[i - 1] if i else 0), q)
+            if next(d for d in qs if d % v.denominator == 0) == q and v not in excluded:
+                return v
+        raise SpecError("a vary entry leaves nothing to draw (its range is empty after `not`); widen it")
+    return pick
 
 
 def as_fraction(v: Any) -> Fraction | None:
@@ -190,9 +238,11 @@ def dump(data: dict, header: str = "") -> str:
     return (header + "\n" if header else "") + body
 
 
-def modified(data: dict, changes: dict, file: str, header: str = "") -> tuple[str, Spec]:
-    """The spec with values replaced at paths, without vary/require/key: its text and the parsed Spec."""
-    out = copy.deepcopy(data)
+def modified(data: dict, changes: dict, file: str, header: str = "", drop: tuple = ()) -> tuple[str, Spec]:
+    """The spec with values replaced at paths, without vary/require/key (and the keys in drop): its text and
+    the parsed Spec."""
+    out = {k: v for k, v in data.items() if k not in drop}
+    out = copy.deepcopy(out)
     for path, value in changes.items():
         set_at(out, path, value)
     for k in DROPPED:
@@ -228,12 +278,14 @@ def make_variants(path: str, count: int, seed: int, progress=None) -> list[Varia
     draws = 0
     limit = min(MAX_DRAWS, max(100, MAX_DRAWS_PER_VARIANT * count))
     start = time.monotonic()
+    pools: dict = {}
     while len(out) < count and draws < limit and time.monotonic() - start < TIME_LIMIT:
+        budget.check("drawing variants")
         draws += 1
         changes = {}
         for key, p in paths.items():
             try:
-                changes[p] = draw(m.vary[key], rng, get_at(data, p))
+                changes[p] = draw(m.vary[key], rng, get_at(data, p), pools)
             except SpecError as err:
                 raise SpecError(err.message, spec.key_loc("vary", key)) from None
         drawn = tuple(repr(v) for v in changes.values())
@@ -251,6 +303,10 @@ def make_variants(path: str, count: int, seed: int, progress=None) -> list[Varia
             why = meets(solve(vspec), m.require, spec)
         except SpecError as err:
             why = f"not a valid spec ({err.message})"
+        except budget.BudgetError as err:
+            if err.kind in ("time", "memory"):    # the run's budget, not this draw's values
+                raise
+            why = f"not solvable ({err.message})"
         except ExamsolveError as err:
             why = f"not solvable ({err.message})"
         if why:
@@ -271,11 +327,48 @@ def _show(v: Any) -> str:
     return "[" + ", ".join(map(_show, v)) + "]" if isinstance(v, list) else str(v)
 
 
-def fill_statement(statement: str, data: dict) -> str:
-    """The statement with {x}, {x[0]} (given names) and {layers.0.filters} (paths) replaced; nothing is evaluated."""
+class _TooLong(Exception):
+    pass
+
+
+def _show_within(v: Any, room: int) -> str:
+    """_show(v), or _TooLong as soon as it passes `room` characters (a long list is never written out)."""
+    parts: list = []
+    size = 0
+
+    def put(text: str) -> None:
+        nonlocal size
+        size += len(text)
+        if size > room:
+            raise _TooLong
+        parts.append(text)
+
+    def walk(x: Any) -> None:
+        if isinstance(x, list):
+            put("[")
+            for i, y in enumerate(x):
+                if i:
+                    put(", ")
+                walk(y)
+            put("]")
+        else:
+            put(str(x))
+
+    walk(v)
+    return "".join(parts)
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)((?:\[\d+\])*)\}")
+
+
+def fill_statement(statement: str, data: dict, loc: Loc | None = None) -> str:
+    """The statement with {x}, {x[0]} (given names) and {layers.0.filters} (paths) replaced; nothing is evaluated.
+
+    SpecError (at loc, the statement's position) when the result would pass MAX_STATEMENT characters.
+    """
     given = data.get("given") if isinstance(data.get("given"), dict) else {}
 
-    def repl(match) -> str:
+    def value(match) -> Any:
         key, index = match.group(1), match.group(2)
         path = ["given", key] if key in given else [int(p) if p.isdigit() else p for p in key.split(".")]
         path += [int(i) for i in re.findall(r"\[(\d+)\]", index)]
@@ -284,8 +377,26 @@ def fill_statement(statement: str, data: dict) -> str:
             ok = (isinstance(v, dict) and part in v) or (isinstance(v, list) and isinstance(part, int)
                                                          and part < len(v))
             if not ok:
-                return match.group(0)
+                return None
             v = v[part]
-        return _show(v)
+        return v
 
-    return re.sub(r"\{([A-Za-z_][\w.]*)((?:\[\d+\])*)\}", repl, statement)
+    parts: list = []
+    size, last = 0, 0
+    try:
+        for match in _PLACEHOLDER.finditer(statement):
+            budget.check("filling in the statement")
+            v = value(match)
+            text = statement[last:match.start()] + (match.group(0) if v is None else _show_within(v, MAX_STATEMENT))
+            size += len(text)
+            if size > MAX_STATEMENT:
+                raise _TooLong
+            parts.append(text)
+            last = match.end()
+        parts.append(statement[last:])
+        if size + len(statement) - last > MAX_STATEMENT:
+            raise _TooLong
+    except _TooLong:
+        raise SpecError(f"statement: with its values filled in it is longer than {MAX_STATEMENT} characters; "
+                        "shorten it or leave long lists out of its {placeholders}", loc) from None
+    return "".join(parts)

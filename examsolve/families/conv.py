@@ -8,6 +8,31 @@ import functools
 from examsolve.registry import family
 
 
+def _sort_key():
+    """sympy's own order of the arguments of a sum or product (Mul and Add sort with it)."""
+    from sympy.core.basic import Basic
+
+    return functools.cmp_to_key(Basic.compare)
+
+
+def _product(a, b, key):
+    """a*b for two different symbols without sympy's general flatten (the same object, ~8x faster)."""
+    import sympy
+
+    if a.is_Symbol and b.is_Symbol and a != b:
+        return sympy.Mul._from_args(sorted((a, b), key=key), True)
+    return a * b
+
+
+def _sum(terms: list, key):
+    """sympy.Add(*terms) for distinct products and symbols (nothing to collect), without the flatten."""
+    import sympy
+
+    if len(terms) > 1 and all(t.is_Mul or t.is_Symbol for t in terms) and len(set(terms)) == len(terms):
+        return sympy.Add._from_args(sorted(terms, key=key), True)
+    return sympy.Add(*terms)
+
+
 @functools.cache
 def _model():
     from typing import Literal, Optional, Union
@@ -69,7 +94,7 @@ def _solve(spec):
 
     import sympy
 
-    from examsolve import functions as fn
+    from examsolve import budget, functions as fn
     from examsolve.asks import Solver, add_equations, build_graph
     from examsolve.errors import SpecError
     from examsolve.expr import Ops
@@ -126,8 +151,10 @@ def _solve(spec):
     b = graph.groups[c.bias].as_value() if c.bias else None
     ev, shown = [], []
     low = Ops(False)
+    key = _sort_key()
     for o in range(cout):
         for pos in itertools.product(*[range(n) for n in out]):
+            budget.check("the convolution")
             terms = []
             for ch in range(cin):
                 for kidx in itertools.product(*[range(k) for k in ksp]):
@@ -137,7 +164,7 @@ def _solve(spec):
                     kk = tuple(k - 1 - i for i, k in zip(kidx, ksp)) if c.flip else kidx
                     terms.append((W[(o, ch) + kk], X[(ch,) + tuple(src)]))
             bias = [] if b is None else [b.items[o] if isinstance(b, Tensor) else b]
-            ev.append(sympy.Add(*[a * v for a, v in terms], *bias))
+            ev.append(_sum([_product(a, v, key) for a, v in terms] + bias, key))
             shown.append(low.add(*[low.mul(a, v) for a, v in terms], *bias))
     shape = tuple(out) if cout == 1 else (cout,) + tuple(out)
     graph.add_node(c.name, Tensor(shape, tuple(ev)), Tensor(shape, tuple(shown)), spec.loc("conv"))

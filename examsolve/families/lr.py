@@ -6,6 +6,8 @@ from examsolve.registry import family
 
 @functools.cache
 def _model():
+    from typing import ClassVar
+
     from pydantic import Field
 
     from examsolve.spec import BaseSpec
@@ -13,6 +15,7 @@ def _model():
     class LrSpec(BaseSpec):
         """Gradient descent w ← w − α·∇f(w) on a loss f of the parameters."""
 
+        name_fields: ClassVar = (("params", "*"), ("lr",))   # symbol names: checked by spec.check_names
         ask: list = Field(default_factory=list, description="not used: every quantity is computed")
         loss: str = Field(description="the loss in the parameters, e.g. 3*w**2 - 1")
         params: list[str] = Field(description="the parameters, e.g. [w] or [w1, w2]")

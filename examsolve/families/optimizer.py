@@ -21,11 +21,11 @@ RULES = {
 
 @functools.cache
 def _model():
-    from typing import Literal, Optional
+    from typing import ClassVar, Literal, Optional
 
     from pydantic import Field
 
-    from examsolve.spec import BaseSpec, Raw, _Model
+    from examsolve.spec import KEYS, BaseSpec, Raw, _Model
 
     class Optimizer(_Model):
         """The optimizer and its hyperparameters (PyTorch's defaults where it has them)."""
@@ -51,6 +51,7 @@ def _model():
     class OptimizerSpec(BaseSpec):
         """Optimizer steps on a loss of the parameters."""
 
+        name_fields: ClassVar = (("params", KEYS),)   # symbol names: checked by spec.check_names
         ask: list = Field(default_factory=list, description="not used: every quantity is computed")
         params: dict[str, Raw] = Field(description="parameters and their start values (numbers or names)")
         loss: str = Field(description="the loss in the parameters, e.g. 2*x1 + 3*x1*x2")

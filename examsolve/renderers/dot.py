@@ -44,13 +44,37 @@ def render(d, values: bool = True, grads: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
+MAX_SVG_BYTES = 256 * 1024    # DOT text handed to graphviz; a larger drawing is refused before dot runs
+MAX_SVG_LINES = 3000          # nodes and edges in it (dot's layout grows much faster than linearly)
+SVG_SECONDS = 60              # at most this long for dot, and never past the run's time budget
+
+
 def to_svg(dot_text: str) -> str:
-    """SVG made by graphviz's `dot`; SolveError saying how to install it when it is missing."""
+    """SVG made by graphviz's `dot`; SolveError saying how to install it when it is missing.
+
+    Bounded: the DOT text by size and line count, dot's run by the run's time budget (at most 60 s);
+    past either, a BudgetError (exit 1) suggesting --format dot or text.
+    """
+    from examsolve import budget
+
     exe = shutil.which("dot")
     if exe is None:
         raise SolveError("drawing SVG needs graphviz's `dot`; install it (Debian/Ubuntu: apt-get install "
                          "graphviz; macOS: brew install graphviz) or use --format dot")
-    r = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120)
+    lines = dot_text.count("\n")
+    if len(dot_text) > MAX_SVG_BYTES or lines > MAX_SVG_LINES:
+        raise budget.BudgetError(f"the drawing is too large for svg ({lines} lines, {len(dot_text)} bytes of DOT; "
+                                 f"at most {MAX_SVG_LINES} lines and {MAX_SVG_BYTES} bytes); use --format dot "
+                                 "or --format text", kind="size")
+    budget.check("drawing SVG")
+    left = budget.remaining()
+    seconds = SVG_SECONDS if left is None else max(0.1, min(SVG_SECONDS, left))
+    try:
+        r = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        raise budget.BudgetError(f"graphviz's dot took longer than {seconds:.3g} s to lay out the drawing "
+                                 f"({lines} lines of DOT; --time-limit); use --format dot or --format text",
+                                 kind="time") from None
     if r.returncode != 0:
         raise SolveError(f"graphviz failed: {r.stderr.strip()[:200]}")
     return r.stdout

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import sympy
 
+from examsolve.escape import latex_comment, latex_text
 from examsolve.renderers.lines import chain, key_mark, numbered
-from examsolve.renderers.printing import decimal_latex, latex, latex_text
+from examsolve.renderers.printing import decimal_latex, latex
 
 def preamble(graphs: bool = False) -> str:
     """The document start: amsmath and geometry; graphicx and TikZ when drawings are included."""
@@ -38,7 +39,7 @@ def _result(v, digits, names) -> str:
 
 def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
     names = sol.names
-    out = [f"% examsolve: {sol.file}" if sol.file else "% examsolve",
+    out = [f"% examsolve: {latex_comment(sol.file)}" if sol.file else "% examsolve",
            (r"\section{%s}" if sheet else r"\section*{%s}") % latex_text(sol.title)]
     if sol.source:
         out.append(r"\textit{Source: %s}\par" % latex_text(sol.source))
@@ -58,7 +59,7 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
         while depth > d:
             out.append(r"\end{enumerate}")
             depth -= 1
-        out.append(r"\item" if step.target is not None else r"\item " + latex_text(step.title))
+        out.append(r"\item" if step.target is not None else r"\item " + _item_text(step.title))
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             if parts and step.target is not None:
@@ -95,6 +96,12 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
     for note in sol.notes:
         out.append(r"{\small %s}\par" % latex_text(note))
     return "\n".join(out) + "\n"
+
+
+def _item_text(title: str) -> str:
+    """A step title after \\item: escaped, and a leading [ kept from being read as \\item's label."""
+    t = latex_text(title)
+    return "{}" + t if t.lstrip().startswith("[") else t
 
 
 def given_table(sol) -> str:

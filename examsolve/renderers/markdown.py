@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sympy
 
+from examsolve.escape import markdown_latex_text, markdown_math, markdown_text
 from examsolve.renderers.latex import _result
 from examsolve.renderers.lines import chain, key_mark, numbered
 from examsolve.renderers.printing import latex
@@ -24,37 +25,39 @@ def render(solutions, digits: int = 6, drawings=None, **_) -> str:
 
 def _one(sol, digits: int) -> str:
     names = sol.names
-    out = [f"## {sol.title}", ""]
+    math = markdown_math     # every $ and $$ block: no HTML tag can start inside
+    out = [f"## {markdown_text(sol.title)}", ""]
     if sol.source:
-        out += [f"*Source: {sol.source}*", ""]
+        out += [f"*Source: {markdown_text(sol.source)}*", ""]
     if sol.statement:
-        out += [f"> {sol.statement}", ""]
+        out += [f"> {markdown_text(sol.statement)}", ""]
     if sol.given:
-        out += ["**Given:** " + ", ".join(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$"
+        out += ["**Given:** " + ", ".join(math(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$")
                                           for n, v in sol.given), ""]
     for num, depth, step in numbered(sol.steps):
-        out.append(f"{'  ' * depth}{num}." + ("" if step.target is not None else f" {step.title}"))
+        out.append(f"{'  ' * depth}{num}." + ("" if step.target is not None else f" {markdown_text(step.title)}"))
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             lhs = latex(step.target, names) + " = " if step.target is not None else ""
             if parts:
-                out.append(f"{'  ' * depth}   $${lhs}{' = '.join(parts)}$$")
+                out.append(f"{'  ' * depth}   " + math(f"$${lhs}{' = '.join(parts)}$$"))
         if step.note:
-            out.append(f"{'  ' * depth}   *Note: {step.note}*")
+            out.append(f"{'  ' * depth}   *Note: {markdown_text(step.note)}*")
         if step.table is not None:
             out.append("")
-            out.append("| " + " | ".join(step.table.header) + " |")
+            out.append("| " + " | ".join(markdown_text(h, cell=True) for h in step.table.header) + " |")
             out.append("|" + "---|" * len(step.table.header))
             for r in step.table.rows:
-                out.append("| " + " | ".join(f"${latex(c, names)}$" if not isinstance(c, int) else str(c)
-                                             for c in r) + " |")
+                out.append("| " + " | ".join(math(f"${latex(c, names)}$").replace("|", r"\|") if not isinstance(c, int)
+                                             else str(c) for c in r) + " |")
             out.append("")
     out += ["", "### Answers", ""]
     for a in sol.answers:
-        label = latex(a.label, names) if a.label is not None else r"\text{%s}" % a.name
+        label = latex(a.label, names) if a.label is not None else r"\text{%s}" % markdown_latex_text(a.name)
         mark = key_mark(a)
         if a.agrees is False:
-            mark += f" (key: ${latex(a.key, names)}$)"
-        out.append(f"- $${label} = \\boxed{{{_result(a.value, digits, names)}}}$$" + (f" — {mark}" if mark else ""))
-    out += [""] + [f"_{n}_" for n in sol.notes]
+            mark += " (key: " + math(f"${latex(a.key, names)}$") + ")"
+        out.append("- " + math(f"$${label} = \\boxed{{{_result(a.value, digits, names)}}}$$")
+                   + (f" — {mark}" if mark else ""))
+    out += [""] + [f"_{markdown_text(n)}_" for n in sol.notes]
     return "\n".join(out) + "\n"

@@ -10,7 +10,8 @@ from sympy.printing.str import StrPrinter
 from examsolve.tensor import Tensor
 from examsolve.values import decimal, is_approx, is_integer, is_numeric
 
-from examsolve.names import GREEK, SUP as _SUP, text_name
+from examsolve.escape import GREEK_TEX as _GREEK_TEX, latex_name, latex_text  # noqa: F401 - latex_text re-exported
+from examsolve.names import SUP as _SUP, text_name
 
 
 class TextPrinter(StrPrinter):
@@ -133,6 +134,9 @@ def _latex_printer(expr, symbol_names):
                 return symbol_names[e]
             if not e.name.isascii():
                 return _math_unicode(e.name)
+            if not _SYMPY_NAME.fullmatch(e.name):
+                # sympy copies a name with braces or backslashes into its LaTeX as it is: never such a name
+                return latex_name(e.name)
             name = e.name.replace("eps", "epsilon") if e.name.split("_")[0] == "eps" else e.name
             if name != e.name:
                 return super()._print_Symbol(sympy.Symbol(name), style)
@@ -144,64 +148,42 @@ def _latex_printer(expr, symbol_names):
     return _P({"order": "none", "mul_symbol": "dot"}).doprint(expr)
 
 
+# Names sympy's printer may typeset itself: a letter, then letters, digits, _ and punctuation without a meaning
+# in math mode (x_1, alpha, xhat, H(p), alpha*). Anything else, braces and backslashes above all, is typeset as
+# \text{...} of its escaped text.
+_SYMPY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ()\[\]*'+\-/,.;:!?|<>=]*")
+_MATH_ASCII = re.compile(r"[A-Za-z0-9 ()\[\]*'+\-/,.;:!?|<>=]")
+
+
 def _math_unicode(name: str) -> str:
-    """A display name with ∇, Greek letters or subscripts, in LaTeX math."""
+    """A display name with ∇, Greek letters or subscripts, in LaTeX math.
+
+    Only characters with a known math form pass; a name with any other character (a backslash, a brace, a
+    dollar, a subscript with nothing to hold) is typeset as \text{...} of its escaped text instead.
+    """
     out = []
-    for ch in name:
+    for i, ch in enumerate(name):
+        nxt = name[i + 1] if i + 1 < len(name) else ""
         if ch == "∇":
             out.append(r"\nabla ")
         elif ch in _GREEK_TEX:
             out.append("\\%s " % _GREEK_TEX[ch])
+        elif ch == "_" and i and ((nxt.isascii() and nxt.isalnum()) or nxt in _GREEK_TEX):
+            out.append(ch)
         elif ch.isascii():
+            if not _MATH_ASCII.fullmatch(ch):
+                return latex_name(name)
             out.append(ch)
         else:
-            tex = latex_text(ch).strip("$")
+            tex = latex_text(ch)
+            if tex.startswith("$") and tex.endswith("$"):
+                tex = tex[1:-1]
+            elif re.search(r"[\\{}$&#%^~_]", tex):      # a text-mode command: no math form
+                return latex_name(name)
+            if tex[:1] in "_^" and tex and out and out[-1][:1] == tex[0]:
+                tex = "{}" + tex                         # x₁₂: x_{1}{}_{2}, not a double subscript
             out.append(tex + " " if tex.startswith("\\") else tex)   # \partial L, not \partialL
     return "".join(out).strip()
-
-
-_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
-_UNICODE_TEXT = {"−": "-", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''",
-                 "…": r"\ldots{}", "×": r"$\times$", "·": r"$\cdot$", "≈": r"$\approx$",
-                 "ᵀ": r"$^{\mathsf{T}}$", "²": r"$^2$", "³": r"$^3$", "∂": r"$\partial$", "∇": r"$\nabla$", "∞": r"$\infty$", "∪": r"$\cup$", "∅": r"$\emptyset$",
-                 "∈": r"$\in$", "⇔": r"$\Leftrightarrow$", "\u0303": "", "≠": r"$\neq$", "⁺": r"$^+$", "⁻": r"$^-$", "ᵗ": r"$^t$", "←": r"$\leftarrow$",
-                 "‖": r"$\|$", "√": r"$\sqrt{}$", "→": r"$\to$", "≤": r"$\le$", "≥": r"$\ge$",
-                 "∑": r"$\sum$", "Σ": r"$\Sigma$", "̂": "", "ε": r"$\varepsilon$"}
-_GREEK_TEX = {v: k for k, v in GREEK.items() if k != "eps"}
-
-
-def latex_text(s: str) -> str:
-    """Plain text made safe for LaTeX (special characters escaped, Unicode mapped or dropped)."""
-    import unicodedata
-
-    s = re.sub(r"(\w)\u0302", lambda m: "\x00" + m.group(1), s)
-    s = re.sub(r"(\w)\u0303", lambda m: "\x01" + m.group(1), s)
-    out = []
-    accent = ""
-    for ch in s:
-        if ch in "\x00\x01":     # a hat or a tilde over the next letter
-            accent = "hat" if ch == "\x00" else "tilde"
-            continue
-        if accent:
-            out.append("$\\%s{%s}$" % (accent, ch))
-            accent = ""
-        elif ch in "ᵢⱼ":
-            out.append("$_%s$" % ("i" if ch == "ᵢ" else "j"))
-        elif ch in _TEXT_ESCAPES:
-            out.append(_TEXT_ESCAPES[ch])
-        elif ord(ch) < 128:
-            out.append(ch)
-        elif ch in _UNICODE_TEXT:
-            out.append(_UNICODE_TEXT[ch])
-        elif ch in _GREEK_TEX:
-            out.append("$\\%s$" % _GREEK_TEX[ch])
-        elif ch in "₀₁₂₃₄₅₆₇₈₉":
-            out.append("$_{%d}$" % "₀₁₂₃₄₅₆₇₈₉".index(ch))
-        else:
-            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            out.append(plain or "?")
-    return "".join(out)
 
 
 def value_text(v: Any, digits: int, names: dict | None = None) -> str:

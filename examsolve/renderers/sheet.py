@@ -8,7 +8,7 @@ import tempfile
 
 from examsolve.errors import SolveError
 from examsolve.renderers import latex
-from examsolve.renderers.printing import latex_text
+from examsolve.escape import latex_text
 
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures latexmk"
 
@@ -67,20 +67,43 @@ def _key(sol, digits: int) -> str:
             else "") + "\n" + latex._answers_sheet(sol, digits) + "\n")
 
 
+LATEX_SECONDS = 60
+# pdfTeX: no /ID in the trailer, so the same sheet gives the same bytes (other engines skip the line)
+_REPRODUCIBLE = "\\ifdefined\\pdftrailerid\\pdftrailerid{}\\fi\n"
+
+
+def latex_env() -> dict:
+    """The environment of a LaTeX run: no shell escape, files read and written only in the build folder
+    (paranoid), fixed dates, so the same input gives byte-identical PDFs."""
+    env = dict(os.environ)
+    env.update(openin_any="p", openout_any="p", shell_escape="f", SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")
+    return env
+
+
 def to_pdf(tex: str) -> bytes:
-    """Compile a document with latexmk (pdflatex); SolveError naming the packages when missing."""
+    """Compile a document with latexmk (pdflatex); SolveError naming the packages when missing.
+
+    pdflatex runs without shell escape, may open files only in its temporary folder, and stops after
+    LATEX_SECONDS; the folder is removed on every way out (errors, timeouts, Ctrl-C, SIGTERM).
+    """
+    from examsolve.cleanup import run_tool, terminate_unwinds
+
     for tool in ("latexmk", "pdflatex"):
         if shutil.which(tool) is None:
             raise SolveError(f"a PDF needs `{tool}`; install TeX (Debian/Ubuntu: apt-get install {TEX_PACKAGES}) "
                              "or write a .tex file")
-    with tempfile.TemporaryDirectory() as tmp:
+    with terminate_unwinds(), tempfile.TemporaryDirectory(prefix="examsolve-") as tmp:
         path = os.path.join(tmp, "sheet.tex")
         with open(path, "w", encoding="utf-8") as f:
-            f.write(tex)
-        r = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"],
-                           cwd=tmp, capture_output=True, text=True, timeout=600)
+            f.write(_REPRODUCIBLE + tex)
+        cmd = ["latexmk", "-norc", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+               "sheet.tex"]
+        try:
+            r = run_tool(cmd, tmp, latex_env(), LATEX_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise SolveError(f"LaTeX did not finish in {LATEX_SECONDS} s") from None
         if r.returncode != 0:
             lines = [ln for ln in r.stdout.splitlines() if ln.startswith("!")]
-            raise SolveError("LaTeX failed: " + (lines[0] if lines else r.stdout.strip()[-300:]))
+            raise SolveError("LaTeX failed: " + (lines[0] if lines else " ".join(r.stdout.split())[-300:]))
         with open(os.path.join(tmp, "sheet.pdf"), "rb") as f:
             return f.read()

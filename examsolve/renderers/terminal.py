@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from examsolve.escape import terminal_text
 from examsolve.renderers.lines import chain, key_mark, numbered
 from examsolve.renderers.printing import text, value_text
 
@@ -28,44 +29,48 @@ def render(solutions, digits: int = 6, color: bool = False, width: int = 100, dr
         if d is not None:
             from examsolve.renderers import tree
             console.print(Text("Computational graph", style="bold"))
-            console.print(Text(tree.render(d).rstrip("\n")))
+            console.print(_t(tree.render(d).rstrip("\n")))
     return buf.getvalue()
 
 
 def _one(console: Console, sol, digits: int) -> None:
+    """One solution; every string reaches rich as Text (never as markup) without control characters."""
     names = sol.names
 
     def show(x):
-        return text(x, names)
+        return terminal_text(text(x, names))
 
     def result(v):
-        return value_text(v, digits, names)
+        return terminal_text(value_text(v, digits, names))
 
-    console.print(Text(sol.title, style="bold"))
+    console.print(_t(sol.title, style="bold"))
     if sol.source:
-        console.print(Text(f"Source: {sol.source}", style="dim"))
+        console.print(_t(f"Source: {sol.source}", style="dim"))
     if sol.statement:
-        console.print(Text(f"Question: {sol.statement}", style="italic"))
+        console.print(_t(f"Question: {sol.statement}", style="italic"))
     if sol.given:
-        console.print(Text("Given: " + ", ".join(f"{text(sympy.Symbol(n), names)} = {show(v)}"
+        console.print(_t("Given: " + ", ".join(f"{text(sympy.Symbol(n), names)} = {show(v)}"
                                                  for n, v in sol.given)))
     console.print()
     for num, depth, step in numbered(sol.steps):
         indent = "  " * depth
         if step.target is None and step.value is None:
-            console.print(Text(f"{indent}{num}. {step.title}", style="bold cyan"))
+            console.print(_t(f"{indent}{num}. {step.title}", style="bold cyan"))
         else:
             parts = chain(step, show, result)
             lhs = show(step.target) if step.target is not None else step.title
-            line = Text(f"{indent}{num}. ")
-            line.append(lhs + "".join((" " if p.startswith("≈") else " = ") + p for p in parts) if parts else lhs)
+            line = _t(f"{indent}{num}. ")
+            line.append(terminal_text(lhs + "".join((" " if p.startswith("≈") else " = ") + p for p in parts)
+                                      if parts else lhs))
             console.print(line)
         if step.note:
-            console.print(Text(f"{indent}   note: {step.note}", style="yellow"))
+            console.print(_t(f"{indent}   note: {step.note}", style="yellow"))
         if step.table is not None:
-            t = Table(*step.table.header, box=None, padding=(0, 2))
+            t = Table(box=None, padding=(0, 2))
+            for h in step.table.header:
+                t.add_column(_t(h))
             for row in step.table.rows:
-                t.add_row(*[show(c) if not isinstance(c, int) else str(c) for c in row])
+                t.add_row(*[_t(show(c) if not isinstance(c, int) else str(c)) for c in row])
             console.print(t)
     console.print()
     table = Table(title=None, show_header=True, header_style="bold", box=None, padding=(0, 2))
@@ -75,13 +80,18 @@ def _one(console: Console, sol, digits: int) -> None:
     if has_key:
         table.add_column("key")
     for a in sol.answers:
-        row = [show(a.label) if a.label is not None else a.name, result(a.value)]
+        row = [_t(show(a.label) if a.label is not None else a.name), _t(result(a.value))]
         if has_key:
             mark = key_mark(a)
             if a.agrees is False:
                 mark += f" (key: {show(a.key)})"
-            row.append(Text(mark, style="green" if a.agrees else "bold red") if mark else "")
+            row.append(_t(mark, style="green" if a.agrees else "bold red") if mark else "")
         table.add_row(*row)
     console.print(Panel(table, title="Answers", title_align="left", expand=False))
     for note in sol.notes:
-        console.print(Text(note, style="dim"))
+        console.print(_t(note, style="dim"))
+
+
+def _t(s: str, style: str = "") -> Text:
+    """rich Text (never markup: `[red]` in a name stays as it is) without the spec's control characters."""
+    return Text(terminal_text(s), style=style)

@@ -1,7 +1,10 @@
 """TikZ of a Drawing (packages from texlive-pictures only): layered left to right, labels on edges."""
 from __future__ import annotations
 
-from examsolve.renderers.printing import latex, latex_text, short_latex
+import re
+
+from examsolve.escape import latex_text
+from examsolve.renderers.printing import latex, short_latex
 
 OPS = {"+": "+", "−": "-", "×": r"\times", "/": "/", "@": "@", ".T": r"(\cdot)^{\mathsf{T}}", "=": "="}
 
@@ -17,7 +20,7 @@ def _label(n, names: dict) -> str:
     if n.kind in ("leaf", "node"):
         return "$" + latex(_sym(n.label), names) + "$"
     if n.kind == "const":
-        return "$" + latex_text(n.label) + "$"
+        return "$" + _math_text(n.label) + "$"
     op = n.label
     if op in OPS:
         tex = OPS[op]
@@ -29,6 +32,12 @@ def _label(n, names: dict) -> str:
         tex = r"\mathrm{%s}" % latex_text(op)
     name = r"\\ {\scriptsize $%s$}" % latex(_sym(n.name), names) if n.name else ""
     return f"${tex}$ {{\\scriptsize ({n.arity})}}{name}"
+
+
+def _math_text(s: str) -> str:
+    r"""A constant's text in math mode: as it is when plain (2, 0.5, x\_1), else in \text{...}."""
+    t = latex_text(s)
+    return t if re.fullmatch(r"(?:[A-Za-z0-9.,+\-*/()'= ]|\\_)*", t) else r"\text{%s}" % t
 
 
 def _sym(name: str):
