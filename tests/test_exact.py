@@ -247,3 +247,19 @@ def test_the_nine_critical_points_of_a_double_well(tmp_path):
             want[f"({x}, {y})"] = ("local minimum" if x and y else "local maximum" if not x and not y
                                    else "saddle point")
     assert got == want
+
+
+def test_critical_points_from_sympys_closed_forms_are_not_claimed_complete(tmp_path):
+    # f = sin(x) + y²: ∂f/∂x = cos(x) = 0 at π/2 + kπ for every whole k; sympy's solve gives π/2 and 3π/2 only,
+    # which was answered as if they were all
+    r = run(tmp_path, "kind: graph\nsymbols: [x, y]\nequations:\n  f: sin(x) + y**2\nask:\n"
+                      "  - critical_points: {of: f, wrt: [x, y]}\n")
+    assert r.exit_code == 0, r.stderr
+    assert answers(r)["critical points of f"]["value"].endswith("(found by sympy's solve; there may be others)")
+
+
+def test_a_system_sympy_cannot_decide_is_not_answered_none(tmp_path):
+    # f = relu(x) + y²: every (x, 0) with x < 0 is a critical point; sympy's solve finds none
+    r = run(tmp_path, "kind: graph\nsymbols: [x, y]\nequations:\n  f: relu(x) + y**2\nask:\n"
+                      "  - critical_points: {of: f, wrt: [x, y]}\n")
+    assert r.exit_code == 1 and "could not decide" in r.stderr
