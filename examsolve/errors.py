@@ -31,7 +31,9 @@ class ExamsolveError(Exception):
         self.loc = loc
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.message}" if self.loc else self.message
+        # one line whatever the spec held: control characters (newlines, escapes) spelled out
+        text = f"{self.loc}: {self.message}" if self.loc else self.message
+        return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class SpecError(ExamsolveError):

@@ -1,7 +1,6 @@
 """Graph: named scalar nodes in topological order, with vectors and matrices as groups of elements."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,10 +8,10 @@ import sympy
 
 from examsolve.errors import Loc, SpecError, nearest
 from examsolve.expr import CONSTANTS, FUNCTION_NAMES, symbol
+from examsolve.names import NAME_HINT, is_name, shown
 from examsolve.tensor import Tensor, element_suffix, indices
 
 MAX_NODES = 50_000
-_NAME = re.compile(r"^[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*$")
 
 
 @dataclass
@@ -60,8 +59,8 @@ class Graph:
         return self._names
 
     def _claim(self, name: str, loc: Loc | None) -> None:
-        if not _NAME.match(name):
-            raise SpecError(f"'{name}' is not a valid name; use letters, digits and _ (e.g. w_1)", loc)
+        if not is_name(name):
+            raise SpecError(f"'{shown(name)}' is not a valid name; {NAME_HINT}", loc)
         if name in self.groups or symbol(name) in self.nodes or name in self._names:
             raise SpecError(f"'{name}' is defined twice; give each quantity one name", loc)
         if name in FUNCTION_NAMES:
