@@ -222,9 +222,21 @@ def _on_alarm(signum, frame) -> None:
         signal.setitimer(signal.ITIMER_REAL, left)
         return
     st.expired = True
+    if _importing(frame):            # never inside an import (a half-made module stays broken): just after it
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
     # once more later, should the error be caught and the work go on without a check()
     signal.setitimer(signal.ITIMER_REAL, _REPEAT)
     raise BudgetError(_time_message(), kind="time")
+
+
+def _importing(frame) -> bool:
+    """True when the interrupted code runs inside an import statement."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 # ---- memory -------------------------------------------------------------------------------
