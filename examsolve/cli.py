@@ -17,6 +17,11 @@ def _fail(err: Exception) -> int:
     if isinstance(err, ExamsolveError):
         click.echo(f"error: {err}" if err.loc is None else str(err), err=True)
         return err.exit_code
+    if isinstance(err, MemoryError):
+        from examsolve import budget
+        err = budget.translate(err)
+        click.echo(str(err), err=True)
+        return err.exit_code
     if isinstance(err, RecursionError):
         click.echo("error: the problem is too deeply nested to solve; split it into smaller equations", err=True)
         return 1
@@ -79,6 +84,29 @@ class _Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _budgeted(command):
+    """Add --time-limit to a command and run it inside the run's budget (time, number size, memory)."""
+    import functools
+
+    @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                  help="Stop with exit 1 after this many seconds (default 60, or EXAMSOLVE_TIME_LIMIT; 0: no limit).")
+    @functools.wraps(command)
+    def wrapper(*args, time_limit=None, **kwargs):
+        from examsolve import budget
+
+        try:
+            budget.start(time_limit)
+        except Exception as err:  # noqa: BLE001
+            sys.exit(_fail(err))
+        try:
+            return command(*args, **kwargs)
+        except MemoryError as err:
+            sys.exit(_fail(err))
+        finally:
+            budget.stop()
+    return wrapper
+
+
 def _version() -> str:
     from examsolve import __version__
     return __version__
@@ -110,6 +138,7 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour terminal output (default: when a TTY).")
 @click.option("--with-graph", is_flag=True,
               help="Add the computational graph (latex: TikZ; markdown: DOT; terminal: a tree; json: nodes/edges).")
+@_budgeted
 def run(files, fmt, digits, standalone, output, strict, color, with_graph) -> None:
     """Solve spec FILES and print the worked solution.
 
@@ -183,6 +212,7 @@ def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
               help="The questions without solutions: statement, given values, what is asked, points "
               "(with --with-graph, the graph without values).")
 @click.option("--key", is_flag=True, help="The answer key: each problem's boxed answers only.")
+@_budgeted
 def sheet(files, output, with_graph, title, digits, questions, key) -> None:
     """Make one answer sheet (LaTeX or PDF) from spec FILES or folders of them.
 
@@ -227,6 +257,7 @@ def sheet(files, output, with_graph, title, digits, questions, key) -> None:
 @click.option("--output", "-o", "outdir", default="variants", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the variant specs (made if missing).")
 @click.option("--force", is_flag=True, help="Replace variant files that exist with other content.")
+@_budgeted
 def variants(file, count, seed, outdir, force) -> None:
     """Write COUNT variants of a spec with a vary: block, each solvable and meeting its require: conditions.
 
@@ -267,6 +298,7 @@ def variants(file, count, seed, outdir, force) -> None:
 @click.option("--abs", "abs_", type=click.FloatRange(min=0), help="Absolute tolerance for every number, e.g. 0.01.")
 @click.option("--sig", type=click.IntRange(1, 30), help="Agree when rounded to this many significant figures.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@_budgeted
 def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
     """Grade a student's answers to the spec FILE: points per answer and feedback on known wrong paths.
 
@@ -317,6 +349,7 @@ GRAPH_FORMATS = ("dot", "tikz", "svg", "text")
 @click.option("--standalone", is_flag=True, help="tikz: a complete document that compiles as is.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
+@_budgeted
 def graph(file, fmt, values, grads, of, standalone, output) -> None:
     """Draw the computational graph of FILE: every operator a node, values and gradients on the edges.
 
@@ -347,6 +380,7 @@ def _drawing_text(file, fmt, values, grads, of, standalone) -> str:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_budgeted
 def check(files) -> None:
     """Validate spec FILES without solving them, the paths of vary: and mistakes: too (exit 2 when one is bad)."""
     from examsolve import load_spec
