@@ -6,7 +6,7 @@ from typing import Any
 
 import sympy
 
-from examsolve import engine
+from examsolve import budget, engine
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import parse, parse_equation
 from examsolve.functions import Iterate, Partial, resolve_kinks
@@ -175,7 +175,7 @@ class Solver:
         for i, a in enumerate(asks):
             if a.kind in SYMBOLIC_ASKS:
                 # sympy's solve and eigenvalues have no size bound of their own
-                with engine.time_limit(engine.SOLVE_SECONDS, f"the {a.kind} ask ({i + 1})"):
+                with budget.section(engine.SOLVE_SECONDS, f"the {a.kind} ask ({i + 1})"):
                     getattr(self, "ask_" + a.kind)(a.body, ("ask", i, a.kind))
             else:
                 getattr(self, "ask_" + a.kind)(a.body, ("ask", i, a.kind))

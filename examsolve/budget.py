@@ -68,6 +68,8 @@ class _State:
         self.old_rlimit: tuple | None = None
         self.memory_mb: int | None = None
         self.calls = 0
+        self.repeat_at = 0.0                     # after the deadline: when the timer fires again
+        self.sections: list = []                 # [end, seconds, what] of each section() in force
 
 
 _state = _State()
@@ -122,8 +124,8 @@ def start(time_limit: float | None = None, memory_mb: int | None | str = "defaul
     st.active, st.expired, st.what, st.loc, st.calls = True, False, "", None, 0
     st.limit = None if time_limit is None else float(time_limit)
     st.deadline = None if st.limit is None else time.monotonic() + st.limit
-    if st.deadline is not None:
-        _install_alarm()
+    if st.deadline is not None and _install_handler():
+        _arm()
     if memory_mb:
         _limit_memory(int(memory_mb))
 
@@ -131,13 +133,8 @@ def start(time_limit: float | None = None, memory_mb: int | None | str = "defaul
 def stop() -> None:
     """End the budget: the timer disarmed, the previous signal handler and memory limit restored."""
     st = _state
-    if st.alarm:
-        try:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, st.old_handler if st.old_handler is not None else signal.SIG_DFL)
-        except (ValueError, OSError, AttributeError):   # pragma: no cover - not the main thread any more
-            pass
-        st.alarm = False
+    if st.alarm and not st.sections:
+        _uninstall_handler()
     if st.old_rlimit is not None:
         try:
             import resource
@@ -147,6 +144,32 @@ def stop() -> None:
             pass
         st.old_rlimit = None
     st.active, st.limit, st.deadline, st.expired, st.memory_mb = False, None, None, False, None
+
+
+@contextmanager
+def section(seconds: float, what: str) -> Iterator[None]:
+    """A part of the run allowed at most `seconds` (sympy's solve and eigenvalues have no bound of their own).
+
+    SolveError "{what} did not finish within {seconds} s" when it runs longer; BudgetError when the run's
+    deadline comes first. It shares the one timer with the run's budget (signal.alarm would clear that),
+    and works without start() too. Off the main thread the block just runs.
+    """
+    st = _state
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+    installed = not st.alarm and _install_handler()
+    entry = [time.monotonic() + seconds, seconds, what]
+    st.sections.append(entry)
+    _arm()
+    try:
+        yield
+    finally:
+        st.sections.remove(entry)
+        if installed:
+            _uninstall_handler()
+        else:
+            _arm()
 
 
 @contextmanager
@@ -191,43 +214,73 @@ def _time_message() -> str:
             "or allow more time")
 
 
-def _install_alarm() -> None:
-    """The SIGALRM backstop, only on the main thread of a system that has it."""
+def _install_handler() -> bool:
+    """Our SIGALRM handler, only on the main thread of a system that has setitimer; True when installed."""
     st = _state
+    if st.alarm:
+        return True
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        return
+        return False
     try:
         st.old_handler = signal.signal(signal.SIGALRM, _on_alarm)
     except (ValueError, OSError):   # pragma: no cover - e.g. an embedded interpreter
-        return
+        return False
     st.alarm = True
-    signal.setitimer(signal.ITIMER_REAL, max(remaining() or 0.0, 0.001))
+    return True
+
+
+def _uninstall_handler() -> None:
+    st = _state
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, st.old_handler if st.old_handler is not None else signal.SIG_DFL)
+    except (ValueError, OSError):   # pragma: no cover - not the main thread any more
+        pass
+    st.alarm, st.old_handler = False, None
+
+
+def _arm() -> None:
+    """The timer set to the next moment something ends: the run's deadline or a section's."""
+    st = _state
+    if not st.alarm:
+        return
+    ends = [e[0] for e in st.sections if e[0] != math.inf]
+    if st.active and st.deadline is not None:
+        ends.append(st.repeat_at if st.expired else st.deadline)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, max(min(ends) - time.monotonic(), 0.001) if ends else 0)
+    except (ValueError, OSError):   # pragma: no cover - not the main thread
+        pass
 
 
 def _rearm() -> None:
-    """Arm the timer again if someone else's alarm (engine.time_limit uses signal.alarm) cleared it."""
+    """Arm the timer again if someone else's signal.alarm cleared it."""
     try:
         if signal.getsignal(signal.SIGALRM) is _on_alarm and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
-            signal.setitimer(signal.ITIMER_REAL, max(remaining() or 0.0, 0.001))
+            _arm()
     except (ValueError, OSError):   # pragma: no cover - not the main thread
         pass
 
 
 def _on_alarm(signum, frame) -> None:
     st = _state
-    if not st.active or st.deadline is None:
+    now = time.monotonic()
+    run_over = st.active and st.deadline is not None and now >= st.deadline - 0.005
+    section = next((e for e in st.sections if now >= e[0] - 0.005), None)
+    if not run_over and section is None:
+        _arm()                       # early (a timer re-armed by someone): wait for the rest
         return
-    left = st.deadline - time.monotonic()
-    if left > 0.005:                 # early (a re-armed timer): wait for the rest
-        signal.setitimer(signal.ITIMER_REAL, left)
-        return
-    st.expired = True
     if _importing(frame):            # never inside an import (a half-made module stays broken): just after it
         signal.setitimer(signal.ITIMER_REAL, 0.05)
         return
-    # once more later, should the error be caught and the work go on without a check()
-    signal.setitimer(signal.ITIMER_REAL, _REPEAT)
-    raise BudgetError(_time_message(), kind="time")
+    if run_over:
+        st.expired = True
+        st.repeat_at = now + _REPEAT     # once more later, should the error be caught and the work go on
+        _arm()
+        raise BudgetError(_time_message(), kind="time")
+    section[0] = math.inf            # reported once; the section's end re-arms the run's timer
+    _arm()
+    raise SolveError(f"{section[2]} did not finish within {section[1]:g} s; simplify the problem")
 
 
 def _importing(frame) -> bool:

@@ -278,6 +278,9 @@ def build(graph: Graph, conventions: dict, of: str | None = None, grads: bool = 
 
     With strict, an `of` that is not a scalar is an error; otherwise the drawing has values only.
     """
+    if graph is None:     # a family that computes directly (lr, network shapes ...) has nothing to draw
+        raise SpecError(f"'{title or 'this problem'}' has no computational graph to draw (it is computed directly); "
+                        "`examsolve run` shows its steps")
     d = _Builder(graph, conventions, of, grads, strict, backprop).build()
     d.title, d.names = title, names or {}
     return d

@@ -127,6 +127,28 @@ def test_the_alarm_stops_work_that_never_checks_and_stop_restores_the_handler():
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
 
 
+def test_sections_share_the_one_timer_with_the_run():
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no setitimer")
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(SolveError, match="the solve ask did not finish within 0.2 s") as e:
+        with budget.section(0.2, "the solve ask"):      # no run budget: the section alone
+            while True:
+                pass
+    assert not isinstance(e.value, budget.BudgetError) and signal.getsignal(signal.SIGALRM) is before
+    budget.start(0.3, memory_mb=None)
+    with pytest.raises(budget.BudgetError):            # the run's deadline comes first
+        with budget.section(20, "the hessian ask"):
+            while True:
+                pass
+    budget.start(0.3, memory_mb=None)
+    with budget.section(20, "a quick ask"):
+        pass
+    with pytest.raises(budget.BudgetError):            # and is still armed after a section
+        while True:
+            pass
+
+
 def test_time_limit_from_the_environment(monkeypatch):
     monkeypatch.setenv("EXAMSOLVE_TIME_LIMIT", "7.5")
     assert budget.default_time_limit() == 7.5
@@ -285,6 +307,12 @@ def test_graph_svg_command_stops_in_one_line(tmp_path):
     text = "kind: graph\ngiven: {a: 1, b: 2, c: 3}\nequations:\n" + "\n".join(eqs) + "\nask: [{value: [e299]}]\n"
     line = one_line(examsolve("graph", spec_file(tmp_path, "g.yaml", text), "--format", "svg", limit=8), 1)
     assert "took longer than" in line
+
+
+def test_graph_of_a_problem_without_a_graph_is_exit_2():
+    spec = next(p for p in sorted((ROOT / "problems").glob("*.yaml")) if load_spec(str(p)).kind == "lr")
+    line = one_line(examsolve("graph", spec), 2)
+    assert "has no computational graph to draw" in line
 
 
 # ---- linear loops ----------------------------------------------------------------------
