@@ -191,29 +191,43 @@ class _Builder:
                     cache[id(node)] = engine.substitute(conv.visit(node), self.values)
             return cache[id(node)]
 
+        grads: dict = {}    # id(syntax node) -> ∂of/∂(each element of its value), filled top-down
+
+        def child_grads(node: ast.AST, children: list, is_root: bool) -> None:
+            """Reverse mode over the syntax tree: each child's gradient is its operator's gradient times the
+            operator's local derivative (all children swapped for placeholders at once, so each operator is
+            differentiated once, not the whole equation once per edge)."""
+            up = [self.adj.get(s) for s in outputs] if is_root else grads[id(node)]
+            overrides, holes, at = {}, [], dict(self.values)
+            for k, child in enumerate(children):
+                value = value_of(child)
+                items = value.items if isinstance(value, Tensor) else (value,)
+                hs = tuple(sympy.Symbol(f"_hole{k}_{i}", real=True) for i in range(len(items)))
+                overrides[id(child)] = Tensor(value.shape, hs) if isinstance(value, Tensor) else hs[0]
+                at.update(zip(hs, items))
+                holes.append(hs)
+            expr = Converter(body, names, overrides=overrides).visit(node)
+            exprs = expr.items if isinstance(expr, Tensor) else (expr,)
+            for child, hs in zip(children, holes):
+                budget.check("drawing the graph: gradients on the edges")
+                out = []
+                for h in hs:
+                    total = sympy.Integer(0)
+                    for e, g in zip(exprs, up):
+                        if g is not None and h in engine.free(e):
+                            local, _ = resolve_kinks(engine.substitute(engine.derivative(e, h), at), self.conventions)
+                            total += g * local
+                    out.append(total)
+                grads[id(child)] = out
+
         def edge_grad(node: ast.AST, value: Any) -> Any:
-            """∂of/∂(this occurrence): swap the subtree for placeholders and differentiate."""
+            """∂of/∂(this occurrence), from child_grads of its operator."""
             if not self.grads:
                 return None
-            budget.check("drawing the graph: gradients on the edges")
             if isinstance(node, ast.Name) and uses.get(node.id) == 1 and node.id in self.graph.groups:
                 # the only use of that name here: the engine's local derivatives say it all
                 return self._template_grad(self.graph.groups[name], node.id)
-            items = value.items if isinstance(value, Tensor) else (value,)
-            holders = tuple(sympy.Symbol(f"_hole{i}", real=True) for i in range(len(items)))
-            hole = Tensor(value.shape, holders) if isinstance(value, Tensor) else holders[0]
-            expr = Converter(body, names, overrides={id(node): hole}).visit(tree)
-            exprs = expr.items if isinstance(expr, Tensor) else (expr,)
-            at = dict(self.values)
-            at.update(zip(holders, items))
-            out = []
-            for h in holders:
-                total = sympy.Integer(0)
-                for e, s in zip(exprs, outputs):
-                    if s in self.adj and h in e.free_symbols:
-                        local, _ = resolve_kinks(engine.substitute(engine.derivative(e, h), at), self.conventions)
-                        total += self.adj[s] * local
-                out.append(total)
+            out = grads[id(node)]
             return out[0] if not isinstance(value, Tensor) else Tensor(value.shape, tuple(out))
 
         def walk(node: ast.AST, is_root: bool) -> str:
@@ -232,6 +246,8 @@ class _Builder:
             n = self.new(label, "op", len(children), name=name if is_root else "", value=value_of(node))
             if is_root:
                 n.grad = self.group_grad(name)
+            if self.grads:
+                child_grads(node, children, is_root)
             for child in children:
                 src = walk(child, False)
                 e = Edge(src, n.id, value_of(child), edge_grad(child, value_of(child)))
@@ -245,6 +261,8 @@ class _Builder:
             n = self.new("=", "op", 1, name=name, value=self.group_value(name))
             n.grad = self.group_grad(name)
             src = walk(tree, False)
+            if self.grads:
+                grads[id(tree)] = [self.adj.get(s, sympy.Integer(0)) for s in outputs]   # a copy: ∂y/∂x = 1
             self.d.edges.append(Edge(src, n.id, self.group_value(name), edge_grad(tree, value_of(tree))))
             self.root[name] = n.id
         else:
