@@ -264,6 +264,8 @@ class Solver:
         of = self.scalar(of_name, path + ("of",))
         wrt = self.symbols_of(wrt_names, path + ("wrt",))
         f = self.graph.compose(of)
+        budget.check_size(f, f"{of.name} written out in the given names", hint="ask for grad: or jacobian: "
+                          "instead (they go node by node)")
         keep = set(wrt)
         leaves = {s: v for s, v in self.values.items() if self.graph.nodes[s].kind == "given" and s not in keep}
         return of, wrt, engine.substitute(f, leaves)

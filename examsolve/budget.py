@@ -383,7 +383,8 @@ def check_call(node: Any, args: Any, what: str = "") -> None:
     _check_node(node.func, args, mags, lambda: _build_for_message(node, args), what)
 
 
-def check_size(expr: Any, what: str, limit: int = MAX_EXPR_NODES) -> Any:
+def check_size(expr: Any, what: str, limit: int = MAX_EXPR_NODES,
+               hint: str = "split it into smaller equations") -> Any:
     """expr itself; BudgetError when its tree has more than `limit` nodes (stops counting there)."""
     if not _is_basic(expr):
         return expr
@@ -392,8 +393,8 @@ def check_size(expr: Any, what: str, limit: int = MAX_EXPR_NODES) -> Any:
         e = stack.pop()
         count += 1
         if count > limit:
-            raise BudgetError(f"{what} has more than {limit} terms and operations; split it into smaller "
-                              "equations", _state.loc, kind="size")
+            raise BudgetError(f"{what} has more than {limit} terms and operations; {hint}", _state.loc,
+                              kind="size")
         stack.extend(e.args)
     return expr
 
