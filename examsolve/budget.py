@@ -29,7 +29,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from examsolve.errors import Loc, SolveError
+from examsolve.errors import Loc, SolveError, SpecError
 
 DEFAULT_TIME_LIMIT = 60.0     # seconds for one run, unless --time-limit or EXAMSOLVE_TIME_LIMIT says otherwise
 DEFAULT_MEMORY_MB = 2048      # address space allowed on top of what the process uses at start()
@@ -97,15 +97,14 @@ def _env_number(name: str, default: float) -> float | None:
     try:
         v = float(raw)
     except ValueError:
-        raise BudgetError(f"{name}={raw!r} is not a number of seconds or MiB; e.g. {name}=30",
-                          kind="time") from None
+        raise SpecError(f"{name}={raw!r} is not a number of seconds or MiB; e.g. {name}=30") from None
     if not math.isfinite(v) or v < 0:
-        raise BudgetError(f"{name}={raw!r} must be a number ≥ 0 (0: no limit)", kind="time")
+        raise SpecError(f"{name}={raw!r} must be a number ≥ 0 (0: no limit)")
     return v or None
 
 
 def start(time_limit: float | None = None, memory_mb: int | None | str = "default") -> None:
-    """Start the run's budget (a second start replaces the first).
+    """Start the run's budget (a second start replaces the first); SpecError (exit 2) for a bad limit.
 
     time_limit: seconds for the whole run; None takes EXAMSOLVE_TIME_LIMIT, else 60 s; 0 or inf:
     no time limit. memory_mb: address space allowed on top of the current use; "default" takes
@@ -115,7 +114,7 @@ def start(time_limit: float | None = None, memory_mb: int | None | str = "defaul
     if time_limit is None:
         time_limit = default_time_limit()
     elif not isinstance(time_limit, (int, float)) or math.isnan(time_limit) or time_limit < 0:
-        raise BudgetError(f"the time limit {time_limit!r} is not a number of seconds ≥ 0", kind="time")
+        raise SpecError(f"--time-limit {time_limit!r} is not a number of seconds ≥ 0 (0: no limit)")
     if time_limit is not None and (time_limit == 0 or math.isinf(time_limit)):
         time_limit = None
     if memory_mb == "default":

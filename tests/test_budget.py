@@ -157,14 +157,17 @@ def test_time_limit_from_the_environment(monkeypatch):
     budget.start(None, memory_mb=None)
     assert budget.remaining() is None
     monkeypatch.setenv("EXAMSOLVE_TIME_LIMIT", "soon")
-    with pytest.raises(budget.BudgetError, match="EXAMSOLVE_TIME_LIMIT"):
+    with pytest.raises(SpecError, match="EXAMSOLVE_TIME_LIMIT"):
         budget.start()
     monkeypatch.delenv("EXAMSOLVE_TIME_LIMIT")
     assert budget.default_time_limit() == budget.DEFAULT_TIME_LIMIT == 60
     budget.start(5, memory_mb=None)
     assert 0 < budget.remaining() <= 5
-    with pytest.raises(budget.BudgetError):
+    with pytest.raises(SpecError):
         budget.start(float("nan"))
+    r = subprocess.run([sys.executable, "-m", "examsolve", "run", SIN, "--time-limit", "nan"], capture_output=True,
+                       text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert "--time-limit nan" in one_line(r, 2)
 
 
 def test_a_slow_run_ends_with_the_budget_message(tmp_path):
