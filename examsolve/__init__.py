@@ -16,11 +16,12 @@ def solve(spec):
     import dataclasses
 
     from examsolve.registry import get_family
-    from examsolve.variants import fill_statement
+    from examsolve.statement import fill_statement
 
-    sol = get_family(spec.kind).build(spec)
     m = spec.model
-    return dataclasses.replace(sol, statement=fill_statement(m.statement, m.model_dump(by_alias=True)).strip(), points=dict(m.points))
+    statement = fill_statement(m.statement, m.model_dump(by_alias=True), spec.loc("statement")).strip()
+    sol = get_family(spec.kind).build(spec)
+    return dataclasses.replace(sol, statement=statement, points=dict(m.points))
 
 
 def render(solution, fmt: str = "terminal", **options) -> str:

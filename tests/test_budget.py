@@ -264,7 +264,7 @@ def test_each_rule_builds_its_values_once_per_run(tmp_path, monkeypatch):
 
 
 def test_statement_placeholders_cannot_blow_up(tmp_path):
-    from examsolve.variants import MAX_STATEMENT, fill_statement
+    from examsolve.statement import MAX_STATEMENT, fill_statement
 
     text = ("kind: graph\nstatement: '%s'\ngiven: {x: &a [%s]}\nequations:\n  y: sum(x)\nask:\n  - value: [y]\n"
             % ("{x} " * 20_000, ", ".join(["1"] * 2000)))

@@ -14,7 +14,8 @@ from examsolve import load_spec, solve
 from examsolve.cli import main
 from examsolve.errors import SolveError, SpecError
 from examsolve.spec import parse_spec, read_yaml
-from examsolve.variants import fill_statement, make_variants
+from examsolve.statement import fill_statement
+from examsolve.variants import make_variants
 
 VARIED = [p for p in PROBLEMS if "\nvary:" in p.read_text()]
 
