@@ -6,7 +6,7 @@ from typing import Any
 
 import sympy
 
-from examsolve import budget, engine
+from examsolve import budget, engine, quantity
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import parse, parse_equation
 from examsolve.functions import Iterate, Partial, resolve_kinks
@@ -479,27 +479,31 @@ def finish(spec, steps: list, answers: list, key_names: dict | None = None, **ex
     """A family's Solution: the spec's title and source, the answers with the keys checked (key_names are the
     names a key may use), and any other Solution fields."""
     m = spec.model
+    table = quantity.collect(steps, answers)
     return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=spec.file, steps=tuple(steps),
-                    answers=tuple(check_keys(spec, answers, key_names or {})), **extra)
+                    answers=tuple(check_keys(spec, answers, key_names or {}, table)), quantities=table, **extra)
 
 
-def check_keys(spec, answers: list, names: dict) -> list:
-    """The answers with the spec's top-level key: checked against each one it names."""
+def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> list:
+    """The answers with the spec's top-level key: checked against each one it names; a key naming a quantity
+    that is not an answer (a step's value, one element `h[1]`) adds that quantity to the answers."""
     out = list(answers)
     known = [a.name for a in out]
     for name, raw in spec.model.key.items():
         if name not in known:
-            raise SpecError(f"key '{name}' names no answer{nearest(name, known)}; answers are: "
-                            + ", ".join(known), spec.key_loc("key", name))
+            try:
+                out.append(Answer(name, quantity.lookup(table or {}, name)))
+            except KeyError as err:
+                raise SpecError(f"key: {err.args[0]}; answers are: " + ", ".join(known)
+                                + " (`examsolve run FILE --answers all` lists every quantity)",
+                                spec.key_loc("key", name)) from None
+            known.append(name)
         i = known.index(name)
         a = out[i]
-        if isinstance(a.value, str):      # shapes and classifications compare as text
-            k = str(raw)
-            agrees = "".join(k.split()) == "".join(a.value.split())
-        else:
-            k = spec_expr(spec, raw, ("key", name), names)
-            agrees = same(a.value, k)
-        out[i] = Answer(a.name, a.value, a.label, k, agrees, a.note)
+        from examsolve.compare import check_key
+
+        k, agrees, why = check_key(spec, a, raw, names)   # grading's rule: digits written, tolerance:
+        out[i] = Answer(a.name, a.value, a.label, k, agrees, a.note, key_note=why)
     return out
 
 

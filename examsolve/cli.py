@@ -138,20 +138,26 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour terminal output (default: when a TTY).")
 @click.option("--with-graph", is_flag=True,
               help="Add the computational graph (latex: TikZ; markdown: DOT; terminal: a tree; json: nodes/edges).")
+@click.option("--answers", "which", type=click.Choice(("asked", "all")), default="asked", show_default=True,
+              help="all: every quantity the solution computes (names that key:, points: and grade can use).")
 @_budgeted
-def run(files, fmt, digits, standalone, output, strict, color, with_graph) -> None:
+def run(files, fmt, digits, standalone, output, strict, color, with_graph, which) -> None:
     """Solve spec FILES and print the worked solution.
 
     \b
     Example:
       examsolve run problems/sin_net.yaml
       examsolve run problems/*.yaml --format latex --standalone -o answers.tex
+      examsolve run problems/sin_net.yaml --answers all     # every quantity, by the name key: uses
     """
     from examsolve.renderers import render_many
 
     if output:
         _check_output(output, files)
     solutions, drawings, code = _solve_all(files, with_graph)
+    if which == "all":
+        from examsolve.quantity import with_all
+        solutions = [with_all(s) for s in solutions]
     if output and code:
         # an output file holds every problem asked for, or stays as it was
         if len(files) > 1:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -12,23 +11,10 @@ import sympy
 
 from examsolve import budget
 from examsolve.errors import ExamsolveError, Loc, SpecError, nearest
+from examsolve.compare import (INFINITY, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
+                               agrees, rule_for)
 from examsolve.tensor import Tensor
 from examsolve.values import exact_str, same
-
-MIN_SIG = 3      # a decimal answer needs at least this many significant figures unless it is exactly right
-_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """How numbers are compared: 'written' (to the digits given), 'exact', 'rel', 'abs' or 'sig'."""
-
-    how: str = "written"
-    amount: Any = None
-
-    def __str__(self) -> str:
-        return {"written": "right to the digits written", "exact": "exact"}.get(
-            self.how, f"{self.how} {self.amount}")
 
 
 @dataclass(frozen=True)
@@ -130,7 +116,7 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
         raw, text = given[a.name]
         rule = override or _rule(spec, a.name)
         try:
-            ok, why = agrees(raw, text, a.value, rule, spec, sol)
+            ok, why = agrees(raw, text, a.value, rule, spec, sol, a.name)
         except ExamsolveError as err:
             _reraise_run_budget(err)
             ok, why = False, f"could not read the answer: {err.message}"
@@ -162,110 +148,7 @@ def _points(spec, name: str) -> Fraction:
     return p
 
 
-def _rule(spec, name: str) -> Rule:
-    t = spec.model.tolerance.get(name) or spec.model.tolerance.get("default")
-    if t is None:
-        return Rule()
-    if t.exact:
-        return Rule("exact")
-    for how in ("rel", "abs", "sig"):
-        if getattr(t, how) is not None:
-            return Rule(how, getattr(t, how))
-    return Rule()
-
-
-def agrees(raw: Any, text: str, expected: Any, rule: Rule, spec, sol) -> tuple[bool, str]:
-    """Whether a student's value matches the expected one under the rule, and a reason when it matters."""
-    from examsolve.asks import spec_expr
-
-    if isinstance(expected, str):        # sets, shapes and verdicts compare as text
-        return _norm(text) == _norm(expected), ""
-    names = dict(sol.graph.names()) if sol.graph is not None else {}
-    free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
-        *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
-    names.update({s.name: s for s in free})
-    value = _infinity(raw)
-    value = spec_expr(spec, _primes(raw), ("answer",), names) if value is None else value
-    budget.check_number(value)         # exp(exp(exp(20))) is refused before anything evaluates it
-    want = expected.items if isinstance(expected, Tensor) else (expected,)
-    got = value.items if isinstance(value, Tensor) else (value,)
-    if isinstance(expected, Tensor) and isinstance(value, Tensor) and value.shape != expected.shape \
-            and len(got) == len(want) and 1 not in (len(value.shape), len(expected.shape)):
-        return False, f"shape {value.shape}, expected {expected.shape}"
-    if len(got) != len(want):
-        return False, f"{len(got)} entries, expected {len(want)}"
-    texts = _leaves(raw) if isinstance(raw, list) else [raw]
-    short = ""
-    for g, w, t in zip(got, want, texts + [None] * (len(got) - len(texts))):
-        ok, why = _close(g, w, t, rule, free)
-        if not ok:
-            return False, why
-        short = short or why
-    return True, short
-
-
-INFINITY = {"oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo, "∞": sympy.oo, "+∞": sympy.oo,
-            "-oo": -sympy.oo, "-inf": -sympy.oo, "-infinity": -sympy.oo, "-∞": -sympy.oo, "−∞": -sympy.oo}
-
-
-def _primes(raw: Any) -> Any:
-    """σ' written sigma'(x), as run prints it, read as the spec language's sigma_prime(x)."""
-    if isinstance(raw, list):
-        return [_primes(x) for x in raw]
-    return re.sub(r"([A-Za-z_]\w*)'", r"\1_prime", raw) if isinstance(raw, str) else raw
-
-
-def _infinity(raw: Any) -> Any:
-    """∞ written as oo, inf, infinity or ∞ (the expression language has no infinity), else None."""
-    return INFINITY.get("".join(raw.split()).lower()) if isinstance(raw, str) else None
-
-
-def _close(g, w, text, rule: Rule, free) -> tuple[bool, str]:
-    if same(g, w):
-        return True, ""
-    if free or not (g.is_number and w.is_number):
-        return False, ""
-    gf, wf = sympy.N(g, 40), sympy.N(w, 40)
-    diff = abs(gf - wf)
-    if rule.how == "exact":
-        return False, ""
-    if rule.how == "rel":
-        return bool(diff <= sympy.Float(str(rule.amount)) * abs(wf)), ""
-    if rule.how == "abs":
-        return bool(diff <= sympy.Float(str(rule.amount))), ""
-    if rule.how == "sig":
-        return _round(gf, int(rule.amount)) == _round(wf, int(rule.amount)), ""
-    # written: a decimal must be right to its last digit, with at least MIN_SIG significant figures
-    if not isinstance(text, str) or not _DECIMAL.match(text.strip()):
-        return False, ""
-    digits, last = _sig(text.strip())
-    within = bool(diff <= sympy.Rational(1, 2) * sympy.Rational(10) ** last)
-    if within and digits < MIN_SIG:
-        return False, f"give at least {MIN_SIG} significant figures (or the exact value)"
-    return within, ""
-
-
-def _sig(text: str) -> tuple[int, int]:
-    """Significant figures of a decimal literal and the power of ten of its last digit."""
-    mant, _, exp = text.lower().lstrip("+-").partition("e")
-    whole, _, frac = mant.partition(".")
-    digits = (whole + frac).lstrip("0")
-    return max(len(digits), 1), (int(exp) if exp else 0) - len(frac)
-
-
-def _round(x, n: int) -> str:
-    import mpmath
-
-    with mpmath.workdps(60):
-        return mpmath.nstr(mpmath.mpf(str(x)), n, strip_zeros=False)
-
-
-def _leaves(raw: Any) -> list:
-    return [y for x in raw for y in _leaves(x)] if isinstance(raw, list) else [raw]
-
-
-def _norm(text: Any) -> str:
-    return "".join(str(text).split()).lower()
+_rule = rule_for
 
 
 def _reraise_run_budget(err: Exception) -> None:
@@ -311,7 +194,7 @@ class WrongPaths:
         def matches(value) -> bool:
             try:
                 return value is not None and not same(value, answer.value) and agrees(
-                    raw, text, value, rule, self.spec, sol)[0]
+                    raw, text, value, rule, self.spec, sol, answer.name)[0]
             except (ExamsolveError, TypeError, ValueError) as err:
                 _reraise_run_budget(err)
                 return False

@@ -369,7 +369,7 @@ def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, list]:
                                 f"→ {ops(m.ops, c.macs, c.outputs, c.bias != 0)}"))
         rows.append((label, str(x.shape(ctx.first)), c.params))
         steps.append(Step(f"{label}: output {x.shape(ctx.first)}, parameters {c.params}",
-                          substeps=tuple(c.steps)))
+                          substeps=tuple(c.steps), quantities=_layer_quantities(key, k, layer, x, c, ctx)))
     steps.append(Step("Summary", table=Table(("layer", "output shape", "parameters"), tuple(rows))))
     trainable = total.params
     size = DTYPE_BYTES[m.dtype]
@@ -389,6 +389,25 @@ def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, list]:
     )
     answers = [Answer(name + suffix, sympy.Integer(v) if isinstance(v, int) else v) for name, v in values]
     return steps, answers
+
+
+def _layer_quantities(key: str, k: int, layer, x: Tensor, c: Count, ctx: Ctx) -> tuple:
+    """One layer's values by dotted name: layers.0.parameters (and layers.NAME.parameters for a named layer)."""
+    m = ctx.spec.model
+    shape = x.shape(ctx.first)
+    values = (("output_shape", shape_vector(shape)), ("parameters", c.params), ("parameters_without_bias", c.params - c.bias),
+              ("bias", c.bias), ("non_trainable", c.frozen),
+              ("operations", ops(m.ops, c.macs, c.outputs, c.bias != 0) if c.macs else 0),
+              ("stamps", c.stamps), ("receptive_field", x.rf), ("jump", x.jump))
+    prefixes = [f"{key}.{k}"] + ([f"{key}.{layer.name}"] if getattr(layer, "name", None) else [])
+    return tuple((f"{p}.{n}", sympy.Integer(v) if isinstance(v, int) else v) for p in prefixes for n, v in values)
+
+
+def shape_vector(shape: tuple):
+    """A shape as a vector of integers (its JSON form is an integer array)."""
+    from examsolve.tensor import Tensor as Values
+
+    return Values((len(shape),), tuple(sympy.Integer(d) if isinstance(d, int) else d for d in shape))
 
 
 OPS_NAMES = {"macs": "MACs", "inner_product_n": "n per n-term inner product", "flops_2x": "2 × MACs",

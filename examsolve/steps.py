@@ -20,6 +20,7 @@ class Step:
     note: str = ""            # convention used, warning, reason
     substeps: tuple["Step", ...] = ()
     table: Any = None         # optional Table shown with the step
+    quantities: tuple = ()    # (dotted name, value) pairs this step computes besides its target, e.g. table cells
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Answer:
     key: Any = None           # the key's value, parsed
     agrees: bool | None = None
     note: str = ""
+    key_note: str = ""        # how the key agrees ("rounded to 3 decimals") or differs ("the key is half the answer")
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,4 @@ class Solution:
     backprop: Any = None      # the engine's forward values and local derivatives, reused by drawings
     statement: str = ""       # the question as printed, given values filled in
     points: dict = field(default_factory=dict)  # answer name -> points, for question sheets and grading
+    quantities: dict = field(default_factory=dict)  # every named value computed (examsolve.quantity), by name

@@ -184,3 +184,22 @@ def test_points_and_tolerance_names_are_checked(tmp_path):
     spec.write_text(base + "points: {y: 1/2}\ntolerance: {default: {abs: 0.5}}\n")
     data = json.loads(cli("grade", str(spec), "-a", "y=4.4", "--format", "json").output)
     assert data["points"] == 0.5 and data["answers"][0]["correct"]       # |4.4 − 4| ≤ 0.5
+
+
+@pytest.mark.parametrize("example,name,given", [
+    ("critical_points.yaml", "f at (1, 0)", "min"),
+    ("critical_points.yaml", "f at (-1, 0)", "saddle"),
+    ("sgd_convergence_2d.yaml", "converges", "0 < alpha < 2/3"),
+    ("sgd_convergence_2d.yaml", "converges", "]0, 0.6667["),
+    ("sgd_convergence_2d.yaml", "oscillates", "2/3"),
+    ("conv_shape.yaml", "output shape", "8x30x30"),
+])
+def test_text_answers_in_other_notations_are_right(example, name, given):
+    """Grading shares compare.py with key checks: a classification word, an interval, a set or a shape in
+    another notation is the same answer."""
+    spec = load_spec(str(ROOT / "problems" / example))
+    sol = solve(spec)
+    mark = next(m for m in grade(spec, sol, {name: (given, given)}).marks if m.name == name)
+    assert mark.correct, mark.feedback
+    wrong = next(m for m in grade(spec, sol, {name: ("local maximum", "local maximum")}).marks if m.name == name)
+    assert not wrong.correct

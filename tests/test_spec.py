@@ -73,7 +73,7 @@ def test_ask_needs_one_kind():
 
 def test_unknown_answer_name_in_key():
     msg = error(GOOD + "key:\n  dy/dz: 4\n")
-    assert "key 'dy/dz' names no answer; did you mean 'dy/dx'?" in msg
+    assert "key: 'dy/dz' names no quantity; did you mean 'dy/dx'?" in msg
 
 
 def test_python_tags_are_refused():

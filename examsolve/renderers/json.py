@@ -34,6 +34,8 @@ def as_dict(sol) -> dict:
             "key": None if a.key is None else to_plain(a.key),
             "agrees": a.agrees,
         } for a in sol.answers],
+        "quantities": [{"name": name, "exact": exact_str(v), "value": to_plain(v)}
+                       for name, v in sol.quantities.items()],
         "steps": [_step(s) for s in sol.steps],
         "notes": list(sol.notes),
     }

@@ -33,7 +33,10 @@ def numbered(steps, prefix: str = "") -> list[tuple[str, int, Any]]:
 
 
 def key_mark(answer) -> str:
-    """'agrees with the key' / 'DISAGREES with the key (key: ...)' / ''."""
+    """'agrees with the key (rounded to 3 decimals)' / 'DISAGREES with the key: the key is half the answer' / ''."""
     if answer.agrees is None:
         return ""
-    return "agrees with the key" if answer.agrees else "DISAGREES with the key"
+    why = getattr(answer, "key_note", "")
+    if answer.agrees:
+        return "agrees with the key" + (f" ({why})" if why else "")
+    return "DISAGREES with the key" + (f": {why}" if why else "")

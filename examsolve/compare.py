@@ -1,0 +1,447 @@
+"""The one comparison of a given value with an answer, used by key checks (asks.check_keys) and by grading.
+
+Numbers: exact, or right to the digits written (a decimal must round to the answer at its last digit), or a
+tolerance (`rel`, `abs`, `sig`). Strings (classifications, intervals and sets, shapes) compare by value in
+any common notation: "min" is "local minimum (all eigenvalues > 0)", "0 < alpha < 2/3" is "(0, 2/3)",
+"1/3" is "{1/3}", "8x30x30" is "(8, 30, 30)". Text is read by small hand-written parsers and the spec's
+expression language (never eval or sympify).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from examsolve import budget
+from examsolve.errors import ExamsolveError
+from examsolve.tensor import Tensor
+from examsolve.values import same
+
+MIN_SIG = 3      # a decimal answer needs at least this many significant figures unless it is exactly right
+KEY_MIN_SIG = 2  # an official key may be rounded harder (a divergence given as 0.69), not to one figure
+_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How numbers are compared: 'written' (to the digits given), 'exact', 'rel', 'abs' or 'sig'."""
+
+    how: str = "written"
+    amount: Any = None
+
+    def __str__(self) -> str:
+        return {"written": "right to the digits written", "exact": "exact"}.get(
+            self.how, f"{self.how} {self.amount}")
+
+
+def rule_for(spec, name: str) -> Rule:
+    """The spec's `tolerance:` for an answer (or its `default`), else 'right to the digits written'."""
+    t = spec.model.tolerance.get(name) or spec.model.tolerance.get("default")
+    if t is None:
+        return Rule()
+    if t.exact:
+        return Rule("exact")
+    for how in ("rel", "abs", "sig"):
+        if getattr(t, how) is not None:
+            return Rule(how, getattr(t, how))
+    return Rule()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    why: str = ""    # a reason the value fails (or a hint), for feedback
+    how: str = ""    # how it agrees when not identically: "rounded to 3 decimals", "same interval", ...
+
+
+def as_text(raw: Any) -> str:
+    """A raw YAML value as written: lists as [a, b], booleans as yes/no."""
+    if isinstance(raw, bool):
+        return "yes" if raw else "no"
+    if isinstance(raw, list):
+        return "[" + ", ".join(as_text(x) for x in raw) + "]"
+    return str(raw)
+
+
+def agrees(raw: Any, text: str, expected: Any, rule: Rule, spec, sol, name: str = "") -> tuple[bool, str]:
+    """Whether a student's value matches the expected one under the rule, and a reason when it matters."""
+    names = dict(sol.graph.names()) if sol is not None and sol.graph is not None else {}
+    v = compare(raw, text, expected, rule, spec, names, name=name)
+    return v.ok, v.why
+
+
+def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, name: str = "",
+            min_sig: int = MIN_SIG, integers_exact: bool = False) -> Verdict:
+    """The full comparison: raw is the YAML value (floats as their text), text how it was written."""
+    from examsolve.asks import spec_expr
+
+    if isinstance(expected, str):
+        return compare_text(as_text(raw) if not isinstance(text, str) else text, expected, rule, spec, names, name)
+    names = dict(names)
+    free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
+        *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
+    names.update({s.name: s for s in free})
+    value = _infinity(raw)
+    value = spec_expr(spec, _primes(raw), ("answer",), names) if value is None else value
+    budget.check_number(value)         # exp(exp(exp(20))) is refused before anything evaluates it
+    want = expected.items if isinstance(expected, Tensor) else (expected,)
+    got = value.items if isinstance(value, Tensor) else (value,)
+    if isinstance(expected, Tensor) and isinstance(value, Tensor) and value.shape != expected.shape \
+            and len(got) == len(want) and 1 not in (len(value.shape), len(expected.shape)):
+        return Verdict(False, f"shape {value.shape}, expected {expected.shape}")
+    if len(got) != len(want):
+        return Verdict(False, f"{len(got)} entries, expected {len(want)}")
+    texts = _leaves(raw) if isinstance(raw, list) else [raw]
+    short, hows = "", []
+    for g, w, t in zip(got, want, texts + [None] * (len(got) - len(texts))):
+        if integers_exact and isinstance(t, (int, str)) and not isinstance(t, bool) \
+                and re.fullmatch(r"[+-]?\d+", str(t).strip()):
+            t = None       # an integer in a key is exact, not "rounded to 0 decimals"
+        ok, why, how = _close(g, w, t, rule, free, min_sig)
+        if not ok:
+            return Verdict(False, why)
+        short = short or why
+        if how:
+            hows.append(how)
+    how = hows[0] if len(set(hows)) == 1 else ("to the digits written" if hows else "")
+    return Verdict(True, short, how)
+
+
+INFINITY = {"oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo, "∞": sympy.oo, "+∞": sympy.oo,
+            "+oo": sympy.oo, "+inf": sympy.oo,
+            "-oo": -sympy.oo, "-inf": -sympy.oo, "-infinity": -sympy.oo, "-∞": -sympy.oo, "−∞": -sympy.oo}
+
+
+def _primes(raw: Any) -> Any:
+    """σ' written sigma'(x), as run prints it, read as the spec language's sigma_prime(x)."""
+    if isinstance(raw, list):
+        return [_primes(x) for x in raw]
+    return re.sub(r"([A-Za-z_]\w*)'", r"\1_prime", raw) if isinstance(raw, str) else raw
+
+
+def _infinity(raw: Any) -> Any:
+    """∞ written as oo, inf, infinity or ∞ (the expression language has no infinity), else None."""
+    return INFINITY.get("".join(raw.split()).lower()) if isinstance(raw, str) else None
+
+
+def _close(g, w, text, rule: Rule, free, min_sig: int = MIN_SIG) -> tuple[bool, str, str]:
+    """(agrees, why not or a hint, how it agrees when not exactly)."""
+    if same(g, w):
+        return True, "", ""
+    if free or not (g.is_number and w.is_number) or g.is_infinite or w.is_infinite:
+        return False, "", ""
+    gf, wf = sympy.N(g, 40), sympy.N(w, 40)
+    diff = abs(gf - wf)
+    if rule.how == "exact":
+        return False, "", ""
+    if rule.how == "rel":
+        return bool(diff <= sympy.Float(str(rule.amount)) * abs(wf)), "", f"within relative {rule.amount}"
+    if rule.how == "abs":
+        return bool(diff <= sympy.Float(str(rule.amount))), "", f"within {rule.amount}"
+    if rule.how == "sig":
+        n = int(rule.amount)
+        return _round(gf, n) == _round(wf, n), "", f"to {n} significant figure{'s' if n != 1 else ''}"
+    # written: a decimal must be right to its last digit, with at least min_sig significant figures
+    if not isinstance(text, str) or not _DECIMAL.match(text.strip()):
+        return False, "", ""
+    digits, last = _sig(text.strip())
+    within = bool(diff <= sympy.Rational(1, 2) * sympy.Rational(10) ** last)
+    if within and digits < min_sig:
+        return False, f"give at least {min_sig} significant figures (or the exact value)", ""
+    if "e" in text.lower() or last >= 0:
+        how = f"to {digits} significant figure{'s' if digits != 1 else ''}"
+    else:
+        how = f"rounded to {-last} decimal{'s' if last != -1 else ''}"
+    return within, "", how
+
+
+def _sig(text: str) -> tuple[int, int]:
+    """Significant figures of a decimal literal and the power of ten of its last digit."""
+    mant, _, exp = text.lower().lstrip("+-").partition("e")
+    whole, _, frac = mant.partition(".")
+    digits = (whole + frac).lstrip("0")
+    return max(len(digits), 1), (int(exp) if exp else 0) - len(frac)
+
+
+def _round(x, n: int) -> str:
+    import mpmath
+
+    with mpmath.workdps(60):
+        return mpmath.nstr(mpmath.mpf(str(x)), n, strip_zeros=False)
+
+
+def _leaves(raw: Any) -> list:
+    return [y for x in raw for y in _leaves(x)] if isinstance(raw, list) else [raw]
+
+
+def _norm(text: Any) -> str:
+    return "".join(str(text).split()).lower()
+
+
+# ---- strings: classifications, intervals and sets, shapes ---------------------------------------------------
+
+def compare_text(given: str, expected: str, rule: Rule, spec, names: dict, name: str = "") -> Verdict:
+    """A string answer compared by value: the same text, classification, shape, or set in any notation."""
+    if _norm(given) == _norm(expected):
+        return Verdict(True)
+    if ";" in expected and ":" in expected:          # '(-1, 0): saddle point; (1, 0): local minimum'
+        a, b = _point_classes(given), _point_classes(expected)
+        if a is not None and a == b:
+            return Verdict(True, how="the same classification of each point")
+        return Verdict(False)
+    want = _classification(expected)
+    if want is not None:
+        return Verdict(_classification(given) == want, how="the same classification")
+    shape_want = _shape(expected)
+    if shape_want is not None and ("shape" in name.lower() or len(shape_want) != 2):
+        return Verdict(_shape(given) == shape_want, how="the same shape")
+    want_set = _set(expected, spec, names)
+    if want_set is not None:
+        got_set = _set(given, spec, names)
+        if got_set is None:
+            return Verdict(False)
+        return _same_set(got_set, want_set, rule)
+    if shape_want is not None:
+        return Verdict(_shape(given) == shape_want, how="the same shape")
+    return Verdict(False)
+
+
+_CLASSES = (("not critical", r"not(a)?critical(point)?"), ("minimum", r"(local|strict|strictlocal)?min(imum)?(point)?"),
+            ("maximum", r"(local|strict|strictlocal)?max(imum)?(point)?"), ("saddle", r"saddle(point)?"),
+            ("degenerate", r"degenerate|inconclusive"), ("cannot classify", r"cannotclassify"))
+
+
+def _classification(text: str) -> str | None:
+    """'local minimum' / 'min' / 'minimum (all eigenvalues > 0)' -> 'minimum'; None when not one."""
+    t = str(text).lower()
+    t = re.split(r"[(:]", t, maxsplit=1)[0]             # the reason is not part of the verdict
+    t = re.sub(r"[^a-z]", "", t)
+    for word, pattern in _CLASSES:
+        if re.fullmatch(pattern, t):
+            return word
+    return None
+
+
+def _point_classes(text: str):
+    """'(-1, 0): saddle point; (1, 0): local minimum' as a sorted tuple of (point, class), or None."""
+    out = []
+    for part in str(text).split(";"):
+        point, colon, kind = part.rpartition(":")
+        c = _classification(kind)
+        if not colon or c is None:
+            return None
+        out.append((_norm(point).replace("[", "(").replace("]", ")"), c))
+    return tuple(sorted(out))
+
+
+def _shape(text: str) -> tuple[int, ...] | None:
+    """'(8, 30, 30)', '[8, 30, 30]', '8x30x30', '8 × 30 × 30', '(4,)', '4' as a tuple of ints, else None."""
+    t = "".join(str(text).split())
+    if t[:1] in "([" and t[-1:] in ")]":
+        t = t[1:-1]
+    parts = re.split(r"[,x×*]", t)
+    if parts and parts[-1] == "" and len(parts) > 1:
+        parts = parts[:-1]
+    if not parts or not all(re.fullmatch(r"\d{1,12}", p) for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+_UNION = re.compile(r"∪|\s+(?:u|U|or|OR)\s+")
+_CMP = re.compile(r"(<=|>=|≤|≥|<|>|=)")
+_EMPTY = {"∅", "{}", "empty", "emptyset", "theemptyset", "none", "ø"}
+
+
+def _set(text: str, spec, names: dict):
+    """Interval / set notation as (sympy Set, endpoint texts by value), or None when it is not one.
+
+    '(0, 2/3)', ']0, 2/3[', '[0, 1)', '{1/3}', '1/3', '0 < alpha < 2/3', 'alpha > 2', 'x ∈ (0, 1)',
+    '(-∞, 0) ∪ (2/3, ∞)', '∅'. Endpoints are read by the spec's expression language.
+    """
+    s = str(text).strip()
+    if not s or len(s) > 2000:
+        return None
+    s = re.sub(r"^[A-Za-z_α-ω]\w*\s*(∈|\bin\b)\s*", "", s)
+    texts: dict = {}
+    pieces = []
+    try:
+        for term in _UNION.split(s):
+            term = term.strip()
+            if not term:
+                return None
+            piece = _term(term, spec, names, texts)
+            if piece is None:
+                return None
+            pieces.append(piece)
+        return sympy.Union(*pieces), texts
+    except (ExamsolveError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _term(term: str, spec, names: dict, texts: dict):
+    if "".join(term.split()).lower() in _EMPTY:
+        return sympy.EmptySet
+    if term[0] == "{" and term[-1] == "}":
+        items = _split(term[1:-1])
+        return sympy.FiniteSet(*[_end(x, spec, names, texts) for x in items]) if items else sympy.EmptySet
+    if term[0] in "([]" and term[-1] in ")][" and len(term) > 2:
+        items = _split(term[1:-1])
+        if items is None or len(items) != 2:
+            return None
+        lo, hi = (_end(x, spec, names, texts) for x in items)
+        return sympy.Interval(lo, hi, term[0] != "[", term[-1] != "]")
+    parts = _CMP.split(term)
+    if len(parts) == 1:                                   # a bare number: the set of that one number
+        return sympy.FiniteSet(_end(term, spec, names, texts))
+    exprs, ops = parts[0::2], [o.replace("≤", "<=").replace("≥", ">=") for o in parts[1::2]]
+    var = [i for i, e in enumerate(exprs) if re.fullmatch(r"\s*[A-Za-z_α-ω]\w*\s*", e)
+           and _infinity(e) is None and e.strip() not in ("pi", "e")]
+    if len(var) != 1:
+        return None
+    i = var[0]
+    if ops == ["="] and len(exprs) == 2:
+        return sympy.FiniteSet(_end(exprs[1 - i], spec, names, texts))
+    if "=" in ops or len(exprs) > 3 or (len(exprs) == 3 and i != 1):
+        return None
+    lo, hi, lo_open, hi_open = -sympy.oo, sympy.oo, True, True
+    for j, op in enumerate(ops):                          # exprs[j] op exprs[j + 1]
+        left, right = exprs[j], exprs[j + 1]
+        if j + 1 == i:                                    # bound op x: a lower bound if op is < or <=
+            b = _end(left, spec, names, texts)
+            if op[0] == "<":
+                lo, lo_open = b, op == "<"
+            else:
+                hi, hi_open = b, op == ">"
+        else:                                             # x op bound
+            b = _end(right, spec, names, texts)
+            if op[0] == "<":
+                hi, hi_open = b, op == "<"
+            else:
+                lo, lo_open = b, op == ">"
+    return sympy.Interval(lo, hi, lo_open, hi_open)
+
+
+def _split(inner: str) -> list | None:
+    """Items separated by commas outside parentheses; None on unbalanced parentheses."""
+    out, depth, cur = [], 0, ""
+    for ch in inner:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if depth:
+        return None
+    if cur.strip() or out:
+        out.append(cur.strip())
+    return None if any(not x for x in out) else out
+
+
+def _end(text: str, spec, names: dict, texts: dict):
+    """One endpoint or element: ∞ words, else an expression in the spec's language (decimals exact)."""
+    from examsolve.asks import spec_expr
+
+    t = text.strip()
+    v = _infinity(t)
+    if v is None:
+        v = spec_expr(spec, t.replace("−", "-"), ("answer",), names)
+        if not isinstance(v, sympy.Basic) or not v.is_number or not (v.is_real or v.is_infinite):
+            raise ValueError("not a real number")
+    budget.check_number(v)
+    texts.setdefault(v, t)
+    return v
+
+
+def _pieces(s) -> list:
+    """A sympy set as its intervals and points, in order: (lo, hi, lo_open, hi_open)."""
+    if isinstance(s, sympy.Union):
+        out = [p for a in s.args for p in _pieces(a)]
+    elif isinstance(s, sympy.Interval):
+        out = [(s.start, s.end, bool(s.left_open), bool(s.right_open))]
+    elif isinstance(s, sympy.FiniteSet):
+        out = [(x, x, False, False) for x in s.args]
+    elif s is sympy.EmptySet:
+        out = []
+    else:
+        raise ValueError(f"not an interval or set: {s}")
+    return sorted(out, key=lambda p: (sympy.N(p[0], 30), sympy.N(p[1], 30)))
+
+
+def _same_set(got, want, rule: Rule) -> Verdict:
+    (g, gtexts), (w, _) = got, want
+    if g == w:
+        return Verdict(True, how="the same set")
+    try:
+        gp, wp = _pieces(g), _pieces(w)
+    except (TypeError, ValueError):
+        return Verdict(False)
+    if len(gp) != len(wp):
+        return Verdict(False)
+    hows = []
+    for a, b in zip(gp, wp):
+        if (a[0] == a[1]) != (b[0] == b[1]) or a[2:] != b[2:]:
+            return Verdict(False)
+        for x, y in zip(a[:2], b[:2]):
+            ok, _, how = _close(x, y, gtexts.get(x), rule, set(), MIN_SIG)
+            if not ok:
+                return Verdict(False)
+            if how:
+                hows.append(how)
+    return Verdict(True, how="the same set" + (", endpoints " + hows[0] if len(set(hows)) == 1 else
+                                              ", endpoints to the digits written" if hows else ""))
+
+
+# ---- key checks -------------------------------------------------------------------------------------------
+
+def check_key(spec, answer, raw: Any, names: dict) -> tuple[Any, bool, str]:
+    """An official key (raw YAML value) against an answer: (the key's value, agrees, a short reason).
+
+    The rule is the one grading uses for that answer (the spec's tolerance:, else the digits written);
+    a key may be rounded to 2 significant figures, and an integer in a key is exact.
+    """
+    rule = rule_for(spec, answer.name)
+    text = as_text(raw)
+    if isinstance(answer.value, str):
+        v = compare_text(text, answer.value, rule, spec, names, answer.name)
+        return text, v.ok, v.how if v.ok else ""
+    from examsolve.asks import spec_expr
+
+    k = _infinity(raw)
+    k = spec_expr(spec, raw, ("key", answer.name), names) if k is None else k
+    v = compare(raw, text, answer.value, rule, spec, names, answer.name, min_sig=KEY_MIN_SIG,
+                integers_exact=True)
+    if v.ok:
+        return k, True, v.how
+    return k, False, v.why and f"the key {v.why.replace('give', 'needs')}" or _how_differs(
+        raw, text, answer.value, rule, spec, names)
+
+
+def _how_differs(raw, text, value, rule, spec, names) -> str:
+    """'the key is −1 times the answer' and the like, when a slip explains the difference; else ''."""
+    slips = ((lambda x: -x, "the key is −1 times the answer"), (lambda x: x / 2, "the key is half the answer"),
+             (lambda x: 2 * x, "the key is twice the answer"))
+    for f, what in slips:
+        try:
+            other = Tensor(value.shape, tuple(f(x) for x in value.items)) if isinstance(value, Tensor) else f(value)
+            if not same(other, value) and compare(raw, text, other, rule, spec, names, min_sig=KEY_MIN_SIG,
+                                                  integers_exact=True).ok:
+                return what
+        except (ExamsolveError, TypeError, ValueError):
+            continue
+    if isinstance(value, Tensor) and len(value.shape) == 2 and 1 not in value.shape:
+        from examsolve.expr import transpose
+
+        try:
+            if compare(raw, text, transpose(value), rule, spec, names, min_sig=KEY_MIN_SIG, integers_exact=True).ok:
+                return "the key is the transpose of the answer"
+        except (ExamsolveError, TypeError, ValueError):
+            pass
+    return ""

@@ -1,0 +1,98 @@
+"""Quantities: every value a solution computes, under a stable name that keys, points and grading can address.
+
+Names: an answer's name (`dL/dw`); a step's target as sympy prints it (`u`, `dL/du`, `w_1^(1)`); or a
+dotted name a family gives (`layers.conv1.parameters`). One element of a vector or matrix is addressed
+with 0-based indexes after the name: `h[1]`, `W[0][1]`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from examsolve.errors import nearest
+from examsolve.tensor import Tensor
+
+_INDEXED = re.compile(r"^(.*?)((?:\[\s*\d+\s*\])+)$")
+
+
+def collect(steps, answers) -> dict[str, Any]:
+    """Every named value of a solution, in order: the answers, then each step's quantities and target."""
+    table: dict[str, Any] = {}
+    for a in answers:
+        table.setdefault(a.name, a.value)
+    _walk(steps, table)
+    return table
+
+
+def _walk(steps, table: dict) -> None:
+    for s in steps:
+        for name, value in s.quantities:
+            _put(table, name, value)
+        if s.target is not None and s.value is not None and not isinstance(s.value, str):
+            _put(table, target_name(s.target), s.value)
+        _walk(s.substeps, table)
+
+
+def target_name(target: Any) -> str:
+    """The quantity name of a step's target: sympy's one-line form (u, dL/du, w_1^(1))."""
+    from examsolve.values import exact_str
+
+    return exact_str(target)
+
+
+def _put(table: dict, name: str, value: Any) -> None:
+    """Add name -> value; a different value under a name already taken gets 'name (2)', 'name (3)' ..."""
+    if name not in table:
+        table[name] = value
+        return
+    if _same(table[name], value):
+        return
+    n = 2
+    while f"{name} ({n})" in table:
+        if _same(table[f"{name} ({n})"], value):
+            return
+        n += 1
+    table[f"{name} ({n})"] = value
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - sympy relationals and odd values: treat as different
+        return False
+
+
+def lookup(table: dict, name: str) -> Any:
+    """The value of a quantity, or of one element of it (`W[0][1]`); KeyError with a hint when unknown."""
+    if name in table:
+        return table[name]
+    m = _INDEXED.match(name)
+    if m and m.group(1) in table:
+        value = table[m.group(1)]
+        index = tuple(int(i) for i in re.findall(r"\d+", m.group(2)))
+        return element(value, index, name)
+    raise KeyError(f"'{name}' names no quantity{nearest(name, list(table))}")
+
+
+def element(value: Any, index: tuple[int, ...], name: str) -> Any:
+    """value[i][j]... of a Tensor (0-based, row-major); KeyError when out of range."""
+    if not isinstance(value, Tensor) or len(index) != value.rank:
+        rank = value.rank if isinstance(value, Tensor) else 0
+        raise KeyError(f"'{name}': {len(index)} index{'es' if len(index) != 1 else ''} for a value of rank {rank}")
+    flat = 0
+    for i, n in zip(index, value.shape):
+        if i >= n:
+            raise KeyError(f"'{name}': index {i} is out of range (size {n}; indexes start at 0)")
+        flat = flat * n + i
+    return value.items[flat]
+
+
+def with_all(sol) -> Any:
+    """The solution with every quantity in its answers (`run --answers all`): the asked ones first."""
+    import dataclasses
+
+    from examsolve.steps import Answer
+
+    asked = {a.name for a in sol.answers}
+    more = tuple(Answer(name, value) for name, value in sol.quantities.items() if name not in asked)
+    return dataclasses.replace(sol, answers=tuple(sol.answers) + more)

@@ -1,0 +1,78 @@
+"""Quantities: every value a solution computes is addressable by name, by keys and by `run --answers all`."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import PROBLEMS, ROOT
+
+from examsolve import load_spec, solve
+from examsolve.cli import main
+from examsolve.errors import SpecError
+from examsolve.quantity import lookup
+from examsolve.spec import parse_spec
+from examsolve.tensor import Tensor
+
+
+def _steps(steps):
+    for s in steps:
+        yield s
+        yield from _steps(s.substeps)
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=[p.name for p in PROBLEMS])
+def test_every_computed_step_value_is_a_quantity(path):
+    sol = solve(load_spec(str(path)))
+    values = list(sol.quantities.values())
+    for a in sol.answers:
+        assert lookup(sol.quantities, a.name) is a.value or a.name in sol.quantities
+    for s in _steps(sol.steps):
+        if s.target is not None and s.value is not None and not isinstance(s.value, str):
+            assert any(v is s.value or v == s.value for v in values), (path.name, s.title)
+        for name, _ in s.quantities:
+            assert name in sol.quantities
+
+
+def _spec(text: str, file: str = "q.yaml"):
+    return parse_spec(text, file)
+
+
+SIN_NET = (ROOT / "problems" / "sin_net.yaml").read_text(encoding="utf-8")
+
+
+def test_a_key_may_name_a_step_value_and_one_element():
+    # from README's sin_net derivation: ∂L/∂u = −4 (a step, not an answer), ∂L/∂w = (−8, −4)
+    text = SIN_NET.split("\nkey:")[0] + "\nkey:\n  dL/du: -4\n  dL/dw[0]: -8\n  dL/dw[1]: -5\n"
+    sol = solve(_spec(text))
+    marks = {a.name: a.agrees for a in sol.answers}
+    assert marks["dL/du"] is True and marks["dL/dw[0]"] is True and marks["dL/dw[1]"] is False
+
+
+def test_a_key_naming_nothing_is_a_located_error():
+    text = SIN_NET.split("\nkey:")[0] + "\nkey:\n  dL/dq: 1\n"
+    with pytest.raises(SpecError) as e:
+        solve(_spec(text))
+    assert "names no quantity" in str(e.value) and "--answers all" in str(e.value)
+
+
+def test_network_layers_are_quantities():
+    # conv 3→8 channels, 3×3 kernel, 32×32 input, no padding: 8·3·3·3 = 216 weights + 8 biases = 224;
+    # output 8 × 30 × 30 since 32 − 3 + 1 = 30; one output value sees a 3 × 3 patch
+    sol = solve(load_spec(str(ROOT / "problems" / "conv_shape.yaml")))
+    q = sol.quantities
+    assert q["layers.0.parameters"] == 224 and q["layers.0.bias"] == 8
+    assert isinstance(q["layers.0.output_shape"], Tensor) and list(q["layers.0.output_shape"].items) == [8, 30, 30]
+    assert q["layers.0.receptive_field"] == 3
+
+
+def test_run_answers_all_and_json_quantities():
+    r = CliRunner().invoke(main, ["run", str(ROOT / "problems" / "conv_shape.yaml"), "--format", "json",
+                                  "--answers", "all"])
+    assert r.exit_code == 0
+    d = json.loads(r.stdout)
+    names = [a["name"] for a in d["answers"]]
+    assert "layers.0.parameters" in names
+    shape = next(q for q in d["quantities"] if q["name"] == "layers.0.output_shape")
+    assert shape["value"] == [8, 30, 30]
