@@ -76,3 +76,18 @@ def test_run_answers_all_and_json_quantities():
     assert "layers.0.parameters" in names
     shape = next(q for q in d["quantities"] if q["name"] == "layers.0.output_shape")
     assert shape["value"] == [8, 30, 30]
+
+
+def test_optimizer_iterates_gradients_and_states_are_quantities():
+    # Adam on L = w1² + 3·w2² from (1, −2), lr 0.1, β = (0.9, 0.999), ε = 1e-8, by hand:
+    # step 1: g = (2·1, 6·(−2)) = (2, −12); m = 0.1·g = (1/5, −6/5); m̂ = g, v̂ = g²,
+    # w1 = 1 − 0.1·2/(2 + 1e-8) = 1.80000001/2.00000001 = 180000001/200000001
+    import sympy
+
+    sol = solve(load_spec(str(ROOT / "problems" / "adam_two_steps.yaml")))
+    q = sol.quantities
+    assert q["iterates.w1[0]"] == 1 and q["iterates.w2[0]"] == -2
+    assert q["grad.w1[1]"] == 2 and q["grad.w2[1]"] == -12
+    assert q["m.w2[1]"] == sympy.Rational(-6, 5)
+    assert q["iterates.w1[1]"] == sympy.Rational(180000001, 200000001)
+    assert "iterates.w2[2]" in q and "loss[2]" in q

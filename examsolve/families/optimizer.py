@@ -1,4 +1,5 @@
 """optimizer: steps of gradient descent, momentum (three forms), Nesterov, AdaGrad, RMSProp, Adam(W), RPROP."""
+import dataclasses
 import functools
 
 from examsolve.registry import family
@@ -119,6 +120,7 @@ def _solve(spec):
     steps = [Step(f"{o.type}{' (' + o.form + ' form)' if o.type == 'momentum' else ''}: {RULES[rule]}")]
     x = list(start)
     rows = []
+    qs = [(f"iterates.{p.name}[0]", ar.sym(v)) for p, v in zip(params, x)]   # the quantities of every step
     import mpmath
 
     with mpmath.workdps(35):   # float mode keeps 35 digits (30 shown); restored afterwards
@@ -146,17 +148,22 @@ def _solve(spec):
                 for p, gi, gv in zip(params, grads, g):
                     sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=ar.sym(gv)))
             new = []
+            qs += [(f"grad.{p.name}[{t}]", ar.sym(gv)) for p, gv in zip(params, g)]
             for i, p in enumerate(params):
                 gi, xi = g[i], x[i]
                 lines, xn = _update(o, h, rule, st, i, gi, xi, lr, tt, ar)
                 new.append(xn)
+                qs += [(f"{target.name}.{p.name}[{t}]", ar.sym(value)) for _, target, value in lines]
+                qs.append((f"iterates.{p.name}[{t}]", ar.sym(xn)))
                 if show:
                     sub.extend(Step(title, target=sympy.Symbol(f"{target.name}_{p.name}"), value=ar.sym(value))
                                for title, target, value in lines)
                     sub.append(Step(f"update {p.name}", target=Iterate(p, t), value=ar.sym(xn)))
             x = new
+            loss_t = ar.sym(ar.at(loss, dict(zip(params, x))))
+            qs.append((f"loss[{t}]", loss_t))
             if show or m.steps <= 50 or t % (m.steps // 50) == 0:
-                rows.append((t,) + tuple(ar.sym(v) for v in x) + (ar.sym(ar.at(loss, dict(zip(params, x)))),))
+                rows.append((t,) + tuple(ar.sym(v) for v in x) + (loss_t,))
             if show:
                 steps.append(Step(f"Step {t}", substeps=tuple(sub)))
             elif t == 4:
@@ -171,6 +178,8 @@ def _solve(spec):
     if m.steps > 1:
         steps.append(Step("Iterates", table=Table(("step",) + tuple(p.name for p in params) + ("loss",),
                                                   tuple(rows))))
+    # iterates.w[t], grad.w[t] (the gradient used in step t), m.w[t] ..., loss[t]: addressable by key: and grade
+    steps[-1] = dataclasses.replace(steps[-1], quantities=steps[-1].quantities + tuple(qs))
     answers = [Answer(f"{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", ar.sym(xi),
                       Iterate(p, m.steps))
                for p, xi in zip(params, x)]
