@@ -113,22 +113,17 @@ def test_help_still_exits_0():
     assert r.exit_code == 0 and "Usage" in r.output
 
 
-def test_error_in_a_folded_block_points_at_its_line_and_column(tmp_path):
-    spec = tmp_path / "f.yaml"
-    spec.write_text("kind: graph\ngiven: {x: 1}\nequations:\n  y: >\n    x + 2 *\n    foo(x)\nask:\n  - value: [y]\n",
-                    encoding="utf-8")
-    r = run("run", str(spec))
+@pytest.mark.parametrize("text, where", [
     # `foo` is on line 6, column 5 of the file, not at an offset from the `>` on line 4
-    assert r.exit_code == 2 and r.stderr.startswith(f"{spec}:6:5: unknown function 'foo'")
-
-
-def test_error_after_an_escape_points_at_its_column(tmp_path):
-    spec = tmp_path / "e.yaml"
-    spec.write_text('kind: graph\ngiven: {x: 1}\nequations:\n  y: "x + \\u0078 + foo(x)"\nask:\n  - value: [y]\n',
-                    encoding="utf-8")
-    r = run("run", str(spec))
+    ("kind: graph\ngiven: {x: 1}\nequations:\n  y: >\n    x + 2 *\n    foo(x)\nask:\n  - value: [y]\n", "6:5"),
     # line 4 is `  y: "x + \u0078 + foo(x)"`: foo starts at column 20 (the escape is six characters)
-    assert r.exit_code == 2 and r.stderr.startswith(f"{spec}:4:20: unknown function 'foo'")
+    ('kind: graph\ngiven: {x: 1}\nequations:\n  y: "x + \\u0078 + foo(x)"\nask:\n  - value: [y]\n', "4:20"),
+], ids=["folded block", "escape"])
+def test_error_inside_a_block_or_after_an_escape_points_at_its_column(tmp_path, text, where):
+    spec = tmp_path / "f.yaml"
+    spec.write_text(text, encoding="utf-8")
+    r = run("run", str(spec))
+    assert r.exit_code == 2 and r.stderr.startswith(f"{spec}:{where}: unknown function 'foo'")
 
 
 def test_sigterm_removes_the_temporary_folder(tmp_path):
