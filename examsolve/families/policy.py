@@ -68,7 +68,8 @@ def _solve(spec):
         if tr.action not in m.policy:
             raise SpecError(f"action '{tr.action}' is not one of the policy's actions {list(m.policy)}",
                             spec.loc("trajectory", k, "action"))
-    steps, terms = [], []
+    steps, terms, qs = [], [], []
+    several = len(m.trajectory) > 1
     # the estimate's weight: the return (REINFORCE) or the advantage of the action taken (A2C)
     for k, tr in enumerate(m.trajectory, 1):
         x = spec_expr(spec, tr.state, ("trajectory", k - 1, "state"), graph.names())
@@ -87,6 +88,8 @@ def _solve(spec):
             steps.append(Step("return of the trajectory r(τ)", target=sympy.Symbol("r"), value=weight))
         else:
             weight = _advantage(spec, m, graph, x, tr.action, steps)
+        prefix = f"transitions.{k - 1}." if several else ""
+        qs.extend(_state_quantities(spec, m, graph, x, prefix))
         graph.add_given(f"w_{k}", fit(weight))
         terms.append(f"logpi_{k}*w_{k}")
     add_equations(spec, graph, {"J": " + ".join(terms)})
@@ -96,7 +99,7 @@ def _solve(spec):
     solver.steps.extend(steps)
     solver.steps.append(Step(f"{'REINFORCE' if m.estimate == 'reinforce' else 'A2C'} estimate: "
                              f"Σ over the transitions of ∂log π(u|x)/∂θ · {what}, written as the gradient of "
-                             f"J = Σ log π(u_k|x_k)·w_k with the weights w_k held fixed"))
+                             f"J = Σ log π(u_k|x_k)·w_k with the weights w_k held fixed", quantities=tuple(qs)))
     solver.run([_Ask("J", m.param, "estimate")])
     est = _simpler(solver.answers[-1].value)
     solver.answers[-1] = replace(solver.answers[-1], value=est)
@@ -131,6 +134,31 @@ def _simpler(v):
     return s if sympy.count_ops(s) < sympy.count_ops(v) else v
 
 
+def _state_quantities(spec, m, graph, x, prefix: str) -> list:
+    """pi and grad_log_pi: π(u|x) and ∂log π(u|x)/∂θ for every action u of the policy (its order), at x.
+
+    With several transitions each gets its own names (`transitions.0.pi` ...); with one, plain `pi`.
+    """
+    import sympy
+
+    from examsolve.asks import spec_expr
+    from examsolve.engine import evaluate, substitute
+    from examsolve.tensor import Tensor
+    from examsolve.values import fit
+
+    values = evaluate(graph)
+    names = dict(graph.names())
+    names[m.state] = x
+    theta = graph.groups[m.param].symbols[0]
+    probs, grads = [], []
+    for u, text in m.policy.items():
+        p = spec_expr(spec, text, ("policy", u), names)
+        probs.append(_simpler(fit(substitute(p, values))))
+        grads.append(_simpler(fit(substitute(sympy.diff(sympy.log(p), theta), values))))
+    n = len(probs)
+    return [(prefix + "pi", Tensor((n,), tuple(probs))), (prefix + "grad_log_pi", Tensor((n,), tuple(grads)))]
+
+
 def _advantage(spec, m, graph, x, action, steps):
     """A(u, x) = Q(u, x) − V(x) with V(x) = Σ_u π(u|x)·Q(u, x)."""
     import sympy
@@ -139,6 +167,7 @@ def _advantage(spec, m, graph, x, action, steps):
     from examsolve.errors import SpecError
     from examsolve.engine import evaluate, substitute
     from examsolve.steps import Step
+    from examsolve.tensor import Tensor
 
     if set(m.q) != set(m.policy):
         raise SpecError("a2c needs q: with a value for every action of the policy", spec.loc("q"))
@@ -148,9 +177,13 @@ def _advantage(spec, m, graph, x, action, steps):
     probs = {u: substitute(spec_expr(spec, t, ("policy", u), names), values) for u, t in m.policy.items()}
     q = {u: spec_expr(spec, raw, ("q", u), graph.names()) for u, raw in m.q.items()}
     V = sympy.Add(*[probs[u] * q[u] for u in m.policy])
+    A = Tensor((len(m.policy),), tuple(q[u] - V for u in m.policy))
+    prefix = f"transitions.{len([s for s in steps if s.target == sympy.Symbol('V')])}." \
+        if len(m.trajectory) > 1 else ""
     steps.append(Step("V(x) = Σ_u π(u|x)·Q(u, x)", target=sympy.Symbol("V"),
                       formula=sympy.Add(*[sympy.Mul(probs[u], q[u], evaluate=False) for u in m.policy],
-                                        evaluate=False), value=V))
+                                        evaluate=False), value=V,
+                      quantities=((prefix + "V", V), (prefix + "A", A))))
     for u in m.policy:
         steps.append(Step(f"A(u = {u}) = Q − V", target=sympy.Symbol(f"A_{u}"),
                           formula=sympy.Add(q[u], -V, evaluate=False), value=q[u] - V))

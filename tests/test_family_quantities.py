@@ -1,0 +1,65 @@
+"""Values that were only in step titles or table cells are quantities, family by family.
+
+Every expectation below is derived by hand (in the comment) or by a plain-Python loop written here.
+"""
+from __future__ import annotations
+
+import math
+
+import sympy
+
+from conftest import ROOT
+
+from examsolve import load_spec, solve
+from examsolve.quantity import lookup
+from examsolve.spec import parse_spec
+from examsolve.tensor import Tensor
+
+
+def _q(name: str):
+    return solve(load_spec(str(ROOT / "problems" / name))).quantities
+
+
+def _close(value, expected: float, tol: float = 1e-9) -> bool:
+    return abs(float(sympy.N(value, 30)) - expected) < tol
+
+
+# -- policy -------------------------------------------------------------------------------------------
+
+def test_a2c_value_advantages_policy_and_log_gradients():
+    # θ = −1, x = 1: θx + 1 = 0, σ(0) = 1/2, so π = (1/2, 1/2)
+    # V = (1/2)·6 + (1/2)·(−2) = 2; A = (6 − 2, −2 − 2) = (4, −4)
+    # ∂log σ(θx+1)/∂θ = x·(1 − σ) = 1/2; ∂log(1 − σ(θx+1))/∂θ = −x·σ = −1/2
+    q = _q("a2c.yaml")
+    assert q["V"] == 2
+    assert isinstance(q["A"], Tensor) and list(q["A"].items) == [4, -4]
+    assert lookup(q, "A[1]") == -4
+    assert list(q["pi"].items) == [sympy.Rational(1, 2)] * 2
+    assert list(q["grad_log_pi"].items) == [sympy.Rational(1, 2), -sympy.Rational(1, 2)]
+
+
+def test_a2c_keys_on_v_and_one_advantage_agree():
+    sol = solve(load_spec(str(ROOT / "problems" / "a2c.yaml")))
+    marks = {a.name: a.agrees for a in sol.answers}
+    assert marks["V"] is True and marks["A[1]"] is True
+
+
+def test_reinforce_policy_and_log_gradients():
+    # θ = 2, x = 3: σ(6) = 1/(1 + e^−6); π = (σ(6), 1 − σ(6))
+    # ∂log π(1|x)/∂θ = x·(1 − σ(6)) = 3·(1 − σ(6)); ∂log π(2|x)/∂θ = −x·σ(6) = −3·σ(6)
+    q = _q("reinforce.yaml")
+    s = 1 / (1 + math.exp(-6))
+    assert _close(q["pi"].items[0], s) and _close(q["pi"].items[1], 1 - s)
+    assert _close(q["grad_log_pi"].items[0], 3 * (1 - s)) and _close(q["grad_log_pi"].items[1], -3 * s)
+
+
+def test_policy_with_several_transitions_names_each():
+    text = (ROOT / "problems" / "a2c.yaml").read_text(encoding="utf-8").split("\nkey:")[0]
+    text = text.replace('  - {state: 1, action: "1"}', '  - {state: 1, action: "1"}\n  - {state: 0, action: "2"}')
+    q = solve(parse_spec(text, "q.yaml")).quantities
+    # second state x = 0: σ(−1·0 + 1) = σ(1); V = 6σ(1) − 2(1 − σ(1)) = 8σ(1) − 2; ∂log π/∂θ = 0 (x = 0)
+    s1 = 1 / (1 + math.exp(-1))
+    assert q["transitions.0.V"] == 2 and list(q["transitions.0.A"].items) == [4, -4]
+    assert _close(q["transitions.1.V"], 8 * s1 - 2)
+    assert _close(lookup(q, "transitions.1.A[1]"), -2 - (8 * s1 - 2))
+    assert list(q["transitions.1.grad_log_pi"].items) == [0, 0]
