@@ -439,19 +439,25 @@ def new(kind) -> None:
 
 @main.command()
 @click.argument("kind", required=False)
-def schema(kind) -> None:
-    """Print the JSON Schema of specs (of one KIND, or of all) for editors.
+@click.option("--output", "output_schema", is_flag=True, help="The schema of `run --format json` instead (the output "
+              "contract for scripts).")
+def schema(kind, output_schema) -> None:
+    """Print the JSON Schema of specs (of one KIND, or of all) for editors, or of the JSON output.
 
     \b
     Save it and point your editor at it with a first line in the spec:
       # yaml-language-server: $schema=./examsolve.schema.json
+    examsolve schema --output > examsolve.output.schema.json
     """
     import json
 
     from examsolve.registry import get_family, load_all
 
     try:
-        if kind:
+        if output_schema:
+            from examsolve.output_schema import schema as output
+            out = output()
+        elif kind:
             out = get_family(kind).model().model_json_schema()
         else:
             fams = load_all()

@@ -96,3 +96,23 @@ def with_all(sol) -> Any:
     asked = {a.name for a in sol.answers}
     more = tuple(Answer(name, value) for name, value in sol.quantities.items() if name not in asked)
     return dataclasses.replace(sol, answers=tuple(sol.answers) + more)
+
+
+TYPES = ("number", "tensor", "expression", "set", "boolean", "text")
+
+
+def kind_of(value: Any) -> str:
+    """The JSON type of a quantity's value: number, tensor, expression, set, boolean or text."""
+    import sympy
+
+    if isinstance(value, Tensor):
+        return "tensor"
+    if isinstance(value, bool) or value in (sympy.true, sympy.false):
+        return "boolean"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, sympy.Set):
+        return "set"
+    if isinstance(value, (int, float)) or (isinstance(value, sympy.Basic) and value.is_number):
+        return "number"
+    return "expression"

@@ -91,3 +91,24 @@ def test_optimizer_iterates_gradients_and_states_are_quantities():
     assert q["m.w2[1]"] == sympy.Rational(-6, 5)
     assert q["iterates.w1[1]"] == sympy.Rational(180000001, 200000001)
     assert "iterates.w2[2]" in q and "loss[2]" in q
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=[p.name for p in PROBLEMS])
+def test_json_of_every_example_meets_the_published_output_schema(path):
+    import jsonschema
+
+    from examsolve.output_schema import schema
+
+    r = CliRunner().invoke(main, ["run", str(path), "--format", "json", "--answers", "all"])
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    jsonschema.validate(d, schema())
+    # the per-layer shapes of network examples are integer arrays, not text
+    for q in d["quantities"]:
+        if q["name"].endswith(".output_shape"):
+            assert q["type"] == "tensor" and all(isinstance(x, int) for x in q["value"])
+
+
+def test_schema_output_command_prints_the_schema():
+    r = CliRunner().invoke(main, ["schema", "--output"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["title"] == "examsolve run --format json"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from examsolve.quantity import kind_of
 from examsolve.renderers.printing import latex
 from examsolve.values import exact_str, to_plain
 
@@ -28,13 +29,14 @@ def as_dict(sol) -> dict:
         "source": sol.source,
         "answers": [{
             "name": a.name,
+            "type": kind_of(a.value),
             "exact": exact_str(a.value),
             "latex": latex(a.value, sol.names),
             "value": to_plain(a.value),
             "key": None if a.key is None else to_plain(a.key),
             "agrees": a.agrees,
         } for a in sol.answers],
-        "quantities": [{"name": name, "exact": exact_str(v), "value": to_plain(v)}
+        "quantities": [{"name": name, "type": kind_of(v), "exact": exact_str(v), "value": to_plain(v)}
                        for name, v in sol.quantities.items()],
         "steps": [_step(s) for s in sol.steps],
         "notes": list(sol.notes),
