@@ -147,12 +147,15 @@ class Solver:
 
     def answer(self, name: str, value: Any, label: Any = None, key: Any = None, path: tuple = (),
                note: str = "") -> None:
-        k = None if key is None else spec_expr(self.spec, key, path + ("key",), self.graph.names())
-        agrees = None if k is None else same(value, k)
+        k, agrees, why = None, None, ""
+        if key is not None:       # the same comparison as the top-level key: and grading
+            from examsolve.compare import check_key
+
+            k, agrees, why = check_key(self.spec, Answer(name, value, label), key, self.graph.names(), path + ("key",))
         taken = {a.name for a in self.answers}
         if name in taken:        # key: and grading find answers by name, so each name is unique
             name = next(f"{name} ({n})" for n in range(2, len(taken) + 3) if f"{name} ({n})" not in taken)
-        self.answers.append(Answer(name, value, label, k, agrees, note))
+        self.answers.append(Answer(name, value, label, k, agrees, note, key_note=why))
 
     def values_at(self, at: dict | None, path: tuple) -> tuple[dict, engine.Backprop, dict]:
         over = self.point(at, path + ("at",))

@@ -401,11 +401,12 @@ def _same_set(got, want, rule: Rule) -> Verdict:
 
 # ---- key checks -------------------------------------------------------------------------------------------
 
-def check_key(spec, answer, raw: Any, names: dict) -> tuple[Any, bool, str]:
+def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) -> tuple[Any, bool, str]:
     """An official key (raw YAML value) against an answer: (the key's value, agrees, a short reason).
 
     The rule is the one grading uses for that answer (the spec's tolerance:, else the digits written);
-    a key may be rounded to 2 significant figures, and an integer in a key is exact.
+    a key may be rounded to 2 significant figures, and an integer in a key is exact. path: where the key
+    is in the spec (default the top-level key: of that answer).
     """
     rule = rule_for(spec, answer.name)
     text = as_text(raw)
@@ -415,7 +416,7 @@ def check_key(spec, answer, raw: Any, names: dict) -> tuple[Any, bool, str]:
     from examsolve.asks import spec_expr
 
     k = _infinity(raw)
-    k = spec_expr(spec, raw, ("key", answer.name), names) if k is None else k
+    k = spec_expr(spec, raw, path or ("key", answer.name), names) if k is None else k
     v = compare(raw, text, answer.value, rule, spec, names, answer.name, min_sig=KEY_MIN_SIG,
                 integers_exact=True)
     if v.ok:

@@ -205,3 +205,15 @@ def test_rendered_key_check_in_every_format(tmp_path):
 
 def test_answer_without_key_note_still_marks():
     assert key_mark(Answer("x", sympy.Integer(1), key=sympy.Integer(1), agrees=True)) == "agrees with the key"
+
+
+def test_a_key_inside_an_ask_uses_the_same_rule():
+    from examsolve import solve
+    from examsolve.spec import parse_spec
+
+    # d sin(x)/dx at x = 1 is cos(1) = 0.5403023058...: 0.5403 is right to its digits, 0.5404 is not
+    text = "kind: graph\ngiven: {x: 1}\nequations:\n  y: sin(x)\nask:\n  - grad: {of: y, wrt: x, key: %s}\n"
+    good = solve(parse_spec(text % "0.5403", "k.yaml")).answers[0]
+    bad = solve(parse_spec(text % "0.5404", "k.yaml")).answers[0]
+    assert good.agrees is True and "rounded" in good.key_note
+    assert bad.agrees is False
