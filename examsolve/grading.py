@@ -9,7 +9,8 @@ from typing import Any
 
 import sympy
 
-from examsolve import budget
+from examsolve import budget, quantity
+from examsolve.steps import Answer
 from examsolve.errors import ExamsolveError, Loc, SpecError, nearest
 from examsolve.compare import (INFINITY, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
                                agrees, rule_for)
@@ -102,12 +103,14 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
     """Marks for every answer of the solution; `given` maps answer names to (value, text as written)."""
     names = [a.name for a in sol.answers]
     for name in given:
-        if name not in names:
-            raise SpecError(f"'{name}' names no answer{nearest(name, names)}; answers are: " + ", ".join(names))
-    _check_names(spec, names)
+        if name not in names and not _is_quantity(sol, name):
+            raise SpecError(f"'{name}' names no answer or quantity{nearest(name, names) or nearest(name, list(sol.quantities))}; "
+                            "answers are: "
+                            + ", ".join(names) + " (`examsolve run FILE --answers all` lists every quantity)")
+    _check_names(spec, names, sol)
     wrong_paths = WrongPaths(spec)
     marks = []
-    for a in sol.answers:
+    for a in _graded(spec, sol, given):
         budget.check("grading")
         worth = _points(spec, a.name)
         if a.name not in given:
@@ -126,13 +129,33 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
     return Report(sol.file, sol.title, tuple(marks))
 
 
-def _check_names(spec, names: list) -> None:
-    """SpecError where points:, tolerance: or mistakes: name an answer the solution does not have."""
+def _is_quantity(sol, name: str) -> bool:
+    try:
+        quantity.lookup(sol.quantities, name)
+        return True
+    except KeyError:
+        return False
+
+
+def _graded(spec, sol, given: dict) -> list:
+    """The answers, then every quantity that is not an answer but is answered, or has points: or tolerance:."""
+    out = list(sol.answers)
+    seen = {a.name for a in out}
+    m = spec.model
+    for name in list(given) + list(m.points) + [n for n in m.tolerance if n != "default"]:
+        if name not in seen and _is_quantity(sol, name):
+            out.append(Answer(name, quantity.lookup(sol.quantities, name)))
+            seen.add(name)
+    return out
+
+
+def _check_names(spec, names: list, sol) -> None:
+    """SpecError where points:, tolerance: or mistakes: name neither an answer nor a quantity of the solution."""
     m = spec.model
     places = [(("points", n), n) for n in m.points] + [(("tolerance", n), n) for n in m.tolerance if n != "default"]
     places += [(("mistakes", i, "answers", n), n) for i, x in enumerate(m.mistakes) for n in x.answers]
     for path, name in places:
-        if name not in names:
+        if name not in names and not _is_quantity(sol, name):
             raise SpecError(f"{path[0]}: '{name}' names no answer{nearest(name, names)}; answers are: "
                             + ", ".join(names), spec.key_loc(*path))
 
@@ -247,7 +270,11 @@ class WrongPaths:
 
 
 def _answer(sol, name: str) -> Any:
-    return next((a.value for a in sol.answers if a.name == name), None)
+    """The value of an answer or quantity of a (re-solved) solution, None when it has none by that name."""
+    value = next((a.value for a in sol.answers if a.name == name), None)
+    if value is None and _is_quantity(sol, name):
+        value = quantity.lookup(sol.quantities, name)
+    return value
 
 
 def _map(f, v):

@@ -203,3 +203,17 @@ def test_text_answers_in_other_notations_are_right(example, name, given):
     assert mark.correct, mark.feedback
     wrong = next(m for m in grade(spec, sol, {name: ("local maximum", "local maximum")}).marks if m.name == name)
     assert not wrong.correct
+
+
+def test_grade_addresses_any_quantity_and_one_element():
+    from click.testing import CliRunner
+
+    from examsolve.cli import main
+
+    # sin_net by hand: ∂L/∂y = 2(y − l) = −4, ∂L/∂u = −4·cos(2π) = −4, ∂L/∂w = (−4·2, −4·1) = (−8, −4)
+    r = CliRunner().invoke(main, ["grade", str(ROOT / "problems" / "sin_net.yaml"), "-a", "dL/du=-4",
+                                  "-a", "dL/dw[0]=-8", "-a", "dL/dw[1]=4", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    marks = {m["name"]: m for m in json.loads(r.stdout)["answers"]}
+    assert marks["dL/du"]["correct"] and marks["dL/dw[0]"]["correct"] and not marks["dL/dw[1]"]["correct"]
+    assert "sign" in marks["dL/dw[1]"]["feedback"]
