@@ -63,3 +63,59 @@ def test_policy_with_several_transitions_names_each():
     assert _close(q["transitions.1.V"], 8 * s1 - 2)
     assert _close(lookup(q, "transitions.1.A[1]"), -2 - (8 * s1 - 2))
     assert list(q["transitions.1.grad_log_pi"].items) == [0, 0]
+
+
+# -- perceptron ---------------------------------------------------------------------------------------
+
+def _perceptron_pm(X, T, w, b, eta, epochs):
+    """The ±1 rule (sign(0) = −1), written out plainly: per epoch nets, outputs, update flags, w, b."""
+    out = []
+    for _ in range(epochs):
+        nets, outs, flags = [], [], []
+        for x, t in zip(X, T):
+            net = sum(wi * xi for wi, xi in zip(w, x)) + b
+            o = 1 if net > 0 else -1
+            nets.append(net)
+            outs.append(o)
+            flags.append(int(o != t))
+            if o != t:
+                w = [wi + eta * t * xi for wi, xi in zip(w, x)]
+                b = b + eta * t
+        out.append((nets, outs, flags, list(w), b))
+    return out
+
+
+def test_perceptron_epochs_are_quantities():
+    q = _q("perceptron_and.yaml")
+    expected = _perceptron_pm([[-1, -1], [-1, 1], [1, -1], [1, 1]], [-1, -1, -1, 1], [0, 0], 0, 1, 3)
+    for e, (nets, outs, flags, w, b) in enumerate(expected, 1):
+        assert list(q[f"epochs[{e}].net"].items) == nets
+        assert list(q[f"epochs[{e}].outputs"].items) == outs
+        assert list(q[f"epochs[{e}].updates"].items) == flags
+        assert list(q[f"epochs[{e}].w"].items) == w and q[f"epochs[{e}].b"] == b
+        assert q[f"epochs[{e}].mistakes"] == sum(flags)
+    # by hand (see the yaml's key comment): epoch 1 updates only on (1, 1); epoch 2 on the middle two
+    assert list(q["epochs[1].updates"].items) == [0, 0, 0, 1]
+    assert lookup(q, "epochs[2].outputs[2]") == 1
+
+
+def test_perceptron_keys_agree():
+    sol = solve(load_spec(str(ROOT / "problems" / "perceptron_and.yaml")))
+    assert all(a.agrees for a in sol.answers if a.name.startswith("epochs["))
+
+
+def test_threshold_network_unit_outputs():
+    # XOR from OR and NAND into AND: x1 OR x2 = (0, 1, 1, 1), NAND = (1, 1, 1, 0), AND of them = (0, 1, 1, 0)
+    text = """
+kind: perceptron
+title: xor
+inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]
+network:
+  - {name: h1, inputs: [x1, x2], weights: [1, 1], bias: -0.5}
+  - {name: h2, inputs: [x1, x2], weights: [-1, -1], bias: 1.5}
+  - {name: y, inputs: [h1, h2], weights: [1, 1], bias: -1.5}
+"""
+    q = solve(parse_spec(text, "q.yaml")).quantities
+    assert list(q["units.h1.outputs"].items) == [0, 1, 1, 1]
+    assert list(q["units.h2.outputs"].items) == [1, 1, 1, 0]
+    assert list(q["units.y.outputs"].items) == [0, 1, 1, 0]

@@ -80,18 +80,26 @@ def _solve(spec):
     steps.append(Step("perceptron rule: " + rule))
     rows, clean_epoch = [], None
     for epoch in range(1, m.epochs + 1):
-        mistakes = 0
+        mistakes, nets, outs, flags = 0, [], [], []
         for k, (x, t) in enumerate(zip(X, T), 1):
             net = sympy.Add(*[wi * xi for wi, xi in zip(w, x)]) + b
             o = (1 if net > 0 else -1) if pm else (1 if net > 0 else 0)
             delta = (t if o != t else 0) if pm else (t - o)
             if delta != 0:
                 mistakes += 1
+            nets.append(net)
+            outs.append(sympy.Integer(o))
+            flags.append(sympy.Integer(1 if delta != 0 else 0))
             w = [wi + eta * delta * xi for wi, xi in zip(w, x)]
             b = b + eta * delta
             rows.append((epoch, k, "(" + ", ".join(map(str, x)) + ")", t, net, o,
                          Tensor((d,), tuple(w)), b))
-        steps.append(Step(f"epoch {epoch}: {mistakes} mistake{'s' if mistakes != 1 else ''}"))
+        n = len(X)
+        at = f"epochs[{epoch}]."     # epochs numbered as in the table (from 1); samples 0-based in the vectors
+        steps.append(Step(f"epoch {epoch}: {mistakes} mistake{'s' if mistakes != 1 else ''}", quantities=(
+            (at + "net", Tensor((n,), tuple(nets))), (at + "outputs", Tensor((n,), tuple(outs))),
+            (at + "updates", Tensor((n,), tuple(flags))), (at + "mistakes", sympy.Integer(mistakes)),
+            (at + "w", Tensor((d,), tuple(w))), (at + "b", b))))
         if mistakes == 0 and clean_epoch is None:
             clean_epoch = epoch
     steps.append(Step("table (w and b after each example)",
@@ -134,7 +142,8 @@ def _network(spec, m, X, steps, answers):
     for u in m.network:
         layers.setdefault(depth[u.name], []).append(u.name)
     steps.append(Step("threshold units fire (1) when Σ w·input + b > 0", table=Table(
-        tuple(base) + tuple(u.name for u in m.network), tuple(rows))))
+        tuple(base) + tuple(u.name for u in m.network), tuple(rows)),
+        quantities=tuple((f"units.{u.name}.outputs", Tensor((len(X),), tuple(outs[u.name]))) for u in m.network)))
     last = m.network[-1].name
     answers += [Answer(f"output {last}", Tensor((len(X),), tuple(outs[last]))),
                 Answer("depth", sympy.Integer(max(depth.values()))),
