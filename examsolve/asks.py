@@ -483,8 +483,18 @@ def finish(spec, steps: list, answers: list, key_names: dict | None = None, **ex
     names a key may use), and any other Solution fields."""
     m = spec.model
     table = quantity.collect(steps, answers)
+    checked = _distinct_labels(check_keys(spec, answers, key_names or {}, table))
     return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=spec.file, steps=tuple(steps),
-                    answers=tuple(check_keys(spec, answers, key_names or {}, table)), quantities=table, **extra)
+                    answers=tuple(checked), quantities=table, **extra)
+
+
+def _distinct_labels(answers: list) -> list:
+    """Answers whose typeset labels would look alike (two ∂y/∂x, two J) are shown by their names instead."""
+    import dataclasses
+
+    shown = [None if a.label is None else sympy.sstr(a.label) for a in answers]
+    return [dataclasses.replace(a, label=None) if s is not None and shown.count(s) > 1 else a
+            for a, s in zip(answers, shown)]
 
 
 def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> list:

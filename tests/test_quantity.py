@@ -112,3 +112,11 @@ def test_json_of_every_example_meets_the_published_output_schema(path):
 def test_schema_output_command_prints_the_schema():
     r = CliRunner().invoke(main, ["schema", "--output"])
     assert r.exit_code == 0 and json.loads(r.stdout)["title"] == "examsolve run --format json"
+
+
+def test_answers_that_would_look_alike_are_shown_by_their_names():
+    # y = x³: dy/dx = 3x², 12 at x = 2 and 3 at x = 1; both labels would read ∂y/∂x
+    text = ("kind: graph\ngiven: {x: 2}\nequations:\n  y: x**3\nask:\n"
+            "  - grad: {of: y, wrt: x, name: slope at 2}\n  - grad: {of: y, wrt: x, at: {x: 1}, name: slope at 1}\n")
+    sol = solve(_spec(text))
+    assert [(a.name, a.label, a.value) for a in sol.answers] == [("slope at 2", None, 12), ("slope at 1", None, 3)]
