@@ -85,7 +85,39 @@ def reference() -> str:
             for m in extra:
                 lines += table(m)
             seen += extra
+    lines += quantities()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def quantities() -> list[str]:
+    """Per family, the quantity names its examples give beyond answers and step targets (indexes as <i>, [t])."""
+    import re
+
+    from examsolve import load_spec, solve
+
+    root = Path(__file__).resolve().parent.parent / "problems"
+    out = ["## Quantities", "",
+           "Every answer and every step value (named as its target prints: `u`, `dL/du`, `w_1^(1)`) is a quantity;",
+           "these are the names families give besides. `key:`, `points:`, `tolerance:` and `grade` take them, and one",
+           "element of a vector or matrix as `name[0]`, `name[0][1]` (0-based). `run --answers all` lists them.", "",
+           "| kind | names (from its examples) |", "|---|---|"]
+    for name, fam in load_all().items():
+        found: list[str] = []
+        for example in fam.examples:
+            sol = solve(load_spec(str(root / example)))
+            stack = list(sol.steps)
+            while stack:
+                step = stack.pop(0)
+                stack[:0] = list(step.substeps)
+                for q, _ in step.quantities:
+                    general = re.sub(r"\[\d+\]", "[t]", re.sub(r"\.\d+\.", ".<i>.", q))
+                    general = re.sub(r"^(layers|compare)\.(?!<i>)[^.]+\.", r"\1.<name>.", general)
+                    if general not in found:
+                        found.append(general)
+        if found:
+            shown = ", ".join(f"`{q}`" for q in found[:24]) + (", …" if len(found) > 24 else "")
+            out.append(f"| `{name}` | {shown} |")
+    return out + [""]
 
 
 if __name__ == "__main__":
