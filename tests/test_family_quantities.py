@@ -119,3 +119,34 @@ network:
     assert list(q["units.h1.outputs"].items) == [0, 1, 1, 1]
     assert list(q["units.h2.outputs"].items) == [1, 1, 1, 0]
     assert list(q["units.y.outputs"].items) == [0, 1, 1, 0]
+
+
+# -- loss ---------------------------------------------------------------------------------------------
+
+def test_js_mixture_and_its_two_kls():
+    # p = (1/2, 1/4, 1/4, 0), q = (1/4,)*4, bits: M = (3/8, 1/4, 1/4, 1/8)
+    # KL(P‖M) = ½·log2(4/3) (only outcome 0 differs); KL(Q‖M) = ¼·log2(2/3) + ¼·log2(2) = ¼·log2(4/3)
+    # H(p) terms −x·log2 x = (½, ½, ½, 0); H(q) terms (½, ½, ½, ½)
+    q = _q("js_bits.yaml")
+    assert list(q["M"].items) == [sympy.Rational(3, 8), sympy.Rational(1, 4), sympy.Rational(1, 4),
+                                  sympy.Rational(1, 8)]
+    assert _close(q["KL(P||M)"], 0.5 * math.log2(4 / 3)) and _close(q["KL(Q||M)"], 0.25 * math.log2(4 / 3))
+    assert [sympy.nsimplify(v) for v in q["H(p).terms"].items] == [sympy.Rational(1, 2)] * 3 + [0]
+    assert _close(sum(q["H(q).terms"].items), 2.0)
+    # and the JS answer is their mean: ⅜·log2(4/3)
+    assert _close(q["JS"], 3 / 8 * math.log2(4 / 3))
+
+
+def test_js_keys_agree():
+    sol = solve(load_spec(str(ROOT / "problems" / "js_bits.yaml")))
+    marks = {a.name: a.agrees for a in sol.answers}
+    assert marks["M[0]"] is True and marks["KL(Q||M)"] is True
+
+
+def test_softmax_exponentials_and_gaussian_kl_terms():
+    # z = (log 2, 0, log 5): e^z = (2, 1, 5), Σ = 8
+    q = _q("softmax_ce.yaml")
+    assert list(q["exp_z"].items) == [2, 1, 5] and q["sum_exp_z"] == 8
+    # N(0, 1) vs N(1, 2): log(σ2/σ1) = log 2; (σ1² + (μ1 − μ2)²)/(2σ2²) = (1 + 1)/8 = 1/4
+    q = _q("kl_gaussians.yaml")
+    assert q["KL.log_term"] == sympy.log(2) and q["KL.ratio_term"] == sympy.Rational(1, 4)

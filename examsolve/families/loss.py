@@ -73,8 +73,10 @@ def _solve(spec):
         loss = ce.xreplace(at)
         grad = [sympy.diff(ce, v).xreplace(at) for v in zs]
         shortcut = [a - b for a, b in zip(yhat, y)]
+        ez = [sympy.exp(v) for v in z]
         steps += [Step("softmax ŷ_k = e^(z_k) / Σ_j e^(z_j)", target=sympy.Symbol("ŷ"), value=Tensor((len(z),),
-                                                                                                      tuple(yhat))),
+                                                                                                      tuple(yhat)),
+                       quantities=(("exp_z", Tensor((len(z),), tuple(ez))), ("sum_exp_z", sympy.Add(*ez)))),
                   Step("cross-entropy L = −Σ_k y_k·log ŷ_k (natural log)", target=sympy.Symbol("L"), value=loss),
                   Step("∂L/∂z by differentiation", target=sympy.Symbol("∂L/∂z"),
                        value=Tensor((len(z),), tuple(sympy.simplify(g) for g in grad))),
@@ -109,8 +111,11 @@ def _solve(spec):
                 return sympy.oo
             return sympy.Add(*[x * log(x / y) for x, y in zip(a, b) if x != 0])
 
+        def parts(d):   # −x·log x per outcome (0 for x = 0)
+            return Tensor((len(d),), tuple(-v * log(v) if v != 0 else sympy.Integer(0) for v in d))
+
         steps.append(Step(f"entropy H(p) = −Σ p·log p ({unit}; 0·log 0 = 0)", target=sympy.Symbol("H(p)"),
-                          value=H(p)))
+                          value=H(p), quantities=(("H(p).terms", parts(p)),)))
         answers.append(Answer(f"H(p) ({unit})", H(p)))
         if q is not None:
             if len(q) != len(p):
@@ -122,9 +127,12 @@ def _solve(spec):
                         "probability 0 under the second, so log(x/0) = ∞") if v == sympy.oo else ""
                 steps.append(Step(f"{label} = Σ x·log(x/y) ({unit})", target=sympy.Symbol(label), value=v, note=note))
                 answers.append(Answer(f"{label} ({unit})", v, note=note))
-            js = (KL(p, mix) + KL(q, mix)) / 2
+            kpm, kqm = KL(p, mix), KL(q, mix)
+            js = (kpm + kqm) / 2
             steps.append(Step("JS(p, q) = ½KL(p‖m) + ½KL(q‖m) with m = (p + q)/2 (always finite; ≤ 1 bit)",
-                              target=sympy.Symbol("JS"), value=js))
+                              target=sympy.Symbol("JS"), value=js,
+                              quantities=(("M", Tensor((len(mix),), tuple(mix))), ("KL(P||M)", kpm),
+                                          ("KL(Q||M)", kqm), ("H(q)", H(q)), ("H(q).terms", parts(q)))))
             answers += [Answer(f"H(q) ({unit})", H(q)), Answer(f"JS ({unit})", js)]
     if m.density is not None:
         a = [spec_expr(spec, r, ("params1", i), names) for i, r in enumerate(m.params1)]
@@ -133,16 +141,19 @@ def _solve(spec):
             if len(a) != 2 or len(b) != 2:
                 raise SpecError("gaussian: params1: [μ1, σ1] and params2: [μ2, σ2]", spec.loc("params1"))
             (m1, s1), (m2, s2) = a, b
+            terms = (("KL.log_term", sympy.log(s2 / s1)),
+                     ("KL.ratio_term", (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2)))
             kl = sympy.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - sympy.Rational(1, 2)
             formula = "∫ N1·log(N1/N2) dx = log(σ2/σ1) + (σ1² + (μ1 − μ2)²)/(2σ2²) − 1/2"
         else:
             if len(a) != 1 or len(b) != 1:
                 raise SpecError("exponential: params1: [λ1] and params2: [λ2]", spec.loc("params1"))
             (l1,), (l2,) = a, b
+            terms = (("KL.log_term", sympy.log(l1 / l2)), ("KL.ratio_term", l2 / l1))
             kl = sympy.log(l1 / l2) + l2 / l1 - 1
             formula = "∫ λ1e^(−λ1x)·log(λ1e^(−λ1x)/(λ2e^(−λ2x))) dx = log(λ1/λ2) + λ2/λ1 − 1"
         steps.append(Step(f"KL of two {m.density} densities (natural log): {formula}", target=sympy.Symbol("KL"),
-                          value=kl))
+                          value=kl, quantities=terms))
         answers.append(Answer("KL (nats)", kl))
     if not answers:
         raise SpecError("give logits:, binary_logit:, p: (and q:), or density:", spec.loc())
