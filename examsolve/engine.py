@@ -242,14 +242,19 @@ def domain_reason(e: sympy.Expr, args: list, out: Any) -> str | None:
     return None
 
 
-def checked_value(expr: Any, values: dict, name: str, loc=None, hint: str = "") -> Any:
+def checked_value(expr: Any, values: dict, name, loc=None, hint: str = "") -> Any:
     """expr at the values, computed operation by operation on the tree as written (so (x − 2)/(x − 2) at
-    x = 2 is 0/0, not 1); SolveError naming the operation and the reason when one has no real value."""
+    x = 2 is 0/0, not 1); SolveError naming the operation and the reason when one has no real value.
+
+    name: what the message calls expr, e.g. "y = (x - 2)/(x - 2)", or a function giving it (made only
+    when there is an error: printing a 20,000-term sum for every node costs more than computing it).
+    """
     def check(e, args, out):
         why = domain_reason(e, args, out)
         if why is not None:
             real = "not real" in why
-            raise SolveError(f"{name} is {'not real' if real else 'undefined'} at the given values: "
+            label = name() if callable(name) else name
+            raise SolveError(f"{label} is {'not real' if real else 'undefined'} at the given values: "
                              f"{hint or why}" + (f"; {REAL_ONLY}" if real else ""), loc)
     out = substitute(expr, values, check=check)
     if _nonreal(out) or _undefined(out):     # an atom: a given value such as sqrt(-1) put in directly
@@ -274,15 +279,18 @@ def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
             values[s] = overrides.get(s, s)
         else:
             display = n.display if n.display is not None else n.expr
-            label = f"{n.name} = {shown(display)}"
+
+            def label(n=n, display=display):
+                text = shown(display)
+                return f"{n.name} = {text if len(text) <= 120 else text[:119] + '…'}"
             if _risky(display):
                 checked_value(display, values, label, n.loc, n.hint)
             v = fit(substitute(n.expr, values))
             if _undefined(v):
                 why = n.hint or _why_undefined(n.expr, values)
-                raise SolveError(f"{label} is undefined at the given values: {why}", n.loc)
+                raise SolveError(f"{label()} is undefined at the given values: {why}", n.loc)
             if _nonreal(v):
-                raise SolveError(f"{label} is not real at the given values: it is {sympy.sstr(v)}; {REAL_ONLY}",
+                raise SolveError(f"{label()} is not real at the given values: it is {sympy.sstr(v)}; {REAL_ONLY}",
                                  n.loc)
             if (getattr(v, "is_number", False) and not v.has(sympy.Float)
                     and any(getattr(values.get(p), "has", None) and values[p].has(sympy.Float) for p in n.parents)):
