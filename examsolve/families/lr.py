@@ -35,6 +35,7 @@ def _solve(spec):
     from examsolve.errors import SolveError
     from examsolve.expr import symbol
     from examsolve.steps import Answer, Step
+    from examsolve.tensor import Tensor
 
     m = spec.model
     given = {}
@@ -73,13 +74,16 @@ def _solve(spec):
     eig = sorted(eig, key=lambda v: sympy.N(v))
     steps.append(Step("Gradient ∇f", value=_vec(grad)))
     steps.append(Step("Hessian H (constant: the loss is quadratic)", target=sympy.Symbol("H"), value=_mat(H)))
-    steps.append(Step("eigenvalues of H, one per direction", target=sympy.Symbol("λ"), value=_vec(eig)))
+    steps.append(Step("eigenvalues of H, one per direction", target=sympy.Symbol("λ"), value=_vec(eig),
+                      quantities=(("eigenvalues", Tensor((len(eig),), tuple(eig))),)))
     if any(sympy.N(l) <= 0 for l in eig):
         raise SolveError(f"the Hessian has eigenvalues {eig} that are not positive: f has no minimum for "
                          "gradient descent to converge to", spec.loc("loss"))
     rhos = [1 - alpha * l for l in eig]
     steps.append(Step("GD in direction i: w_i^k = ρ_i(α)^k · w_i^0 with ρ_i(α) = 1 − α·λ_i",
-                      target=sympy.Symbol("ρ"), value=_vec(rhos)))
+                      target=sympy.Symbol("ρ"), value=_vec(rhos),
+                      quantities=(("rho", _vec(rhos)),
+                                  ("alpha_limits", Tensor((len(eig),), tuple(2 / l for l in eig))))))
     # with every λ_i > 0: |1 − αλ_i| < 1 ⇔ 0 < α < 2/λ_i, so the largest λ decides (closed form, no solver)
     top = 2 / eig[-1]
     conv = sympy.Interval.open(0, top)
@@ -99,7 +103,8 @@ def _solve(spec):
                       target=sympy.Symbol("α*"), formula=2 / (sympy.Symbol("λ_min") + sympy.Symbol("λ_max")),
                       value=best))
     steps.append(Step("rate at α*: max |ρ_i| = (λ_max − λ_min)/(λ_max + λ_min)", target=sympy.Symbol("ρ*"),
-                      value=rate))
+                      value=rate, quantities=(("rho_at_alpha*", Tensor((len(eig),),
+                                                                        tuple(1 - best * l for l in eig))),)))
     distinct = sorted(set(eig), key=lambda v: sympy.N(v))
     exact = ("one step, with α = 1/λ = " + sympy.sstr(1 / distinct[0]) if len(distinct) == 1 else
              f"never with one constant α (the factors 1 − αλ_i cannot all be 0); {len(distinct)} steps with "
