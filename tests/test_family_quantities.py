@@ -168,3 +168,49 @@ def test_lr_eigenvalues_and_factors():
     q = _q("sgd_quadratic.yaml")
     assert list(q["eigenvalues"].items) == [6] and list(q["rho_at_alpha*"].items) == [0]
     assert list(q["alpha_limits"].items) == [sympy.Rational(1, 3)]
+
+
+# -- rnn ----------------------------------------------------------------------------------------------
+
+def _sig(v):
+    return 1 / (1 + math.exp(-v))
+
+
+def test_lstm_gates_and_states_per_step():
+    # lstm_forward.yaml written out plainly (scalars): f = σ(W_f x + U_f h + b_f) ..., c = f c + i g, h = o tanh(c)
+    P = dict(W_f=0.5, U_f=0.1, b_f=0, W_i=1, U_i=-0.5, b_i=0.25, W_o=-0.5, U_o=1, b_o=0, W_c=2, U_c=0.5, b_c=-0.1)
+    h, c, expected = 0.0, 0.0, {}
+    for t, x in enumerate([1, -1], 1):
+        f = _sig(P["W_f"] * x + P["U_f"] * h + P["b_f"])
+        i = _sig(P["W_i"] * x + P["U_i"] * h + P["b_i"])
+        o = _sig(P["W_o"] * x + P["U_o"] * h + P["b_o"])
+        g = math.tanh(P["W_c"] * x + P["U_c"] * h + P["b_c"])
+        c = f * c + i * g
+        h = o * math.tanh(c)
+        expected.update({f"gates.f[{t}]": f, f"gates.i[{t}]": i, f"gates.o[{t}]": o, f"gates.g[{t}]": g,
+                         f"states.c[{t}]": c, f"states.h[{t}]": h, f"outputs.y[{t}]": h})
+    q = _q("lstm_forward.yaml")
+    for name, v in expected.items():
+        assert _close(q[name], v), name
+    assert q["states.h[0]"] == 0 and q["states.c[0]"] == 0
+    # by hand, step 1 (h0 = c0 = 0, x1 = 1): f1 = σ(0.5), g1 = tanh(2 − 0.1) = tanh(1.9)
+    assert _close(q["gates.f[1]"], 1 / (1 + math.exp(-0.5))) and _close(q["gates.g[1]"], math.tanh(1.9))
+
+
+def test_gru_gates_are_vectors_per_step():
+    # gru_forward.yaml, step 1: x1 = (1, 0), h0 = 0: z1 = σ(W_z x1) = σ((1, 0)) = (σ(1), 1/2);
+    # r1 = σ((0.5, 0)) = (σ(0.5), 1/2); n1 = tanh(W_n x1 + r1·0) = tanh((1, 0)) = (tanh 1, 0);
+    # h1 = (1 − z1)·n1 + z1·0 = ((1 − σ(1))·tanh 1, 0)
+    q = _q("gru_forward.yaml")
+    z1, r1, n1, h1 = (q[k].items for k in ("gates.z[1]", "gates.r[1]", "gates.n[1]", "states.h[1]"))
+    assert _close(z1[0], _sig(1)) and z1[1] == sympy.Rational(1, 2)
+    assert _close(r1[0], _sig(0.5)) and r1[1] == sympy.Rational(1, 2)
+    assert _close(n1[0], math.tanh(1)) and n1[1] == 0
+    assert _close(h1[0], (1 - _sig(1)) * math.tanh(1)) and h1[1] == 0
+
+
+def test_plain_rnn_states_per_step():
+    # rnn_vector_tanh.yaml, h_0 = 0, x_1 = (1, 0): h_1 = tanh(W_hh·0 + W_xh·x_1 + b) = tanh((1, 0) + (0, 0.1))
+    q = _q("rnn_vector_tanh.yaml")
+    assert list(q["states.h[0]"].items) == [0, 0]
+    assert _close(q["states.h[1]"].items[0], math.tanh(1)) and _close(q["states.h[1]"].items[1], math.tanh(0.1))

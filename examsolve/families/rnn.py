@@ -160,8 +160,21 @@ def _solve(spec):
         graph.add_node(name, value, display, spec.key_loc("equations", name), source=text)
 
     solver = Solver(spec, graph)
+    from examsolve.engine import group_value
+
+    def per_step(prefix: str, name: str, first: int) -> list:
+        """(prefix.name[t], value of name_t) for t = first..T: t is the time step, as in the table."""
+        return [(f"{prefix}.{name}[{t}]", group_value(graph.groups[f"{name}_{t}"], solver.values))
+                for t in range(first, T + 1) if f"{name}_{t}" in graph.groups]
+
+    qs = per_step("states", h, 0)
+    if preset is LSTM:
+        qs += per_step("states", "c", 0)
+    for name in m.outputs:
+        qs += per_step("outputs", name, 1)
     if preset:
-        from examsolve.engine import group_value
+        qs += [q for g, _, _ in preset if g not in ("h", "c") for q in per_step("gates", g, 1)]
+    if preset:
         table_rows = [(t,) + tuple(group_value(graph.groups[f"{g}_{t}"], solver.values) for g, _, _ in preset)
                       for t in range(1, T + 1)]
         about = "; ".join(f"{g}_t = {text.replace('⊗', '·').replace(' h', ' h_(t-1)')} ({what})"
@@ -169,10 +182,12 @@ def _solve(spec):
         about += ("; weights are stacked by gate in the order i, f, g, o in PyTorch and i, f, c, o in Keras"
                   if preset is LSTM else "; weights are stacked r, z, n in PyTorch and z, r, h in Keras")
         solver.steps.append(Step(f"{m.cell.upper()} cell, unrolled over t = 1..{T}: {about}",
-                                 table=Table(("t",) + tuple(g for g, _, _ in preset), tuple(table_rows))))
+                                 table=Table(("t",) + tuple(g for g, _, _ in preset), tuple(table_rows)),
+                                 quantities=tuple(qs)))
     else:
         solver.steps.append(Step(f"Unrolled in time: {h}_t = {m.cell} with {h} = {h}_(t-1) and each sequence "
-                                 f"at step t, for t = 1..{T}; a weight used at every step collects a sum over t"))
+                                 f"at step t, for t = 1..{T}; a weight used at every step collects a sum over t",
+                                 quantities=tuple(qs)))
     solver.run(m.ask)
     if preset:
         solver.steps.append(_parameter_counts(graph, preset, solver))
