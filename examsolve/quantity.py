@@ -66,11 +66,15 @@ def lookup(table: dict, name: str) -> Any:
     """The value of a quantity, or of one element of it (`W[0][1]`); KeyError with a hint when unknown."""
     if name in table:
         return table[name]
+    # the longest name that exists, then the indexes after it: gates.z[1][0] is element 0 of gates.z[1]
     m = _INDEXED.match(name)
-    if m and m.group(1) in table:
-        value = table[m.group(1)]
-        index = tuple(int(i) for i in re.findall(r"\d+", m.group(2)))
-        return element(value, index, name)
+    if m:
+        groups = re.findall(r"\[\s*\d+\s*\]", m.group(2))
+        for cut in range(len(groups) - 1, -1, -1):
+            base = m.group(1) + "".join(groups[:cut])
+            if base in table:
+                index = tuple(int(g.strip("[] ")) for g in groups[cut:])
+                return element(table[base], index, name)
     raise KeyError(f"'{name}' names no quantity{nearest(name, list(table))}")
 
 

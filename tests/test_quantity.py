@@ -120,3 +120,14 @@ def test_answers_that_would_look_alike_are_shown_by_their_names():
             "  - grad: {of: y, wrt: x, name: slope at 2}\n  - grad: {of: y, wrt: x, at: {x: 1}, name: slope at 1}\n")
     sol = solve(_spec(text))
     assert [(a.name, a.label, a.value) for a in sol.answers] == [("slope at 2", None, 12), ("slope at 1", None, 3)]
+
+
+def test_an_element_of_a_per_step_vector():
+    from examsolve.quantity import lookup
+
+    v = Tensor((2,), (5, 7))
+    table = {"gates.z[1]": v, "W": Tensor((2, 2), (1, 2, 3, 4))}
+    assert lookup(table, "gates.z[1][0]") == 5 and lookup(table, "gates.z[1]") is v
+    assert lookup(table, "W[1][0]") == 3
+    with pytest.raises(KeyError):
+        lookup(table, "W[2][0]")
