@@ -574,7 +574,8 @@ class RealSolutions:
     def sign_at(self, k: int, expr: Any) -> int:
         """The exact sign (-1, 0, 1) of a rational function of the unknowns at the k-th solution (where its
         denominator is not 0: the solutions exclude those points)."""
-        num, den = sympy.fraction(sympy.together(sympy.sympify(expr)))
+        expr = expr if isinstance(expr, sympy.Basic) else sympy.Integer(expr)   # an int from the caller
+        num, den = sympy.fraction(sympy.together(expr))
         if den.free_symbols:
             return self._poly_sign(k, num) * self._poly_sign(k, den)
         return self._poly_sign(k, num) * (1 if den > 0 else -1)
