@@ -6,14 +6,14 @@ import sys
 
 import click
 
+from examsolve.errors import ExamsolveError
+
 FORMATS = ("terminal", "latex", "markdown", "json")
 EXIT_INTERNAL = 3
 
 
 def _fail(err: Exception) -> int:
     """Print one line for an error and return its exit code."""
-    from examsolve.errors import ExamsolveError
-
     if isinstance(err, ExamsolveError):
         click.echo(f"error: {err}" if err.loc is None else str(err), err=True)
         return err.exit_code
@@ -69,6 +69,8 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             code = 130
+        except ExamsolveError as e:      # the time budget's last alarm, raised while a command was exiting
+            code = _fail(e)
         except click.UsageError as e:
             where = e.ctx.command_path if e.ctx else "examsolve"
             click.echo(f"error: {e.format_message().rstrip('.')}; see `{where} --help`", err=True)
@@ -99,11 +101,15 @@ def _budgeted(command):
         except Exception as err:  # noqa: BLE001
             sys.exit(_fail(err))
         try:
-            return command(*args, **kwargs)
-        except MemoryError as err:
-            sys.exit(_fail(err))
-        finally:
+            result = command(*args, **kwargs)
+        except BaseException as err:
+            # disarm first: the budget's timer repeats after its deadline and must not fire while we exit
             budget.stop()
+            if isinstance(err, (MemoryError, ExamsolveError)):
+                sys.exit(_fail(err))
+            raise
+        budget.stop()
+        return result
     return wrapper
 
 
