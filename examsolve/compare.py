@@ -79,6 +79,9 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
 
     if isinstance(expected, str):
         return compare_text(as_text(raw) if not isinstance(text, str) else text, expected, rule, spec, names, name)
+    if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
+        # a shape written (8, 30, 30), 8x30x30 or [8, 30, 30]: whole numbers, compared as they are
+        return Verdict(_shape(raw) == tuple(int(x) for x in expected.items))
     names = dict(names)
     free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
         *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
@@ -234,6 +237,12 @@ def _point_classes(text: str):
             return None
         out.append((_norm(point).replace("[", "(").replace("]", ")"), c))
     return tuple(sorted(out))
+
+
+def _is_shape(value: Any) -> bool:
+    """A vector of whole numbers ≥ 0 (a shape, a count per axis)."""
+    return isinstance(value, Tensor) and value.rank == 1 and all(
+        getattr(x, "is_Integer", False) and x >= 0 for x in value.items)
 
 
 def _shape(text: str) -> tuple[int, ...] | None:
@@ -413,6 +422,10 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     if isinstance(answer.value, str):
         v = compare_text(text, answer.value, rule, spec, names, answer.name)
         return text, v.ok, v.how if v.ok else ""
+    shape = _shape(raw) if _is_shape(answer.value) and isinstance(raw, str) else None
+    if shape is not None:        # (8, 30, 30), 8x30x30: a shape key
+        key = Tensor((len(shape),), tuple(sympy.Integer(d) for d in shape))
+        return key, compare(raw, text, answer.value, rule, spec, names, answer.name).ok, ""
     from examsolve.asks import spec_expr
 
     k = _infinity(raw)

@@ -375,7 +375,7 @@ def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, list]:
     size = DTYPE_BYTES[m.dtype]
     last_bias = bool(layers) and getattr(layers[-1], "bias", False)
     values = (
-        ("output shape", str(x.shape(ctx.first))),
+        ("output shape", shape_vector(x.shape(ctx.first))),
         ("parameters", trainable),
         ("parameters without bias", trainable - total.bias),
         ("non-trainable parameters", total.frozen),

@@ -181,7 +181,7 @@ def test_classification_keys(name, key, ok):
                                     ("(30, 30, 8)", False), ("(8, 30)", False)])
 def test_shape_keys(key, ok):
     spec, a = _answer("conv_shape.yaml", "output shape")
-    assert a.value == "(8, 30, 30)"
+    assert list(a.value.items) == [8, 30, 30]     # (32 − 3)/1 + 1 = 30, 8 filters: a shape, whole numbers
     assert check_key(spec, a, key, {})[1] is ok
 
 
