@@ -500,6 +500,8 @@ def _distinct_labels(answers: list) -> list:
 def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> list:
     """The answers with the spec's top-level key: checked against each one it names; a key naming a quantity
     that is not an answer (a step's value, one element `h[1]`) adds that quantity to the answers."""
+    import dataclasses
+
     out = list(answers)
     known = [a.name for a in out]
     for name, raw in spec.model.key.items():
@@ -516,7 +518,7 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
         from examsolve.compare import check_key
 
         k, agrees, why = check_key(spec, a, raw, names)   # grading's rule: digits written, tolerance:
-        out[i] = Answer(a.name, a.value, a.label, k, agrees, a.note, key_note=why)
+        out[i] = dataclasses.replace(a, key=k, agrees=agrees, key_note=why)
     return out
 
 

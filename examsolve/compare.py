@@ -434,8 +434,19 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
                 integers_exact=True)
     if v.ok:
         return k, True, v.how
+    if answer.valid is not None:      # many right answers: the key is checked, not compared with ours
+        return (k, *answer.valid(k))
     return k, False, v.why and f"the key {v.why.replace('give', 'needs')}" or _how_differs(
         raw, text, answer.value, rule, spec, names)
+
+
+def check_valid(spec, answer, raw: Any, names: dict) -> tuple[bool, str]:
+    """Another right answer to a question with many (answer.valid set): the family's check of raw."""
+    from examsolve.asks import spec_expr
+
+    value = _infinity(raw)
+    value = spec_expr(spec, raw, ("answer",), names) if value is None else value
+    return answer.valid(value)
 
 
 def _how_differs(raw, text, value, rule, spec, names) -> str:

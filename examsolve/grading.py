@@ -12,7 +12,7 @@ import sympy
 from examsolve import budget, quantity
 from examsolve.steps import Answer
 from examsolve.errors import ExamsolveError, Loc, SpecError, nearest
-from examsolve.compare import (INFINITY, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
+from examsolve.compare import (INFINITY, check_valid, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
                                agrees, rule_for)
 from examsolve.tensor import Tensor
 from examsolve.values import exact_str, same
@@ -120,6 +120,8 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
         rule = override or _rule(spec, a.name)
         try:
             ok, why = agrees(raw, text, a.value, rule, spec, sol, a.name)
+            if not ok and a.valid is not None:
+                ok, why = check_valid(spec, a, raw, dict(sol.graph.names()) if sol.graph is not None else {})
         except ExamsolveError as err:
             _reraise_run_budget(err)
             ok, why = False, f"could not read the answer: {err.message}"

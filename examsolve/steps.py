@@ -42,6 +42,8 @@ class Answer:
     agrees: bool | None = None
     note: str = ""
     key_note: str = ""        # how the key agrees ("rounded to 3 decimals") or differs ("the key is half the answer")
+    valid: Any = None         # questions with many right answers: the family's check of another answer,
+                              # a function (value) -> (ok, reason), e.g. "the weights realise the truth table"
 
 
 @dataclass(frozen=True)
