@@ -6,7 +6,7 @@ from typing import Any
 
 import sympy
 
-from examsolve import budget, engine, quantity
+from examsolve import budget, engine, exam_form, quantity
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import parse, parse_equation
 from examsolve.functions import Iterate, Partial, resolve_kinks
@@ -196,7 +196,7 @@ class Solver:
         wrt_names = names_list(body.wrt)
         wrt = self.symbols_of(wrt_names, path + ("wrt",))
         values, bp, over = self.values_at(body.at, path)
-        adj, steps = bp.adjoints(of, wrt)
+        adj, steps = self._in_names(bp, of, wrt, *bp.adjoints(of, wrt))
         at = _at_text(over)
         self.steps.append(Step(f"Backward pass: gradient of {text_name(of.name)}{at}", substeps=tuple(steps),
                                note="reverse mode: each gradient is the upstream gradient times the local "
@@ -221,6 +221,14 @@ class Solver:
         self.answer(name, value, label, body.key, path)
 
     def _upstream(self, body, path, of, groups, value, name):
+    @staticmethod
+    def _in_names(bp, of, wrt: list, adj: dict, steps: list) -> tuple[dict, list]:
+        """Symbolic gradients (answers and steps) written in the names the spec defines, where shorter."""
+        forms = exam_form.in_names(bp, of, wrt, adj)
+        if not forms:
+            return adj, steps
+        return {**adj, **forms}, exam_form.restate(steps, of, forms)
+
         """With a given ∂L/∂of = a: ∂L/∂w = a · ∂of/∂w (the chain rule one step further)."""
         up = spec_expr(self.spec, body.upstream, path + ("upstream",), self.graph.names())
         loss = sympy.Symbol("L", real=True)
@@ -241,7 +249,7 @@ class Solver:
         rows, sections = [], []
         shown = outs[:engine.MAX_SHOWN_ROWS]
         for r, y in enumerate(shown):
-            adj, steps = bp.adjoints(y, wrt)
+            adj, steps = self._in_names(bp, y, wrt, *bp.adjoints(y, wrt))
             rows.append([adj[w] for w in wrt])
             sections.append(Step(f"Row {r + 1}: gradient of {text_name(y.name)}", substeps=tuple(steps)))
         exact = len(outs) * len(wrt) <= engine.MAX_EXACT_ENTRIES

@@ -67,7 +67,7 @@ def as_text(raw: Any) -> str:
 
 def agrees(raw: Any, text: str, expected: Any, rule: Rule, spec, sol, name: str = "") -> tuple[bool, str]:
     """Whether a student's value matches the expected one under the rule, and a reason when it matters."""
-    names = dict(sol.graph.names()) if sol is not None and sol.graph is not None else {}
+    names = sol.graph.names() if sol is not None and sol.graph is not None else {}
     v = compare(raw, text, expected, rule, spec, names, name=name)
     return v.ok, v.why
 
@@ -82,6 +82,7 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
         # a shape written (8, 30, 30), 8x30x30 or [8, 30, 30]: whole numbers, compared as they are
         return Verdict(_shape(raw) == tuple(int(x) for x in expected.items))
+    graph = getattr(names, "graph", None)      # a graph's names: its defined nodes expand for the comparison
     names = dict(names)
     free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
         *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
@@ -96,7 +97,11 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
         return Verdict(False, f"shape {value.shape}, expected {expected.shape}")
     if len(got) != len(want):
         return Verdict(False, f"{len(got)} entries, expected {len(want)}")
-    texts = _leaves(raw) if isinstance(raw, list) else [raw]
+    if graph is not None and free | _free(got):    # a key in the spec's names (A - Y, A = σ(Z)) by its definition
+        got, want = [graph.in_leaves(x) for x in got], [graph.in_leaves(x) for x in want]
+        free = _free(want)
+    texts = _leaves(raw) if isinstance(raw, list) else _leaves(_list_text(raw)) if isinstance(expected, Tensor) \
+        else [raw]
     short, hows = "", []
     for g, w, t in zip(got, want, texts + [None] * (len(got) - len(texts))):
         if integers_exact and isinstance(t, (int, str)) and not isinstance(t, bool) \
@@ -115,6 +120,10 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
 INFINITY = {"oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo, "∞": sympy.oo, "+∞": sympy.oo,
             "+oo": sympy.oo, "+inf": sympy.oo,
             "-oo": -sympy.oo, "-inf": -sympy.oo, "-infinity": -sympy.oo, "-∞": -sympy.oo, "−∞": -sympy.oo}
+
+
+def _free(items) -> set:
+    return set().union(*[x.free_symbols for x in items if isinstance(x, sympy.Basic)])
 
 
 def _primes(raw: Any) -> Any:

@@ -11,7 +11,7 @@ import sympy
 from examsolve import budget
 from examsolve.errors import SolveError
 from examsolve.expr import MAX_EXPONENT, MAX_RESULT_DIGITS
-from examsolve.functions import Partial, resolve_kinks
+from examsolve.functions import Partial, kinks_to_cases, resolve_kinks
 from examsolve.graph import Graph
 from examsolve.names import text_name
 from examsolve.steps import Step
@@ -53,6 +53,8 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True, check=None) -> A
         if e in memo:
             return memo[e]
         args = [rec(a) for a in e.args]
+        if not evaluate and isinstance(e, sympy.Piecewise):
+            return substitute(e, mapping, True, check)     # the case that applies (its conditions are numbers)
         budget.check_call(e, args)
         if isinstance(e, sympy.Pow) and not _power_ok(args[0], args[1]):
             out = sympy.Float(args[0], PRECISION) ** args[1]
@@ -346,7 +348,7 @@ class Backprop:
                 # write the node itself where it reappears: tanh' = 1 - a², exp' = q, σ' = f·(1 - f)
                 sym = sym.xreplace({expr: c})
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)
-            num = fit(num)
+            num = fit(kinks_to_cases(num, self.conventions))     # a kink at a symbolic argument: by cases
             if _undefined(num):
                 raise SolveError(f"∂{c.name}/∂{p.name} = {sympy.sstr(sym)} is undefined at the given values",
                                  self.graph.nodes[c].loc)
@@ -360,7 +362,7 @@ class Backprop:
         """∂c/∂p as shown in a step: 2*(y - l) reads better than 2*y - 2*l."""
         key = (c, p)
         if key not in self._shown:
-            sym = self.local(c, p)[0]
+            sym = kinks_to_cases(self.local(c, p)[0], self.conventions)
             shown = sym
             if sym.is_Add:
                 content, rest = sym.as_content_primitive()

@@ -76,6 +76,10 @@ class Kink(Function):
     def at_kink(self, conventions: dict) -> tuple[sympy.Expr, str]:
         raise NotImplementedError
 
+    def cases(self, conventions: dict) -> sympy.Expr:
+        """The derivative at a symbolic argument, by cases, with the kink on the convention's side."""
+        raise NotImplementedError
+
     def fdiff(self, argindex=1):
         # a kink derivative is piecewise constant: its own derivative is 0 away from the kink
         return S.Zero
@@ -96,6 +100,11 @@ class relu_grad(Kink):
     def at_kink(self, conventions):
         v = sympy.Integer(conventions.get("relu_grad_at_zero", 0))
         return v, f"relu'(0) is undefined; taken as {v} (convention relu_grad_at_zero)"
+
+    def cases(self, conventions):
+        x = self.args[0]
+        on = x >= 0 if conventions.get("relu_grad_at_zero", 0) == 1 else x > 0
+        return sympy.Piecewise((S.One, on), (S.Zero, True))
 
     def _latex(self, printer):
         return r"\operatorname{relu}'\left(%s\right)" % printer._print(self.args[0])
@@ -140,6 +149,11 @@ class lrelu_grad(Kink):
         v = S.One if side == 1 else self.args[1]
         return v, (f"lrelu'(0) is undefined; taken as {v}, the "
                    f"{'right' if side == 1 else 'left'} slope (convention relu_grad_at_zero = {side})")
+
+    def cases(self, conventions):
+        x, a = self.args
+        on = x >= 0 if conventions.get("relu_grad_at_zero", 0) == 1 else x > 0
+        return sympy.Piecewise((S.One, on), (a, True))
 
     def _latex(self, printer):
         return r"\operatorname{lrelu}'\left(%s\right)" % printer._print(self.args[0])
@@ -188,6 +202,14 @@ class abs_grad(Kink):
     def at_kink(self, conventions):
         v = sympy.Integer(conventions.get("abs_grad_at_zero", 0))
         return v, f"|x|' at 0 is undefined; taken as {v} (convention abs_grad_at_zero)"
+
+    def cases(self, conventions):
+        x, v = self.args[0], conventions.get("abs_grad_at_zero", 0)
+        if v == 0:
+            return sympy.Piecewise((S.One, x > 0), (-S.One, x < 0), (S.Zero, True))
+        if v == 1:
+            return sympy.Piecewise((S.One, x >= 0), (-S.One, True))
+        return sympy.Piecewise((S.One, x > 0), (-S.One, True))
 
     def _latex(self, printer):
         return r"\operatorname{sign}\left(%s\right)" % printer._print(self.args[0])
@@ -246,6 +268,24 @@ class extreme_grad(Kink):
         places = ", ".join(str(k + 1) for k in tied)
         return v, (f"{name} is tied between arguments {places}; the gradient goes to the "
                    f"{rule} of them (convention max_tie = {rule})")
+
+    def cases(self, conventions):
+        which, i, *args = self.args
+        i, rule = int(i), conventions.get("max_tie", "first")
+
+        def beats(j, strict, k=i):       # args[k] ahead of args[j]: greater for max, smaller for min
+            a, b = (args[k], args[j]) if which == 1 else (args[j], args[k])
+            return a > b if strict else a >= b
+        others = [j for j in range(len(args)) if j != i]
+        if rule == "split":
+            ties = sympy.Add(*[sympy.Piecewise((S.One, sympy.Eq(args[j], args[i])), (S.Zero, True))
+                               for j in others])
+            behind = sympy.Or(*[beats(i, True, k=j) for j in others])
+            return sympy.Piecewise((S.One, sympy.And(*[beats(j, True) for j in others])), (S.Zero, behind),
+                                   (1 / (1 + ties), True))
+        # first: args[i] keeps a tie with a later argument and loses one with an earlier (last: the other way)
+        keeps = (lambda j: j > i) if rule == "first" else (lambda j: j < i)
+        return sympy.Piecewise((S.One, sympy.And(*[beats(j, not keeps(j)) for j in others])), (S.Zero, True))
 
     def _latex(self, printer):
         which, i, *args = self.args
@@ -312,6 +352,15 @@ def resolve_kinks(expr: sympy.Expr, conventions: dict) -> tuple[sympy.Expr, tupl
         if note not in notes:
             notes.append(note)
     return expr.xreplace(mapping), tuple(notes)
+
+
+def kinks_to_cases(expr: sympy.Expr, conventions: dict) -> sympy.Expr:
+    """Every kink at a symbolic argument written by cases (a Piecewise), products folded into the cases."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(Kink):
+        return expr
+    kinks = [k for k in sympy.preorder_traversal(expr) if isinstance(k, Kink)]
+    out = expr.xreplace({k: k.cases(conventions) for k in kinks})
+    return sympy.piecewise_fold(out) if out.has(sympy.Piecewise) else out
 
 
 class Partial(sympy.Symbol):

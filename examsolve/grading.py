@@ -121,7 +121,8 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
         try:
             ok, why = agrees(raw, text, a.value, rule, spec, sol, a.name)
             if not ok and a.valid is not None:
-                ok, why = check_valid(spec, a, raw, dict(sol.graph.names()) if sol.graph is not None else {})
+                names = dict(sol.graph.names()) if sol.graph is not None else {}
+                ok, why = check_valid(spec, _paired(a, given), raw, names)
         except ExamsolveError as err:
             _reraise_run_budget(err)
             ok, why = False, f"could not read the answer: {err.message}"
@@ -129,6 +130,18 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
         marks.append(Mark(a.name, text, exact_str(a.value), ok, worth if ok else Fraction(0), worth, feedback,
                           str(rule)))
     return Report(sol.file, sol.title, tuple(marks))
+
+
+def _paired(a: Answer, given: dict) -> Answer:
+    """a, whose validity check also sees the student's other answers if it takes `others` (weights with a bias)."""
+    import dataclasses
+    import functools
+    import inspect
+
+    if "others" not in inspect.signature(a.valid).parameters:
+        return a
+    others = {name: raw for name, (raw, _) in given.items()}
+    return dataclasses.replace(a, valid=functools.partial(a.valid, others=others))
 
 
 def _is_quantity(sol, name: str) -> bool:

@@ -43,6 +43,12 @@ class Group:
         return self.symbols[0] if not self.shape else Tensor(self.shape, self.symbols)
 
 
+class Names(dict):
+    """The names expressions may use, with the graph that defines them (key checks expand defined names)."""
+
+    graph: Any = None
+
+
 @dataclass
 class Graph:
     """Nodes in insertion (= topological) order and the groups that name them."""
@@ -50,13 +56,24 @@ class Graph:
     nodes: dict = field(default_factory=dict)      # Symbol -> Node
     groups: dict = field(default_factory=dict)     # name -> Group
     order: dict = field(default_factory=dict)      # Symbol -> position
-    _names: dict = field(default_factory=dict)       # name -> symbol or Tensor, for parsing
+    _names: dict = field(default_factory=Names)      # name -> symbol or Tensor, for parsing
     sources: dict = field(default_factory=dict)      # equation name -> its text, for drawings
     aliases: dict = field(default_factory=dict)      # name -> Group of other groups' elements (h = h_1..h_T)
 
     def names(self) -> dict[str, Any]:
         """What expressions may refer to: group names and element names (kept up to date; read only)."""
+        self._names.graph = self
         return self._names
+
+    def in_leaves(self, e: Any) -> Any:
+        """e with every defined node written out in the leaves and every given name replaced by its value."""
+        if not isinstance(e, sympy.Basic):
+            return e
+        nodes = [s for s in e.free_symbols if s in self.nodes and self.nodes[s].kind != "symbol"]
+        if not nodes:
+            return e
+        given = {s: n.value for s, n in self.nodes.items() if n.kind == "given"}
+        return e.xreplace({s: self.compose(s).xreplace(given) for s in nodes})
 
     def _claim(self, name: str, loc: Loc | None) -> None:
         if not is_name(name):

@@ -56,6 +56,21 @@ class TextPrinter(StrPrinter):
         return f"|{self._print(expr.args[0])}|"
 
     def _print_Float(self, expr):
+    def _print_Piecewise(self, expr):
+        cases = [f"{self._print(e)} otherwise" if c == sympy.true else f"{self._print(e)} if {self._print(c)}"
+                 for e, c in expr.args]
+        return "(" + "; ".join(cases) + ")"
+
+    def _print_Relational(self, expr):
+        op = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}.get(expr.rel_op, expr.rel_op)
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_And(self, expr):
+        return " and ".join(self._print(a) for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(self._print(a) for a in expr.args)
+
         return decimal(expr, 10)
 
 
