@@ -100,8 +100,7 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     if graph is not None and free | _free(got):    # a key in the spec's names (A - Y, A = σ(Z)) by its definition
         got, want = [graph.in_leaves(x) for x in got], [graph.in_leaves(x) for x in want]
         free = _free(want)
-    texts = _leaves(raw) if isinstance(raw, list) else _leaves(_list_text(raw)) if isinstance(expected, Tensor) \
-        else [raw]
+    texts = _leaves(raw) if isinstance(raw, list) else [raw]
     short, hows = "", []
     for g, w, t in zip(got, want, texts + [None] * (len(got) - len(texts))):
         if integers_exact and isinstance(t, (int, str)) and not isinstance(t, bool) \
