@@ -210,4 +210,121 @@ def _solve(spec):
     solver = Solver(spec, graph)
     solver.steps.extend(steps)
     solver.run(m.ask)
+    _kernel_checks(spec, solver, c.kernel)
     return solver.solution()
+
+
+def _kernel_checks(spec, solver, kernel: str) -> None:
+    """A solve ask for the kernel: the kernel as one answer too, each with a check that another kernel fits."""
+    import dataclasses
+
+    import sympy
+
+    from examsolve.asks import names_list
+    from examsolve.steps import Answer
+    from examsolve.tensor import Tensor
+
+    g = solver.graph.groups[kernel]
+    entries = [s.name for s in g.symbols]
+    for i, a in enumerate(spec.model.ask):
+        if a.kind != "solve" or names_list(a.body.unknowns) != [kernel]:
+            continue
+        have = {x.name: x.value for x in solver.answers}
+        if not all(n in have for n in entries):
+            return      # several solutions ("w_1 (solution 2)"): not the linear system of a kernel
+        ours = {n: have[n] for n in entries}
+        eqs = _equations(spec, solver, a.body, ("ask", i, "solve"), set(g.symbols))
+        check = _KernelCheck(spec, kernel, g, eqs, ours)
+        solver.answers = [dataclasses.replace(x, valid=check.entry(x.name)) if x.name in ours else x
+                          for x in solver.answers]
+        if g.shape:       # the whole kernel as one answer too: key it as w: [1, 2]
+            solver.answers.append(Answer(kernel, Tensor(g.shape, tuple(ours.values())), sympy.Symbol(kernel),
+                                         valid=check.entry(kernel)))
+        return
+
+
+def _equations(spec, solver, body, path: tuple, unknowns: set) -> list:
+    """The solve ask's equations as (lhs text, lhs, rhs text, rhs) in the unknowns, the other givens put in."""
+    import re
+
+    import sympy
+
+    from examsolve import engine
+    from examsolve.asks import names_list
+    from examsolve.expr import parse_equation
+
+    graph = solver.graph
+    leaves = {s: v for s, v in solver.values.items() if graph.nodes[s].kind == "given" and s not in unknowns}
+
+    def side(text):
+        e = parse_equation(text, graph.names())    # already parsed once by the ask: no error here
+        composed = e.xreplace({s: graph.compose(s) for s in e.free_symbols
+                               if s in graph.nodes and graph.nodes[s].kind == "node"})
+        return engine.substitute(composed, leaves)
+
+    out = []
+    for text in names_list(body.equations):
+        parts = re.split(r"(?<![=<>!])=(?!=)", text)   # as expr.parse_equation splits lhs = rhs
+        lhs, rhs = (parts[0], parts[1]) if len(parts) == 2 else (text, "0")
+        out.append((lhs.strip(), side(lhs), rhs.strip(), side(rhs) if len(parts) == 2 else sympy.Integer(0)))
+    return out
+
+
+class _KernelCheck:
+    """valid(value, others) for the kernel and each entry: another kernel agrees when every equation holds."""
+
+    def __init__(self, spec, kernel: str, group, equations: list, ours: dict):
+        self.spec, self.kernel, self.group, self.equations, self.ours = spec, kernel, group, equations, ours
+
+    def entry(self, name: str):
+        def valid(value, others=None):
+            # an entry is checked with the other entries given with it (the key's, or the student's), else ours
+            given = self.spec.model.key if others is None else others
+            return self.reproduces(self._assemble(name, value, given))
+        return valid
+
+    def _assemble(self, name: str, value, given: dict) -> dict:
+        """Entry name -> value: ours, then the whole kernel given, then single entries given, then value."""
+        from examsolve.tensor import Tensor
+
+        out = dict(self.ours)
+        whole = value if name == self.kernel else self._read(given.get(self.kernel), self.kernel)
+        if isinstance(whole, Tensor) and len(whole.items) == len(out):
+            out = dict(zip(out, whole.items))
+        if name == self.kernel:
+            return out if isinstance(whole, Tensor) and len(whole.items) == len(out) else {}
+        for entry in out:
+            if entry != name and given.get(entry) is not None:
+                out[entry] = self._read(given[entry], entry, out[entry])
+        out[name] = value
+        return out
+
+    def _read(self, raw, name: str, default=None):
+        from examsolve.asks import spec_expr
+        from examsolve.errors import ExamsolveError
+
+        if raw is None:
+            return default
+        try:
+            return spec_expr(self.spec, raw, ("key", name), {})
+        except ExamsolveError:
+            return default
+
+    def reproduces(self, entries: dict) -> tuple:
+        """(ok, reason): whether the kernel with these entries gives the outputs the equations ask for."""
+        import sympy
+
+        from examsolve.values import exact_str
+
+        n = len(self.group.symbols)
+        if len(entries) != n:
+            return False, f"the kernel has {n} entries"
+        vals = tuple(entries.values())
+        if not all(isinstance(v, sympy.Basic) and v.is_number and v.is_extended_real for v in vals):
+            return False, "every entry of the kernel is a real number"
+        at = dict(zip(self.group.symbols, vals))
+        for ltext, lhs, rtext, rhs in self.equations:
+            got, want = sympy.simplify(lhs.xreplace(at)), sympy.simplify(rhs.xreplace(at))
+            if sympy.simplify(got - want) != 0:
+                return False, f"gives {ltext} = {exact_str(got)}, the question says {rtext}"
+        return True, "a different kernel that reproduces the given outputs"

@@ -69,7 +69,7 @@ def _solve(spec):
                             spec.loc("targets"))
 
         steps, answers = find_weights(X, T, pm)
-        return finish(spec, steps, answers)
+        return finish(spec, steps, _with_checks(spec, X, T, pm, answers))
     w = [spec_expr(spec, v, ("weights", i), {}) for i, v in enumerate(m.weights)] or [sympy.Integer(0)] * d
     if len(w) != d:
         raise SpecError(f"{len(w)} start weights for {d} inputs", spec.loc("weights"))
@@ -149,3 +149,66 @@ def _network(spec, m, X, steps, answers):
                 Answer("depth", sympy.Integer(max(depth.values()))),
                 Answer("width", sympy.Integer(max(len(v) for v in layers.values())))]
     return finish(spec, steps, answers)
+
+
+PAIR = ("weights", "bias")
+
+
+def _with_checks(spec, X, T, pm, answers):
+    """The weights and bias answers with their validity check: many pairs realise one truth table."""
+    import dataclasses
+
+    ours = {a.name: a.value for a in answers if a.name in PAIR}
+    if len(ours) < 2:
+        return answers          # not separable: nothing to check
+    return [dataclasses.replace(a, valid=_pair_check(spec, X, T, pm, a.name, ours)) if a.name in PAIR else a
+            for a in answers]
+
+
+def _pair_check(spec, X, T, pm, name, ours):
+    """valid(value, others) for one half of (weights, bias); the other half is the one given with it."""
+
+    def valid(value, others=None):
+        # a key is checked with the key's other half, a student's answer with the student's; else ours
+        given = spec.model.key if others is None else others
+        half = {name: value}
+        for other in PAIR:
+            if other != name:
+                half[other] = _read(spec, given.get(other), other, ours[other])
+        return realises(X, T, pm, half["weights"], half["bias"])
+
+    return valid
+
+
+def _read(spec, raw, name, default):
+    """A value given (YAML) for the other half of the pair, or default when it is missing or unreadable."""
+    from examsolve.asks import spec_expr
+    from examsolve.errors import ExamsolveError
+
+    if raw is None:
+        return default
+    try:
+        return spec_expr(spec, raw, ("key", name), {})
+    except ExamsolveError:
+        return default
+
+
+def realises(X, T, pm, w, b) -> tuple:
+    """(ok, reason): whether one threshold unit with weights w and bias b reproduces every row of the table."""
+    import sympy
+
+    from examsolve.tensor import Tensor
+
+    items = w.items if isinstance(w, Tensor) and w.rank == 1 else (w,) if not isinstance(w, Tensor) else None
+    d = len(X[0])
+    if items is None or len(items) != d:
+        return False, f"the unit has {d} weights, one per input"
+    if not all(isinstance(v, sympy.Basic) and v.is_number and v.is_extended_real for v in items + (b,)):
+        return False, "the weights and the bias are real numbers"
+    for x, t in zip(X, T):
+        net = sympy.Add(*[wi * xi for wi, xi in zip(items, x)]) + b
+        out = 1 if net > 0 else (-1 if pm else 0)      # the unit fires when w·x + b > 0 (sign(0) = −1, step(0) = 0)
+        if out != t:
+            row = "(" + ", ".join(map(sympy.sstr, x)) + ")"
+            return False, f"gives {out} for input {row}, the table says {sympy.sstr(t)}"
+    return True, "a different solution that realises the truth table"
