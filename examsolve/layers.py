@@ -1,6 +1,12 @@
-"""Layer arithmetic for the network family: one function per layer type, each giving steps and counts."""
+"""Layer arithmetic for the network family: one function per layer type, each giving steps and counts.
+
+Every step that computes a number carries it as a quantity under a name relative to its layer
+(`padding[0]`, `weight_shape`); walk() and run_path() put the layer's prefixes in front (`layers.0.`,
+`layers.conv1.`, `layers.3.layers.0.` inside a residual block).
+"""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +24,7 @@ OPS = {
     "exam_each_op": "each multiplication and each addition is one operation, the sum starting from 0 "
                     "(αx + βy + c: 2 multiplications and 3 additions)",
 }
+RULES = ("macs", "flops_2x", "mults_adds", "exam_each_op")   # the per-stamp counts shown side by side
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class Count:
     stamps: Any = 0
     stamp_size: Any = 0
     steps: list = field(default_factory=list)
+    extra: tuple = ()             # the layer's own quantities besides the counts: padding, output_size
 
     def add(self, other: "Count") -> None:
         for k in ("params", "bias", "frozen", "macs", "outputs", "stamps"):
@@ -87,6 +95,32 @@ class Ctx:
         return v
 
 
+def num(v: Any) -> Any:
+    """An int as a sympy Integer (a quantity's value); sympy values unchanged."""
+    return sympy.Integer(v) if isinstance(v, int) else v
+
+
+def vector(items) -> Any:
+    """Integers as a vector quantity (its JSON form is an integer array)."""
+    from examsolve.tensor import Tensor as Values
+
+    items = tuple(num(d) for d in items)
+    return Values((len(items),), items)
+
+
+def calc(title: str, formula: str | None, substituted: str | None, value: Any, name: str, note: str = "",
+         more: tuple = ()) -> Step:
+    """A step computing one value: title, general formula, numbers put in, result, addressable as `name`."""
+    value = num(value)
+    return Step(title, formula=formula, substituted=substituted, value=value, note=note,
+                quantities=((name, value),) + tuple((n, num(v)) for n, v in more))
+
+
+def dots(xs) -> str:
+    """Sizes written as a product: 3·3·3."""
+    return "·".join(str(v) for v in xs)
+
+
 def ops(rule: str, macs: Any, outputs: Any, bias: bool) -> Any:
     """Operations for `macs` weight uses producing `outputs` values, under a named rule."""
     if rule in ("macs", "inner_product_n"):
@@ -98,6 +132,22 @@ def ops(rule: str, macs: Any, outputs: Any, bias: bool) -> Any:
     return 2 * macs + (outputs if bias else 0)   # exam: the sum starts from 0, so n adds (+1 for a bias)
 
 
+def ops_formula(rule: str, bias: bool) -> str:
+    """The operation count of `ops` in symbols: MACs weight uses over `outputs` inner products."""
+    if rule in ("macs", "inner_product_n"):
+        return "MACs"
+    if rule == "flops_2x" or (rule == "mults_adds" and bias):
+        return "2·MACs"
+    if rule == "mults_adds":
+        return "2·MACs − outputs"
+    return "2·MACs + outputs" if bias else "2·MACs"
+
+
+def ops_numbers(rule: str, bias: bool, macs: Any, outputs: Any) -> str:
+    """ops_formula with the numbers put in."""
+    return ops_formula(rule, bias).replace("MACs", str(macs)).replace("outputs", str(outputs))
+
+
 def _axes(v, nd: int, what: str, label: str, loc) -> list:
     vals = [v] * nd if isinstance(v, int) else list(v)
     if len(vals) != nd:
@@ -107,7 +157,36 @@ def _axes(v, nd: int, what: str, label: str, loc) -> list:
     return vals
 
 
-def _window(layer, x: Tensor, ctx: Ctx, label: str, loc, default_kernel: int):
+@dataclass
+class Window:
+    """A sliding window's sizes per spatial axis, its output sizes, and the steps that computed them."""
+
+    kern: list
+    stride: list
+    dil: list
+    pad: list
+    out: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+
+
+def _padding(layer, kern: list, dil: list, nd: int, label: str, loc) -> tuple[list, list]:
+    """Zeros added on each side, per axis; 'same' is worked out (one step per axis)."""
+    if layer.padding == "valid":
+        return [0] * nd, []
+    if layer.padding != "same":
+        return _axes(layer.padding, nd, "padding", label, loc), []
+    pad, steps = [], []
+    for axis, (k, d) in enumerate(zip(kern, dil)):
+        if (d * (k - 1)) % 2:
+            raise SolveError(f"{label}: 'same' padding needs an even d·(k − 1) = {d * (k - 1)}; use an odd "
+                             "kernel or give the padding per side", loc)
+        pad.append(d * (k - 1) // 2)
+        steps.append(calc(f"axis {axis + 1}: 'same' padding per side", "d·(k − 1)/2", f"{d}·({k} − 1)/2",
+                          pad[-1], f"padding[{axis}]"))
+    return pad, steps
+
+
+def _window(layer, x: Tensor, ctx: Ctx, label: str, loc, default_kernel: int) -> Window:
     """Kernel, stride, padding and dilation per axis, and the output sizes with their steps."""
     nd = len(x.spatial)
     if x.kind != "image" or nd == 0:
@@ -116,53 +195,62 @@ def _window(layer, x: Tensor, ctx: Ctx, label: str, loc, default_kernel: int):
     stride = _axes(layer.stride if layer.stride is not None else kern if layer.type == "pool" else 1,
                    nd, "stride", label, loc)
     dil = _axes(layer.dilation, nd, "dilation", label, loc)
-    steps = []
-    if layer.padding == "valid":
-        pad = [0] * nd
-    elif layer.padding == "same":
-        pad = []
-        for k, d in zip(kern, dil):
-            if (d * (k - 1)) % 2:
-                raise SolveError(f"{label}: 'same' padding needs an even d·(k − 1) = {d * (k - 1)}; use an odd "
-                                 "kernel or give the padding per side", loc)
-            pad.append(d * (k - 1) // 2)
-        steps.append(Step(f"'same' padding per side: d·(k − 1)/2 = {', '.join(map(str, pad))}"))
-    else:
-        pad = _axes(layer.padding, nd, "padding", label, loc)
-    out = []
-    for axis, (n, k, s, p, d) in enumerate(zip(x.spatial, kern, stride, pad, dil), 1):
-        if layer.type == "conv_transpose":
-            o = (n - 1) * s - 2 * p + d * (k - 1) + layer.output_padding + 1
-            steps.append(Step(f"axis {axis}: (n − 1)·s − 2p + d(k − 1) + output_padding + 1 = ({n} − 1)·{s} − "
-                              f"2·{p} + {d}·({k} − 1) + {layer.output_padding} + 1 = {o}"))
-            if o < 1:
-                raise SolveError(f"{label}: output size {o} on axis {axis}", loc)
-            out.append(o)
-            continue
-        span = d * (k - 1) + 1
-        if span > n + 2 * p:
-            raise SolveError(f"{label}: the kernel spans {span} but the padded input is {n + 2 * p} on axis "
-                             f"{axis}; pad more or use a smaller kernel", loc)
-        num = n + 2 * p - span
-        o = (-(-num // s) if layer.ceil_mode else num // s) + 1
-        if layer.ceil_mode and (o - 1) * s >= n + p:
-            o -= 1     # PyTorch: the last window may not start in the right padding
-        rule = "ceil" if layer.ceil_mode else "floor"
-        note = ""
-        if num % s:
-            if ctx.spec.model.exact_sizes:
-                raise SolveError(f"{label}: (n + 2p − d(k − 1) − 1)/s = {num}/{s} is not a whole number on axis "
-                                 f"{axis}; change the padding or the stride", loc)
-            note = f" ({num}/{s} is not whole: {rule} gives {o - 1})"
-        steps.append(Step(f"axis {axis}: {rule}((n + 2p − d(k − 1) − 1)/s) + 1 = {rule}(({n} + 2·{p} − "
-                          f"{d}·({k} − 1) − 1)/{s}) + 1 = {o}{note}"))
-        out.append(o)
-    k0 = dil[0] * (kern[0] - 1) + 1
-    rf, jump = x.rf + (k0 - 1) * x.jump, x.jump * stride[0]
-    begin = x.start + (sympy.Rational(k0 - 1, 2) - pad[0]) * x.jump
-    steps.append(Step(f"receptive field r = r_prev + (k_eff − 1)·j_prev = {x.rf} + ({k0} − 1)·{x.jump} = {rf}; "
-                      f"jump j = j_prev·s = {jump}; start = start_prev + ((k_eff − 1)/2 − p)·j_prev = {begin}"))
-    return kern, out, rf, jump, begin, steps
+    pad, steps = _padding(layer, kern, dil, nd, label, loc)
+    w = Window(kern, stride, dil, pad, steps=steps)
+    for axis, n in enumerate(x.spatial):
+        size = _transposed_size if layer.type == "conv_transpose" else _sliding_size
+        w.out.append(size(layer, w, axis, n, ctx, label, loc))
+    return w
+
+
+def _transposed_size(layer, w: Window, axis: int, n: int, ctx: Ctx, label: str, loc) -> int:
+    """One axis of a transposed convolution's output, with its step."""
+    k, s, p, d, op = w.kern[axis], w.stride[axis], w.pad[axis], w.dil[axis], layer.output_padding
+    o = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+    if o < 1:
+        raise SolveError(f"{label}: output size {o} on axis {axis + 1}", loc)
+    w.steps.append(calc(f"axis {axis + 1}: output size", "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1",
+                        f"({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1", o, f"output_size[{axis}]"))
+    return o
+
+
+def _sliding_size(layer, w: Window, axis: int, n: int, ctx: Ctx, label: str, loc) -> int:
+    """One axis of a convolution's or pool's output, floor (or ceil_mode) rule, with its step."""
+    k, s, p, d = w.kern[axis], w.stride[axis], w.pad[axis], w.dil[axis]
+    span = d * (k - 1) + 1
+    if span > n + 2 * p:
+        raise SolveError(f"{label}: the kernel spans {span} but the padded input is {n + 2 * p} on axis "
+                         f"{axis + 1}; pad more or use a smaller kernel", loc)
+    num_ = n + 2 * p - span
+    o = (-(-num_ // s) if layer.ceil_mode else num_ // s) + 1
+    note = ""
+    if layer.ceil_mode and (o - 1) * s >= n + p:
+        o -= 1     # PyTorch: the last window may not start in the right padding
+        note = "ceil_mode: one window less, as the last one would start in the right padding (PyTorch)"
+    rule = "ceil" if layer.ceil_mode else "floor"
+    if num_ % s:
+        if ctx.spec.model.exact_sizes:
+            raise SolveError(f"{label}: (n + 2p − d(k − 1) − 1)/s = {num_}/{s} is not a whole number on axis "
+                             f"{axis + 1}; change the padding or the stride", loc)
+        note = note or f"the division is not whole: {rule} rounds it {'up' if layer.ceil_mode else 'down'}"
+    w.steps.append(calc(f"axis {axis + 1}: output size", f"{rule}((n + 2p − d·(k − 1) − 1)/s) + 1",
+                        f"{rule}(({n} + 2·{p} − {d}·({k} − 1) − 1)/{s}) + 1", o, f"output_size[{axis}]", note))
+    return o
+
+
+def _field(x: Tensor, w: Window) -> tuple[Any, Any, Any, list]:
+    """Receptive field, jump and start on the first spatial axis, one step each."""
+    k, s, p, d = w.kern[0], w.stride[0], w.pad[0], w.dil[0]
+    rf, jump = x.rf + d * (k - 1) * x.jump, x.jump * s
+    begin = x.start + (sympy.Rational(d * (k - 1), 2) - p) * x.jump
+    steps = [calc("receptive field on axis 1 (input pixels one output sees)", "r_prev + d·(k − 1)·j_prev",
+                  f"{x.rf} + {d}·({k} − 1)·{x.jump}", rf, "receptive_field"),
+             calc("jump on axis 1 (input pixels between neighbouring outputs)", "j_prev·s", f"{x.jump}·{s}",
+                  jump, "jump"),
+             calc("start on axis 1 (centre of the first output's field; the first input pixel spans 0 to 1)",
+                  "start_prev + (d·(k − 1)/2 − p)·j_prev", f"{x.start} + ({d}·({k} − 1)/2 − {p})·{x.jump}",
+                  begin, "start")]
+    return rf, jump, begin, steps
 
 
 def _prod(xs) -> Any:
@@ -172,50 +260,130 @@ def _prod(xs) -> Any:
     return n
 
 
-def conv(layer, x, ctx, label, loc):
-    kern, out, rf, jump, begin, steps = _window(layer, x, ctx, label, loc, 3)
-    window, positions = _prod(kern), _prod(out)
-    if layer.type == "depthwise_conv":
-        c_out, per = x.channels * layer.multiplier, window
-        weights = c_out * window
-        steps.append(Step(f"weights: one {'×'.join(map(str, kern))} kernel per input channel "
-                          f"(× {layer.multiplier}) = {c_out}·{window} = {weights}"))
+def _div(a: Any, g: int) -> Any:
+    """a/g for a whole count (exact division was checked), or a sympy quotient for an unknown size."""
+    return a // g if isinstance(a, int) else a / g
+
+
+def _weight_layout(layer, c_in: Any, c_out: Any, kern: list, first: bool) -> tuple[str, str, tuple]:
+    """The weight tensor's axes in the framework's order: (what the axes are, numbers put in, the shape)."""
+    g, nk = layer.groups, len(kern)
+    ks = ", ".join(str(k) for k in kern)
+    kname = "k" if nk == 1 else ", ".join(f"k{i + 1}" for i in range(nk))
+    if layer.type == "depthwise_conv":     # PyTorch: Conv(groups=C_in); Keras: DepthwiseConv depthwise_kernel
+        m = layer.multiplier
+        if first:
+            return f"(C_in·multiplier, 1, {kname})", f"({c_in}·{m}, 1, {ks})", (c_in * m, 1, *kern)
+        return f"({kname}, C_in, multiplier)", f"({ks}, {c_in}, {m})", (*kern, c_in, m)
+    if layer.type == "conv_transpose":     # PyTorch ConvTranspose: (in, out/groups, k...); Keras: (k..., out, in)
+        if first:
+            return (f"(C_in, C_out/groups, {kname})", f"({c_in}, {c_out}/{g}, {ks})",
+                    (c_in, _div(c_out, g), *kern))
+        return f"({kname}, C_out/groups, C_in)", f"({ks}, {c_out}/{g}, {c_in})", (*kern, _div(c_out, g), c_in)
+    if first:
+        return f"(C_out, C_in/groups, {kname})", f"({c_out}, {c_in}/{g}, {ks})", (c_out, _div(c_in, g), *kern)
+    return f"({kname}, C_in/groups, C_out)", f"({ks}, {c_in}/{g}, {c_out})", (*kern, _div(c_in, g), c_out)
+
+
+def _param_steps(weights: Step, layout, bias: Any, has_bias: bool, ctx: Ctx, units: str = "C_out") -> list:
+    """The weight count, the weight tensor's shape, the bias and their sum, one step each.
+
+    layout(first) gives the weight tensor's axes in PyTorch (first) or Keras order.
+    """
+    formula, numbers, shape = layout(ctx.first)
+    order, other = ("PyTorch", "Keras") if ctx.first else ("Keras", "PyTorch")
+    w = weights.value
+    steps = [weights,
+             calc(f"weight tensor shape in {order} order", formula, numbers, vector(shape), "weight_shape",
+                  note=f"framework {ctx.spec.model.framework}: the axes in the order {order} stores them; "
+                       f"{other} stores {layout(not ctx.first)[0]}")]
+    if has_bias:
+        steps.append(calc(f"bias: one per output unit, shape ({bias},)", units, None, bias, "bias",
+                          more=(("bias_shape", vector((bias,))),)))
     else:
-        c_out = ctx.count(layer.filters, label, "filters", loc)
-        g = layer.groups
-        if (isinstance(x.channels, int) and x.channels % g) or (isinstance(c_out, int) and c_out % g):
-            raise SolveError(f"{label}: groups = {g} must divide the input channels {x.channels} and the "
-                             f"filters {c_out}", loc)
-        per = x.channels // g * window if isinstance(x.channels, int) else x.channels / g * window
-        weights = c_out * per
-        c_in = x.channels // g if isinstance(x.channels, int) else x.channels / g
-        torch_shape = ", ".join(map(str, (c_out, c_in, *kern)))
-        keras_shape = ", ".join(map(str, (*kern, c_in, c_out)))
-        steps.append(Step(f"weights: filters × (C_in/groups) × kernel = {c_out}·{x.channels}/{g}·{window} = "
-                          f"{weights}; weight tensor (out, in/groups, k...) = ({torch_shape}) in PyTorch, "
-                          f"(k..., in/groups, out) = ({keras_shape}) in Keras"))
+        steps.append(Step("no bias (bias: false)", quantities=(("bias", num(0)), ("bias_shape", vector((0,))))))
+    steps.append(calc("parameters: weights and biases", "weights + bias", f"{w} + {bias}", w + bias, "parameters"))
+    return steps
+
+
+def _conv_weights(layer, x: Tensor, w: Window, ctx: Ctx, label: str, loc) -> tuple[Any, Any, Step]:
+    """Output channels, terms per output value and the weight-count step of a conv or depthwise conv."""
+    window = _prod(w.kern)
+    if layer.type == "depthwise_conv":
+        c_out = x.channels * layer.multiplier
+        return c_out, window, calc("weights: one kernel per input channel and multiplier",
+                                   "C_in·multiplier·" + _kprod(w.kern), f"{x.channels}·{layer.multiplier}·"
+                                   + dots(w.kern), c_out * window, "parameters_without_bias")
+    c_out = ctx.count(layer.filters, label, "filters", loc)
+    g = layer.groups
+    if (isinstance(x.channels, int) and x.channels % g) or (isinstance(c_out, int) and c_out % g):
+        raise SolveError(f"{label}: groups = {g} must divide the input channels {x.channels} and the "
+                         f"filters {c_out}", loc)
+    per = _div(x.channels, g) * window
+    return c_out, per, calc("weights: each filter spans C_in/groups channels and the kernel",
+                            "C_out·(C_in/groups)·" + _kprod(w.kern), f"{c_out}·({x.channels}/{g})·" + dots(w.kern),
+                            c_out * per, "parameters_without_bias")
+
+
+def _kprod(kern: list) -> str:
+    """The kernel's sizes in symbols: k1·k2 (k for one axis)."""
+    return "k" if len(kern) == 1 else "·".join(f"k{i + 1}" for i in range(len(kern)))
+
+
+def conv(layer, x, ctx, label, loc):
+    w = _window(layer, x, ctx, label, loc, 3)
+    rf, jump, begin, field_steps = _field(x, w)
+    c_out, per, weights = _conv_weights(layer, x, w, ctx, label, loc)
     bias = c_out if layer.bias else 0
+    layout = functools.partial(_weight_layout, layer, x.channels, c_out, w.kern)
+    steps = w.steps + field_steps + _param_steps(weights, layout, bias, layer.bias, ctx)
+    positions = _prod(w.out)
+    extra = (("padding", vector(w.pad)), ("output_size", vector(w.out)))
     if layer.type == "conv_transpose":
         inputs = _prod(x.spatial)
         macs = inputs * per * c_out
-        steps.append(Step(f"each of the {inputs} input positions scatters through {per} weights into {c_out} "
-                          f"channels: {macs} weight uses"))
-        c = Count(weights + bias, bias, 0, macs, c_out * positions, 0, 0, steps)
+        steps.append(calc("weight uses (MACs): each input position scatters through the kernel into every "
+                          "output channel", "input positions·(C_in/groups)·k·C_out",
+                          f"{dots(x.spatial)}·{per}·{c_out}", macs, "macs"))
+        c = Count(weights.value + bias, bias, 0, macs, c_out * positions, 0, 0, steps, extra)
     else:
-        macs = c_out * positions * per
-        each = ", ".join(f"{r} {ops(r, per, 1, layer.bias)}" for r in
-                         ("macs", "flops_2x", "mults_adds", "exam_each_op"))
-        steps.append(Step(f"one stamp (one output value): an inner product of {per} terms"
-                          f"{' plus a bias' if layer.bias else ''}; operations per stamp: {each}; stamps: "
-                          f"{c_out}·{positions} = {c_out * positions} ({positions} positions × {c_out} filters)"))
-        c = Count(weights + bias, bias, 0, macs, c_out * positions, c_out * positions, per, steps)
-    return replace(x, channels=c_out, spatial=tuple(out), rf=rf, jump=jump, start=begin), c
+        terms = (_kprod(w.kern), dots(w.kern)) if layer.type == "depthwise_conv" else \
+            ("(C_in/groups)·" + _kprod(w.kern), f"({x.channels}/{layer.groups})·" + dots(w.kern))
+        steps += _stamp_steps(ctx, w.out, c_out, per, layer.bias, terms)
+        c = Count(weights.value + bias, bias, 0, c_out * positions * per, c_out * positions,
+                  c_out * positions, per, steps, extra)
+    return replace(x, channels=c_out, spatial=tuple(w.out), rf=rf, jump=jump, start=begin), c
+
+
+def _stamp_steps(ctx: Ctx, out: list, c_out: Any, per: Any, bias: bool, terms: tuple) -> list:
+    """Stamps (one per output value), the inner product of one stamp, its operations, and the MACs."""
+    rule = ctx.spec.model.ops
+    stamps = c_out * _prod(out)
+    each = tuple((r, ops(r, per, 1, bias)) for r in RULES)
+    plus = " plus a bias" if bias else ""
+    return [
+        calc("stamps: one per output value (positions × output channels)", "o1·o2·…·C_out",
+             f"{dots(out)}·{c_out}", stamps, "stamps"),
+        calc(f"terms per stamp: an inner product over the kernel{plus}", terms[0], terms[1], per,
+             "terms_per_stamp"),
+        calc(f"operations per stamp ({rule}), from its n terms",
+             ops_formula(rule, bias).replace("MACs", "n").replace("outputs", "1"),
+             ops_numbers(rule, bias, per, 1), ops(rule, per, 1, bias), "operations_per_stamp"),
+        Step("operations per stamp under each counting rule: " + ", ".join(f"{r} {v}" for r, v in each),
+             quantities=tuple((f"operations_per_stamp.{r}", num(v)) for r, v in each)),
+        calc("weight uses (MACs): every stamp uses its n terms' weights once", "stamps·n", f"{stamps}·{per}",
+             stamps * per, "macs"),
+    ]
+
+
 
 
 def pool(layer, x, ctx, label, loc):
-    kern, out, rf, jump, begin, steps = _window(layer, x, ctx, label, loc, 2)
-    steps.append(Step(f"{layer.mode} pooling has no parameters"))
-    return replace(x, spatial=tuple(out), rf=rf, jump=jump, start=begin), Count(steps=steps)
+    w = _window(layer, x, ctx, label, loc, 2)
+    rf, jump, begin, field_steps = _field(x, w)
+    steps = w.steps + field_steps + [Step(f"{layer.mode} pooling has no parameters")]
+    extra = (("padding", vector(w.pad)), ("output_size", vector(w.out)))
+    return replace(x, spatial=tuple(w.out), rf=rf, jump=jump, start=begin), Count(steps=steps, extra=extra)
 
 
 def global_avg_pool(layer, x, ctx, label, loc):
@@ -226,7 +394,10 @@ def global_avg_pool(layer, x, ctx, label, loc):
 
 
 def flatten(layer, x, ctx, label, loc):
-    return Tensor(x.size, (), "flat", x.rf, x.jump), Count(steps=[Step(f"{x.size} values in one vector")])
+    dims = x.shape(ctx.first)
+    step = calc("flattened length: every value in one vector", "product of the sizes", dots(dims), x.size,
+                "output_size[0]")
+    return Tensor(x.size, (), "flat", x.rf, x.jump), Count(steps=[step], extra=(("output_size", vector((x.size,))),))
 
 
 def dense(layer, x, ctx, label, loc):
@@ -236,10 +407,19 @@ def dense(layer, x, ctx, label, loc):
     d = x.channels
     steps_ = 1 if x.kind != "sequence" else _prod(x.spatial)   # Keras applies Dense at every step
     bias = n if layer.bias else 0
-    steps = [Step(f"parameters: in × out + bias = {d}·{n} + {bias} = {d * n + bias}")]
+    def layout(first):   # nn.Linear.weight is (out, in); a Keras Dense kernel is (in, out)
+        return ("(out, in)", f"({n}, {d})", (n, d)) if first else ("(in, out)", f"({d}, {n})", (d, n))
+    weights = calc("weights: one per input and output pair", "in·out", f"{d}·{n}", d * n, "parameters_without_bias")
+    steps = _param_steps(weights, layout, bias, layer.bias, ctx, "out")
+    macs = d * n * steps_
+    if x.kind == "sequence":
+        steps.append(calc("weight uses (MACs): the same weights at every step", "in·out·T",
+                          f"{d}·{n}·{steps_}", macs, "macs"))
+    else:
+        steps.append(calc("weight uses (MACs): one per weight", "in·out", f"{d}·{n}", macs, "macs"))
     kind = "sequence" if x.kind == "sequence" else "flat"
     return Tensor(n, x.spatial if kind == "sequence" else (), kind, x.rf, x.jump), \
-        Count(d * n + bias, bias, 0, d * n * steps_, n * steps_, 0, 0, steps)
+        Count(d * n + bias, bias, 0, macs, n * steps_, 0, 0, steps)
 
 
 def passthrough(layer, x, ctx, label, loc):
@@ -248,15 +428,16 @@ def passthrough(layer, x, ctx, label, loc):
 
 def batchnorm(layer, x, ctx, label, loc):
     c = x.channels
-    return x, Count(2 * c, 0, 2 * c, 0, 0, 0, 0, [Step(
-        f"γ and β per channel: 2·{c} = {2 * c} trainable; the running mean and variance, 2·{c} = {2 * c}, "
-        "are not trained")])
+    return x, Count(2 * c, 0, 2 * c, 0, 0, 0, 0, [
+        calc("γ and β, one pair per channel (trained)", "2·C", f"2·{c}", 2 * c, "parameters"),
+        calc("running mean and variance, one pair per channel (not trained)", "2·C", f"2·{c}", 2 * c,
+             "non_trainable")])
 
 
 def layernorm(layer, x, ctx, label, loc):
     c = x.channels
-    return x, Count(2 * c, 0, 0, 0, 0, 0, 0, [Step(
-        f"γ and β over the last axis ({c} features): 2·{c} = {2 * c}")])
+    return x, Count(2 * c, 0, 0, 0, 0, 0, 0, [
+        calc("γ and β over the last axis, one pair per feature", "2·C", f"2·{c}", 2 * c, "parameters")])
 
 
 def embedding(layer, x, ctx, label, loc):
@@ -265,8 +446,10 @@ def embedding(layer, x, ctx, label, loc):
     if x.kind != "tokens":
         raise SolveError(f"{label}: the input of an embedding is a sequence of token ids, input: [T]", loc)
     p = layer.vocab * layer.dim
-    return Tensor(layer.dim, x.spatial, "sequence"), Count(p, 0, 0, 0, 0, 0, 0, [Step(
-        f"a table of vocab × dim = {layer.vocab}·{layer.dim} = {p} weights")])
+    return Tensor(layer.dim, x.spatial, "sequence"), Count(p, 0, 0, 0, 0, 0, 0, [
+        calc("weight table shape: one row per token", "(vocab, dim)", f"({layer.vocab}, {layer.dim})",
+             vector((layer.vocab, layer.dim)), "weight_shape"),
+        calc("parameters: the table's entries", "vocab·dim", f"{layer.vocab}·{layer.dim}", p, "parameters")])
 
 
 def recurrent(layer, x, ctx, label, loc):
@@ -276,48 +459,58 @@ def recurrent(layer, x, ctx, label, loc):
     d = x.channels
     gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[layer.type]
     weights = gates * n * (d + n)
-    if ctx.keras and layer.type != "gru":
-        biases, rule = gates * n, "Keras: one bias per gate"
-    elif ctx.keras:
-        biases, rule = gates * 2 * n, "Keras GRU (reset_after=True, the TF2 default): two biases per gate"
-    else:
-        biases, rule = gates * 2 * n, "PyTorch: b_ih and b_hh, two biases per gate"
     if not layer.bias:
-        biases, rule = 0, "no bias"
+        per, rule = 0, "no bias"
+    elif ctx.keras and layer.type != "gru":
+        per, rule = 1, "Keras: one bias per gate"
+    else:
+        per, rule = 2, ("Keras GRU (reset_after=True, the TF2 default): two biases per gate" if ctx.keras
+                        else "PyTorch: b_ih and b_hh, two biases per gate")
+    biases = gates * per * n
     T = _prod(x.spatial)
-    steps = [Step(f"{gates} gate{'s' if gates > 1 else ''} × n·(d + n) weights = {gates}·{n}·({d} + {n}) = "
-                  f"{weights}; {rule}: {biases}; total {weights + biases}")]
+    steps = [calc(f"weights: {gates} gate{'s' if gates > 1 else ''}, each n·(d + n) (input and recurrent)",
+                  "gates·n·(d + n)", f"{gates}·{n}·({d} + {n})", weights, "parameters_without_bias"),
+             calc(f"bias ({rule})", "gates·biases per gate·n", f"{gates}·{per}·{n}", biases, "bias"),
+             calc("parameters: weights and biases", "weights + bias", f"{weights} + {biases}", weights + biases,
+                  "parameters"),
+             calc("weight uses (MACs): every weight once per time step", "weights·T", f"{weights}·{T}",
+                  weights * T, "macs")]
     out = Tensor(n, x.spatial, "sequence") if layer.return_sequences else Tensor(n, (), "flat")
     return out, Count(weights + biases, biases, 0, weights * T, gates * n * T, 0, 0, steps)
 
 
 def residual(layer, x, ctx, label, loc):
-    main, cm = run_path(layer.layers, x, ctx, loc)
-    short, cs = run_path(layer.projection, x, ctx, loc) if layer.projection else (x, Count())
+    main, cm = run_path(layer.layers, x, ctx, loc, "layers")
+    short, cs = run_path(layer.projection, x, ctx, loc, "projection") if layer.projection else (x, Count())
     if main.shape(ctx.first) != short.shape(ctx.first):
         raise SolveError(f"{label}: the main path gives {main.shape(ctx.first)} but the shortcut gives "
                          f"{short.shape(ctx.first)}; add a projection with the right stride and filters", loc)
     c = Count()
     c.add(cm)
     c.add(cs)
+    shape = main.shape(ctx.first)
     c.steps = [Step("main path", substeps=tuple(cm.steps)),
                Step("shortcut: " + ("projection" if layer.projection else "identity (no parameters)"),
                     substeps=tuple(cs.steps)),
-               Step(f"the two paths are added elementwise: {main.shape(ctx.first)}")]
+               calc("the two paths are added elementwise: the output shape", None, None, shape_vector(shape),
+                    "output_shape")]
     return main, c
 
 
 def concat(layer, x, ctx, label, loc):
     outs, c = [], Count()
     for b, branch in enumerate(layer.branches):
-        y, cb = run_path(branch, x, ctx, loc)
+        y, cb = run_path(branch, x, ctx, loc, f"branches.{b}")
         outs.append(y)
         c.add(cb)
-        c.steps.append(Step(f"branch {b + 1}: {y.shape(ctx.first)}", substeps=tuple(cb.steps)))
+        shape = y.shape(ctx.first)
+        c.steps.append(Step(f"branch {b + 1}: {shape}", substeps=tuple(cb.steps),
+                            quantities=((f"branches.{b}.output_shape", shape_vector(shape)),)))
     if not outs or len({o.spatial for o in outs}) != 1:
         raise SolveError(f"{label}: the branches must keep one spatial size to be concatenated", loc)
     total = sum(o.channels for o in outs)
-    c.steps.append(Step(f"channels are concatenated: {' + '.join(str(o.channels) for o in outs)} = {total}"))
+    c.steps.append(calc("channels are concatenated", "C_1 + C_2 + …", " + ".join(str(o.channels) for o in outs),
+                        total, "channels"))
     return replace(outs[0], channels=total, rf=max(o.rf for o in outs)), c
 
 
@@ -327,15 +520,14 @@ HANDLERS = {"conv": conv, "conv_transpose": conv, "depthwise_conv": conv, "pool"
             "simple_rnn": recurrent, "lstm": recurrent, "gru": recurrent, "residual": residual, "concat": concat}
 
 
-def run_path(layers, x: Tensor, ctx: Ctx, loc) -> tuple[Tensor, Count]:
-    """A path of layers inside a block: its output and its counts."""
+def run_path(layers, x: Tensor, ctx: Ctx, loc, key: str) -> tuple[Tensor, Count]:
+    """A path of layers inside a block: its output and its counts; quantities under key.<j>. of the block."""
     total = Count()
     for k, layer in enumerate(layers):
         label = layer.name or f"{layer.type} {k + 1}"
         x, c = HANDLERS[layer.type](layer, x, ctx, label, loc)
         total.add(c)
-        total.steps.append(Step(f"{label}: output {x.shape(ctx.first)}, parameters {c.params}",
-                                substeps=tuple(c.steps)))
+        total.steps.append(_layer_step(key, k, layer, label, x, c, ctx))
     return x, total
 
 
@@ -365,12 +557,32 @@ def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, list]:
         x, c = HANDLERS[layer.type](layer, x, ctx, label, spec.loc(key, k))
         total.add(c)
         if c.macs:
-            c.steps.append(Step(f"operations ({OPS_NAMES[m.ops]}): {c.macs} weight uses over {c.outputs} outputs "
-                                f"→ {ops(m.ops, c.macs, c.outputs, c.bias != 0)}"))
+            c.steps.append(_ops_step(m.ops, c))
         rows.append((label, str(x.shape(ctx.first)), c.params))
-        steps.append(Step(f"{label}: output {x.shape(ctx.first)}, parameters {c.params}",
-                          substeps=tuple(c.steps), quantities=_layer_quantities(key, k, layer, x, c, ctx)))
-    steps.append(Step("Summary", table=Table(("layer", "output shape", "parameters"), tuple(rows))))
+        steps.append(_layer_step(key, k, layer, label, x, c, ctx))
+    steps.append(Step("Summary", table=Table(("layer", "output shape", "parameters"), tuple(rows)),
+                      quantities=tuple(q for k, layer in enumerate(layers) for q in (
+                          (f"{key}.{k}.output_shape", shape_vector(_shape_of(steps[k], key, k))),
+                          (f"{key}.{k}.parameters", num(rows[k][2]))))))
+    return steps, _answers(m, layers, x, ctx, total, suffix)
+
+
+def _shape_of(step: Step, key: str, k: int) -> tuple:
+    """A layer step's output shape, read back from its quantities."""
+    return tuple(dict(step.quantities)[f"{key}.{k}.output_shape"].items)
+
+
+def _ops_step(rule: str, c: Count) -> Step:
+    """A layer's operations under the spec's counting rule, from its weight uses and outputs."""
+    bias = c.bias != 0
+    more = (("macs", c.macs),) + ((("inner_products", c.outputs),) if "outputs" in ops_formula(rule, bias) else ())
+    return calc(f"operations ({OPS_NAMES[rule]})",
+                ops_formula(rule, bias), ops_numbers(rule, bias, c.macs, c.outputs), ops(rule, c.macs, c.outputs, bias),
+                "operations", more=more)
+
+
+def _answers(m, layers, x: Tensor, ctx: Ctx, total: Count, suffix: str) -> list:
+    """The stack's totals as answers."""
     trainable = total.params
     size = DTYPE_BYTES[m.dtype]
     last_bias = bool(layers) and getattr(layers[-1], "bias", False)
@@ -387,27 +599,37 @@ def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, list]:
         (f"operations per stamp ({m.ops}, last conv)",
          ops(m.ops, total.stamp_size, 1, last_bias) if total.stamp_size else 0),
     )
-    answers = [Answer(name + suffix, sympy.Integer(v) if isinstance(v, int) else v) for name, v in values]
-    return steps, answers
+    return [Answer(name + suffix, num(v)) for name, v in values]
 
 
-def _layer_quantities(key: str, k: int, layer, x: Tensor, c: Count, ctx: Ctx) -> tuple:
-    """One layer's values by dotted name: layers.0.parameters (and layers.NAME.parameters for a named layer)."""
-    m = ctx.spec.model
+def _layer_step(key: str, k: int, layer, label: str, x: Tensor, c: Count, ctx: Ctx) -> Step:
+    """One layer's heading step: its output and parameters, its substeps, every quantity under its prefixes."""
     shape = x.shape(ctx.first)
-    values = (("output_shape", shape_vector(shape)), ("parameters", c.params), ("parameters_without_bias", c.params - c.bias),
-              ("bias", c.bias), ("non_trainable", c.frozen),
-              ("operations", ops(m.ops, c.macs, c.outputs, c.bias != 0) if c.macs else 0),
-              ("stamps", c.stamps), ("receptive_field", x.rf), ("jump", x.jump))
+    step = Step(f"{label}: output {shape}, parameters {c.params}", substeps=tuple(c.steps),
+                quantities=_layer_quantities(x, c, ctx))
     prefixes = [f"{key}.{k}"] + ([f"{key}.{layer.name}"] if getattr(layer, "name", None) else [])
-    return tuple((f"{p}.{n}", sympy.Integer(v) if isinstance(v, int) else v) for p in prefixes for n, v in values)
+    return prefixed(step, prefixes)
+
+
+def prefixed(step: Step, prefixes: list) -> Step:
+    """The step with each quantity name under every prefix (layers.0.bias, layers.conv1.bias), substeps too."""
+    return replace(step, quantities=tuple((f"{p}.{n}", v) for p in prefixes for n, v in step.quantities),
+                   substeps=tuple(prefixed(s, prefixes) for s in step.substeps))
+
+
+def _layer_quantities(x: Tensor, c: Count, ctx: Ctx) -> tuple:
+    """One layer's values by name relative to the layer: parameters, output_shape, padding ..."""
+    m = ctx.spec.model
+    values = (("output_shape", shape_vector(x.shape(ctx.first))), ("parameters", c.params),
+              ("parameters_without_bias", c.params - c.bias), ("bias", c.bias), ("non_trainable", c.frozen),
+              ("operations", ops(m.ops, c.macs, c.outputs, c.bias != 0) if c.macs else 0),
+              ("stamps", c.stamps), ("receptive_field", x.rf), ("jump", x.jump)) + c.extra
+    return tuple((n, num(v)) for n, v in values)
 
 
 def shape_vector(shape: tuple):
     """A shape as a vector of integers (its JSON form is an integer array)."""
-    from examsolve.tensor import Tensor as Values
-
-    return Values((len(shape),), tuple(sympy.Integer(d) if isinstance(d, int) else d for d in shape))
+    return vector(shape)
 
 
 OPS_NAMES = {"macs": "MACs", "inner_product_n": "n per n-term inner product", "flops_2x": "2 × MACs",

@@ -120,6 +120,7 @@ def _solve_unknown(spec):
     from examsolve.errors import SolveError
     from examsolve.layers import walk
     from examsolve.steps import Step
+    from examsolve.tensor import Tensor
 
     m = spec.model
     n = sympy.Symbol(m.unknown.name, positive=True)
@@ -132,5 +133,13 @@ def _solve_unknown(spec):
     if len(good) != 1:
         raise SolveError(f"{sympy.sstr(eq.lhs)} = {m.unknown.parameters} has no positive whole solution for "
                          f"{m.unknown.name} (roots: {shown}); check the total or the layer", spec.loc("unknown"))
-    return int(good[0]), Step(f"Solve for {m.unknown.name}: parameters {sympy.sstr(eq.lhs)} = "
-                              f"{m.unknown.parameters}; roots {shown}; the positive whole one is {good[0]}")
+    # the parameter total as a function of the unknown, its roots and the size are each a quantity
+    name, total = m.unknown.name, m.unknown.parameters
+    return int(good[0]), Step(f"Solve for {name}", substeps=(
+        Step(f"the parameter total as a function of {name}", value=eq.lhs,
+             quantities=(("unknown.parameters", eq.lhs),)),
+        Step(f"positive roots of parameters({name}) − {total}", value=Tensor((len(roots),), tuple(roots)),
+             quantities=(("unknown.roots", Tensor((len(roots),), tuple(roots))),
+                         ("unknown.total", sympy.Integer(total)))),
+        Step(f"the positive whole root is {name}", value=sympy.Integer(good[0]),
+             quantities=((name, sympy.Integer(good[0])),))))
