@@ -109,6 +109,7 @@ class Solver:
     def __init__(self, spec, graph: Graph):
         self.spec, self.graph = spec, graph
         self.conventions = spec.model.conventions.model_dump()
+        spec.exam_graph = graph      # key checks expand the names this graph defines (compare.compare)
         self.values = engine.evaluate(graph)
         self.backprop = engine.Backprop(graph, self.values, self.conventions)
         self.steps: list[Step] = []

@@ -82,7 +82,8 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
         # a shape written (8, 30, 30), 8x30x30 or [8, 30, 30]: whole numbers, compared as they are
         return Verdict(_shape(raw) == tuple(int(x) for x in expected.items))
-    graph = getattr(names, "graph", None)      # a graph's names: its defined nodes expand for the comparison
+    # a graph's names (or the graph its solver put on the spec): its defined nodes expand for the comparison
+    graph = getattr(names, "graph", None) or getattr(spec, "exam_graph", None)
     names = dict(names)
     free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
         *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])

@@ -407,5 +407,11 @@ def generic(name: str, order: int = 0) -> type:
         args = ", ".join(printer._print(a) for a in self.args)
         return r"%s%s\left(%s\right)" % (printer._print(sympy.Symbol(name)), "'" * order, args)
 
-    return type(name + "'" * order, (Function,), {"fdiff": fdiff, "_latex": _latex, "nargs": 1,
+    def _sympystr(self, printer):
+        # sigma_prime(x): what the spec language (and sympy's parser) reads back; people's text keeps σ'
+        if getattr(printer, "primes", False):
+            return printer._print_Function(self)
+        return "%s%s(%s)" % (name, "_prime" * order, ", ".join(printer._print(a) for a in self.args))
+
+    return type(name + "'" * order, (Function,), {"fdiff": fdiff, "_latex": _latex, "_sympystr": _sympystr, "nargs": 1,
                                                   "generic_name": name, "generic_order": order})

@@ -67,13 +67,17 @@ class Graph:
 
     def in_leaves(self, e: Any) -> Any:
         """e with every defined node written out in the leaves and every given name replaced by its value."""
+        from examsolve.functions import sigmoid, softplus
+
         if not isinstance(e, sympy.Basic):
             return e
         nodes = [s for s in e.free_symbols if s in self.nodes and self.nodes[s].kind != "symbol"]
-        if not nodes:
-            return e
-        given = {s: n.value for s, n in self.nodes.items() if n.kind == "given"}
-        return e.xreplace({s: self.compose(s).xreplace(given) for s in nodes})
+        if nodes:
+            given = {s: n.value for s, n in self.nodes.items() if n.kind == "given"}
+            e = e.xreplace({s: self.compose(s).xreplace(given) for s in nodes})
+        # σ and softplus by their formulas, so a key written with exp (1/(1 + exp(-z))) cancels against them
+        return e.replace(sigmoid, lambda x: 1 / (1 + sympy.exp(-x))).replace(
+            softplus, lambda x: sympy.log(1 + sympy.exp(x)))
 
     def _claim(self, name: str, loc: Loc | None) -> None:
         if not is_name(name):

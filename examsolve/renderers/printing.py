@@ -18,6 +18,8 @@ class TextPrinter(StrPrinter):
     """sympy's str printer with Unicode names, π, · and superscripts, in the order written."""
 
     def __init__(self, names: dict | None = None):
+    primes = True     # a function known only by name prints its derivative σ', not sigma_prime
+
         super().__init__({"order": "none"})
         self.names = names or {}
 
@@ -45,6 +47,13 @@ class TextPrinter(StrPrinter):
         if len(expr.args) == 2 and expr.args[0] == sympy.S.NegativeOne:
             return "-" + self.parenthesize(expr.args[1], 50, strict=True)
         return super()._print_Mul(expr)
+        negated = _negated(expr)
+        if negated is not None:     # -1·3/(-2) as written by a step: -(3/(-2)) reads -3/(-2)
+            inner = self.parenthesize(negated, 40)
+            return "-" + (f"({inner})" if inner.startswith("-") else inner)
+        num, den = _over_fraction(expr)
+        if den:                     # t/ŷ with ŷ = 1/(1 + e⁹): 1/(1/(1 + e⁹)), never 1/1/(1 + e⁹)
+            return self.parenthesize(num, 50) + "".join(f"/({self._print(d)})" for d in den)
 
     def _print_Function(self, expr):
         if hasattr(expr, "generic_name"):
@@ -75,6 +84,29 @@ class TextPrinter(StrPrinter):
 
 
 MAX_DIM = 10   # rows or columns shown in full; longer ones show the first 6, an ellipsis and the last
+def _negated(expr) -> Any:
+    """The rest of an unevaluated product -1·a·b..., or None."""
+    args = expr.args
+    if len(args) > 2 and args[0] == sympy.S.NegativeOne:
+        return sympy.Mul(*args[1:], evaluate=False)
+    return None
+
+
+def _inverse_of_fraction(a) -> bool:
+    """1/x where x is itself a fraction (1/(1 + e⁹) or 1/2): printed as a division, it needs brackets."""
+    return a.is_Pow and a.exp == -1 and ((a.base.is_Pow and a.base.exp.is_negative)
+                                         or (a.base.is_Rational and not a.base.is_Integer))
+
+
+def _over_fraction(expr) -> tuple:
+    """(numerator, [fractions divided by]) of a product, the list empty when nothing is divided by a fraction."""
+    den = [a.base for a in expr.args if _inverse_of_fraction(a)]
+    if not den:
+        return expr, []
+    num = [a for a in expr.args if not _inverse_of_fraction(a)]
+    return (num[0] if len(num) == 1 else sympy.Mul(*num, evaluate=False)) if num else sympy.S.One, den
+
+
 
 
 def _keep(n: int) -> list:
@@ -165,6 +197,24 @@ def _latex_printer(expr, symbol_names):
 
 # Names sympy's printer may typeset itself: a letter, then letters, digits, _ and punctuation without a meaning
 # in math mode (x_1, alpha, xhat, H(p), alpha*). Anything else, braces and backslashes above all, is typeset as
+        def _print_Mul(self, e):
+            negated = _negated(e)
+            if negated is not None:
+                inner = self.parenthesize(negated, 40)
+                return "- " + (r"\left(%s\right)" % inner if inner.startswith("-") else inner)
+            num, den = _over_fraction(e)
+            if den:
+                out = self._print(num)
+                for d in den:
+                    out = r"\frac{%s}{%s}" % (out, self._print(d))
+                return out
+            return super()._print_Mul(e)
+
+        def _print_Pow(self, e, *args, **kwargs):
+            if _inverse_of_fraction(e):
+                return r"\frac{1}{%s}" % self._print(e.base)
+            return super()._print_Pow(e, *args, **kwargs)
+
 # \text{...} of its escaped text.
 _SYMPY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ()\[\]*'+\-/,.;:!?|<>=]*")
 _MATH_ASCII = re.compile(r"[A-Za-z0-9 ()\[\]*'+\-/,.;:!?|<>=]")
