@@ -43,7 +43,9 @@ class Answer:
     note: str = ""
     key_note: str = ""        # how the key agrees ("rounded to 3 decimals") or differs ("the key is half the answer")
     valid: Any = None         # questions with many right answers: the family's check of another answer,
-                              # a function (value) -> (ok, reason), e.g. "the weights realise the truth table"
+                              # a function (value) -> (ok, reason), e.g. "the weights realise the truth table";
+                              # one with an `others` parameter also gets the other answers given with it (name ->
+                              # YAML value: the student's in grading; without it, the check reads the spec's key:)
 
 
 @dataclass(frozen=True)
