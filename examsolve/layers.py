@@ -247,9 +247,9 @@ def _field(x: Tensor, w: Window) -> tuple[Any, Any, Any, list]:
                   f"{x.rf} + {d}·({k} − 1)·{x.jump}", rf, "receptive_field"),
              calc("jump on axis 1 (input pixels between neighbouring outputs)", "j_prev·s", f"{x.jump}·{s}",
                   jump, "jump"),
-             calc("start on axis 1 (centre of the first output's field; the first input pixel spans 0 to 1)",
+             calc("start on axis 1 (centre of the first output's field, in input pixels)",
                   "start_prev + (d·(k − 1)/2 − p)·j_prev", f"{x.start} + ({d}·({k} − 1)/2 − {p})·{x.jump}",
-                  begin, "start")]
+                  begin, "start", note="input pixel i spans [i, i + 1), so the first one's centre is 1/2")]
     return rf, jump, begin, steps
 
 
@@ -469,7 +469,8 @@ def recurrent(layer, x, ctx, label, loc):
     biases = gates * per * n
     T = _prod(x.spatial)
     steps = [calc(f"weights: {gates} gate{'s' if gates > 1 else ''}, each n·(d + n) (input and recurrent)",
-                  "gates·n·(d + n)", f"{gates}·{n}·({d} + {n})", weights, "parameters_without_bias"),
+                  "gates·n·(d + n)", f"{gates}·{n}·({d} + {n})", weights, "parameters_without_bias",
+                  more=(("gates", gates),)),
              calc(f"bias ({rule})", "gates·biases per gate·n", f"{gates}·{per}·{n}", biases, "bias"),
              calc("parameters: weights and biases", "weights + bias", f"{weights} + {biases}", weights + biases,
                   "parameters"),
