@@ -14,6 +14,7 @@ from examsolve.graph import Graph, Group
 from examsolve.names import text_name
 from examsolve.steps import Answer, Solution, Step, Table
 from examsolve.tensor import ShapeError, Tensor, from_nested
+from examsolve.typed import Classification, CriticalPoint, CriticalPoints
 from examsolve.values import PRECISION, decimal, fit, same
 
 
@@ -108,8 +109,8 @@ class Solver:
 
     def __init__(self, spec, graph: Graph):
         self.spec, self.graph = spec, graph
-        self.conventions = spec.model.conventions.model_dump()
         spec.exam_graph = graph      # key checks expand the names this graph defines (compare.compare)
+        self.conventions = spec.model.conventions.model_dump()
         self.values = engine.evaluate(graph)
         self.backprop = engine.Backprop(graph, self.values, self.conventions)
         self.steps: list[Step] = []
@@ -221,7 +222,6 @@ class Solver:
             value, label, name = self._upstream(body, path, of, groups, value, name)
         self.answer(name, value, label, body.key, path)
 
-    def _upstream(self, body, path, of, groups, value, name):
     @staticmethod
     def _in_names(bp, of, wrt: list, adj: dict, steps: list) -> tuple[dict, list]:
         """Symbolic gradients (answers and steps) written in the names the spec defines, where shorter."""
@@ -230,6 +230,7 @@ class Solver:
             return adj, steps
         return {**adj, **forms}, exam_form.restate(steps, of, forms)
 
+    def _upstream(self, body, path, of, groups, value, name):
         """With a given ∂L/∂of = a: ∂L/∂w = a · ∂of/∂w (the chain rule one step further)."""
         up = spec_expr(self.spec, body.upstream, path + ("upstream",), self.graph.names())
         loss = sympy.Symbol("L", real=True)
@@ -312,7 +313,7 @@ class Solver:
                 raise SpecError(f"the point does not give {', '.join(missing)}", self.spec.loc(*path, "points", k))
             self._classify(of, wrt, f, H, over, path)
 
-    def _classify(self, of, wrt, f, H, point: dict, path, answer: bool = True) -> str:
+    def _classify(self, of, wrt, f, H, point: dict, path, answer: bool = True) -> Classification:
         notes: list = []
 
         def at_point(e):
@@ -353,20 +354,22 @@ class Solver:
         found = []
         for k, s in enumerate(real):
             point = {v: s.get(v, v) for v in wrt}
-            where = "(" + ", ".join(sympy.sstr(point[v]) for v in wrt) + ")"
-            if proof is not None and any(x.has(sympy.CRootOf) for x in point.values()):
-                kind, where = self._classify_algebraic(of, wrt, H, proof, k)
-                where += ": " + kind.split(" (")[0]
+            approx = proof is not None and any(x.has(sympy.CRootOf) for x in point.values())
+            if approx:
+                kind, coords = self._classify_algebraic(of, wrt, H, proof, k)
+                point = dict(zip(wrt, coords))
             elif all(x.is_number for x in point.values()):
                 kind = self._classify(of, wrt, f, H, point, path, answer=False)
-                where += ": " + kind.split(" (")[0]
-            found.append(where)
-        text = "; ".join(found) if found else f"none (∇{of.name} = 0 has no real solution)"
+            else:
+                kind = Classification("cannot_classify", "the point depends on symbols")
+            found.append(CriticalPoint(tuple((v.name, point[v]) for v in wrt), kind, approx))
+        note = "" if found else f"∇{of.name} = 0 has no real solution"
         if how == UNPROVED and found:
-            text += " (found by sympy's solve; there may be others)"
-        self.answer(body.name or f"critical points of {of.name}", text, key=None)
+            note = "found by sympy's solve; there may be others"
+        self.answer(body.name or f"critical points of {of.name}", CriticalPoints(tuple(found), note), key=body.key,
+                    path=path)
 
-    def _classify_algebraic(self, of, wrt, H, proof, k: int) -> tuple[str, str]:
+    def _classify_algebraic(self, of, wrt, H, proof, k: int) -> tuple[Classification, list]:
         """A step for a critical point whose coordinates are roots of a polynomial (sympy's CRootOf): exact
         signs decide the classification, the coordinates and eigenvalues are shown as 30-digit floats."""
         point = proof.points[k]
@@ -385,7 +388,7 @@ class Solver:
             Step("classification", value=kind,
                  note="from the exact signs of the coefficients of det(λI − H) (Descartes' rule of signs, "
                       "exact for a symmetric matrix)"))))
-        return kind, where
+        return kind, approx
 
     def ask_update(self, body, path) -> None:
         of = self.scalar(body.of, path + ("of",))

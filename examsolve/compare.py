@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy
 
-from examsolve import budget
+from examsolve import budget, typed
 from examsolve.errors import ExamsolveError
 from examsolve.tensor import Tensor
 from examsolve.values import same
@@ -77,7 +77,7 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     """The full comparison: raw is the YAML value (floats as their text), text how it was written."""
     from examsolve.asks import spec_expr
 
-    if isinstance(expected, str):
+    if isinstance(expected, str) or typed.is_typed(expected):
         return compare_text(as_text(raw) if not isinstance(text, str) else text, expected, rule, spec, names, name)
     if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
         # a shape written (8, 30, 30), 8x30x30 or [8, 30, 30]: whole numbers, compared as they are
@@ -101,7 +101,8 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     if graph is not None and free | _free(got):    # a key in the spec's names (A - Y, A = σ(Z)) by its definition
         got, want = [graph.in_leaves(x) for x in got], [graph.in_leaves(x) for x in want]
         free = _free(want)
-    texts = _leaves(raw) if isinstance(raw, list) else [raw]
+    texts = _leaves(raw) if isinstance(raw, list) else _leaves(_list_text(raw)) if isinstance(expected, Tensor) \
+        else [raw]
     short, hows = "", []
     for g, w, t in zip(got, want, texts + [None] * (len(got) - len(texts))):
         if integers_exact and isinstance(t, (int, str)) and not isinstance(t, bool) \
@@ -138,14 +139,35 @@ def _infinity(raw: Any) -> Any:
     return INFINITY.get("".join(raw.split()).lower()) if isinstance(raw, str) else None
 
 
+def _list_text(raw: Any) -> Any:
+    """A list written as a quoted string ("[0.6667, 1.333]") as its YAML list, so each element keeps its
+    digits for the written rule; anything else as it is."""
+    if isinstance(raw, str) and raw.strip().startswith("["):
+        from examsolve.spec import read_yaml
+
+        try:
+            parsed = read_yaml(raw, "answer")[0]
+        except ExamsolveError:
+            return raw
+        return parsed if isinstance(parsed, list) else raw
+    return raw
+
+
 def _close(g, w, text, rule: Rule, free, min_sig: int = MIN_SIG) -> tuple[bool, str, str]:
     """(agrees, why not or a hint, how it agrees when not exactly)."""
-    if same(g, w):
+    # a decimal against a float answer: same() allows 1e-9 (0.000394293 for 0.000394293694), the digits decide
+    written = rule.how == "written" and isinstance(text, str) and bool(_DECIMAL.match(text.strip()))
+    if same(g, w) and not (written and (g.has(sympy.Float) or w.has(sympy.Float))):
         return True, "", ""
     if free or not (g.is_number and w.is_number) or g.is_infinite or w.is_infinite:
         return False, "", ""
     gf, wf = sympy.N(g, 40), sympy.N(w, 40)
-    diff = abs(gf - wf)
+    # exact between rationals (a float is its exact binary value): a tie, 0.12 or 0.13 for 1/8, is half a
+    # unit away either way, which a difference of 40-digit floats would decide by its rounding error
+    rational = all(isinstance(x, (sympy.Rational, sympy.Float)) for x in (g, w))
+    diff = abs(sympy.Rational(g) - sympy.Rational(w)) if rational else abs(gf - wf)
+    if diff == 0:
+        return True, "", ""
     if rule.how == "exact":
         return False, "", ""
     if rule.how == "rel":
@@ -195,7 +217,12 @@ def _norm(text: Any) -> str:
 # ---- strings: classifications, intervals and sets, shapes ---------------------------------------------------
 
 def compare_text(given: str, expected: str, rule: Rule, spec, names: dict, name: str = "") -> Verdict:
-    """A string answer compared by value: the same text, classification, shape, or set in any notation."""
+    """A string or typed answer compared by value: the same text, classification, shape, or set in any notation."""
+    if isinstance(expected, sympy.Set):
+        got_set = _set(given, spec, names)
+        return Verdict(False) if got_set is None else _same_set(got_set, (expected, {}), rule)
+    if typed.is_typed(expected):
+        expected = typed.text(expected)   # a classification or critical points: compared by their words
     if _norm(given) == _norm(expected):
         return Verdict(True)
     if ";" in expected and ":" in expected:          # '(-1, 0): saddle point; (1, 0): local minimum'
@@ -428,7 +455,7 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     """
     rule = rule_for(spec, answer.name)
     text = as_text(raw)
-    if isinstance(answer.value, str):
+    if isinstance(answer.value, str) or typed.is_typed(answer.value):
         v = compare_text(text, answer.value, rule, spec, names, answer.name)
         return text, v.ok, v.how if v.ok else ""
     shape = _shape(raw) if _is_shape(answer.value) and isinstance(raw, str) else None
@@ -437,7 +464,9 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
         return key, compare(raw, text, answer.value, rule, spec, names, answer.name).ok, ""
     from examsolve.asks import spec_expr
 
-    k = _infinity(raw)
+    items = answer.value.items if isinstance(answer.value, Tensor) else (answer.value,)
+    names = {**names, **{s.name: s for x in items if isinstance(x, sympy.Basic) for s in x.free_symbols}}
+    k = _infinity(raw)    # a key may name the answer's own symbols: rho = 1 - 6*alpha (lr's α is no given)
     k = spec_expr(spec, raw, path or ("key", answer.name), names) if k is None else k
     v = compare(raw, text, answer.value, rule, spec, names, answer.name, min_sig=KEY_MIN_SIG,
                 integers_exact=True)

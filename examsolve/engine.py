@@ -16,6 +16,7 @@ from examsolve.graph import Graph
 from examsolve.names import text_name
 from examsolve.steps import Step
 from examsolve.tensor import Tensor
+from examsolve.typed import Classification
 from examsolve.values import PRECISION, fit, int_digits
 
 MAX_SHOWN = 12        # elements of a vector node shown one by one before the rest are summarised
@@ -52,9 +53,9 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True, check=None) -> A
             return e
         if e in memo:
             return memo[e]
-        args = [rec(a) for a in e.args]
         if not evaluate and isinstance(e, sympy.Piecewise):
             return substitute(e, mapping, True, check)     # the case that applies (its conditions are numbers)
+        args = [rec(a) for a in e.args]
         budget.check_call(e, args)
         if isinstance(e, sympy.Pow) and not _power_ok(args[0], args[1]):
             out = sympy.Float(args[0], PRECISION) ** args[1]
@@ -538,24 +539,27 @@ def time_limit(seconds: int, what: str):
         signal.signal(signal.SIGALRM, old)
 
 
-def classify(hess: sympy.Matrix, grad: list) -> tuple[str, list]:
+_INCONCLUSIVE = "a zero eigenvalue: the second-order test is inconclusive"
+
+
+def classify(hess: sympy.Matrix, grad: list) -> tuple[Classification, list]:
     """minimum / maximum / saddle / degenerate / not critical, from the gradient and eigenvalues."""
     eig = []
     for val, mult in hess.eigenvals().items():
         eig.extend([val] * mult)
     eig = sorted(eig, key=lambda v: (sympy.N(sympy.re(v)), sympy.default_sort_key(v)))
     if any(g != 0 for g in grad):
-        return "not a critical point (the gradient is not zero)", eig
+        return Classification("not_critical", "the gradient is not zero"), eig
     signs = [sympy.sign(sympy.N(v, 30)) if v.is_number else None for v in eig]
     if None in signs:
-        return "cannot classify (the eigenvalues depend on symbols)", eig
+        return Classification("cannot_classify", "the eigenvalues depend on symbols"), eig
     if all(s > 0 for s in signs):
-        return "local minimum (all eigenvalues > 0)", eig
+        return Classification("local_minimum", "all eigenvalues > 0"), eig
     if all(s < 0 for s in signs):
-        return "local maximum (all eigenvalues < 0)", eig
+        return Classification("local_maximum", "all eigenvalues < 0"), eig
     if any(s > 0 for s in signs) and any(s < 0 for s in signs):
-        return "saddle point (eigenvalues of both signs)", eig
-    return "degenerate (a zero eigenvalue): the second-order test is inconclusive", eig
+        return Classification("saddle", "eigenvalues of both signs"), eig
+    return Classification("degenerate", _INCONCLUSIVE), eig
 
 
 # ---- real solutions of polynomial systems, with a proof -----------------------------------------------
@@ -718,7 +722,7 @@ def real_solutions(eqs: list, unknowns: list) -> RealSolutions | None:
     return RealSolutions(points, how, t, h, roots, coords)
 
 
-def classify_exact(sols: RealSolutions, k: int, hess: sympy.Matrix) -> tuple[str, list]:
+def classify_exact(sols: RealSolutions, k: int, hess: sympy.Matrix) -> tuple[Classification, list]:
     """The classification at the k-th solution from exact signs: for the symmetric Hessian, the signs of
     the coefficients of det(λI − H) count its positive, negative and zero eigenvalues (Descartes' rule is
     exact for a polynomial whose roots are all real); the eigenvalues themselves as 30-digit floats."""
@@ -742,13 +746,13 @@ def classify_exact(sols: RealSolutions, k: int, hess: sympy.Matrix) -> tuple[str
     eig = [sympy.Float(0) if zeros and abs(v) < ctx.mpf(10) ** -PRECISION else sympy.Float(v, PRECISION)
            for v in eig]
     if positive == n:
-        kind = "local minimum (all eigenvalues > 0)"
+        kind = Classification("local_minimum", "all eigenvalues > 0")
     elif negative == n:
-        kind = "local maximum (all eigenvalues < 0)"
+        kind = Classification("local_maximum", "all eigenvalues < 0")
     elif positive and negative:
-        kind = "saddle point (eigenvalues of both signs)"
+        kind = Classification("saddle", "eigenvalues of both signs")
     else:
-        kind = "degenerate (a zero eigenvalue): the second-order test is inconclusive"
+        kind = Classification("degenerate", _INCONCLUSIVE)
     return kind, eig
 
 

@@ -295,7 +295,7 @@ def _answer(sol, name: str) -> Any:
 def _map(f, v):
     if isinstance(v, Tensor):
         return Tensor(v.shape, tuple(f(x) for x in v.items))
-    return f(v) if isinstance(v, sympy.Basic) else None
+    return f(v) if isinstance(v, sympy.Expr) else None     # a set or classification has no sign slip
 
 
 def _first_difference(right, wrong) -> str:

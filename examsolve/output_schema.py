@@ -4,11 +4,33 @@ from __future__ import annotations
 from typing import Any
 
 from examsolve.quantity import TYPES
+from examsolve.typed import CLASSES
 
 _PLAIN: dict[str, Any] = {"description": "an int or float, a string (a number too large for a float, a symbolic "
                           "value, text), or nested lists of them (row-major) for vectors and matrices",
                           "anyOf": [{"type": ["integer", "number", "string", "boolean", "null"]},
                                     {"type": "array", "items": {"$ref": "#/$defs/plain"}}]}
+
+_NUMBER = {"type": ["integer", "number", "string"], "description": "a number; ∞ as the string oo or -oo"}
+_INTERVAL = {"type": "object", "required": ["interval", "open"], "additionalProperties": False,
+             "properties": {"interval": {"type": "array", "items": _NUMBER, "minItems": 2, "maxItems": 2},
+                            "open": {"type": "array", "items": {"type": "boolean"}, "minItems": 2, "maxItems": 2}}}
+_FINITE = {"type": "object", "required": ["set"], "additionalProperties": False,
+           "properties": {"set": {"type": "array", "items": _NUMBER}}}
+_SET = {"description": "a set of reals: an interval, a finite set, or a union of them ({\"set\": []} is ∅)",
+        "anyOf": [_INTERVAL, _FINITE, {"type": "object", "required": ["union"], "additionalProperties": False,
+                                       "properties": {"union": {"type": "array", "items": {"anyOf": [_INTERVAL, _FINITE]}}}}]}
+_CLASSIFICATION = {"type": "object", "required": ["classification", "reason"], "additionalProperties": False,
+                   "properties": {"classification": {"enum": list(CLASSES)}, "reason": {"type": "string"}}}
+_CRITICAL = {"type": "object", "required": ["points", "note"], "additionalProperties": False, "properties": {
+    "points": {"type": "array", "items": {
+        "type": "object", "required": ["point", "approx", "classification"], "additionalProperties": False,
+        "properties": {"point": {"type": "object", "additionalProperties": _NUMBER}, "approx": {"type": "boolean"},
+                       "classification": _CLASSIFICATION}}},
+    "note": {"type": "string", "description": "why the list is empty or may be partial"}}}
+
+_VALUE = {"anyOf": [{"$ref": "#/$defs/plain"}, {"$ref": "#/$defs/set"}, {"$ref": "#/$defs/classification"},
+                   {"$ref": "#/$defs/critical_points"}]}
 
 _QUANTITY = {
     "type": "object",
@@ -17,8 +39,10 @@ _QUANTITY = {
         "name": {"type": "string", "description": "the name key:, points: and grade use"},
         "type": {"enum": list(TYPES)},
         "exact": {"type": "string", "description": "sympy's one-line form of the exact value"},
-        "value": {"$ref": "#/$defs/plain"},
+        "value": _VALUE,
     },
+    "allOf": [{"if": {"properties": {"type": {"const": t}}}, "then": {"properties": {"value": {"$ref": f"#/$defs/{t}"}}}}
+              for t in ("set", "classification", "critical_points")],
 }
 
 _ANSWER = {
@@ -26,6 +50,7 @@ _ANSWER = {
     "required": ["name", "type", "exact", "latex", "value", "key", "agrees"],
     "properties": dict(_QUANTITY["properties"], latex={"type": "string"}, key={"$ref": "#/$defs/plain"},
                        agrees={"type": ["boolean", "null"]}),
+    "allOf": _QUANTITY["allOf"],
 }
 
 _STEP = {
@@ -37,7 +62,7 @@ _STEP = {
         "formula": {"type": ["string", "null"]},
         "substituted": {"type": ["string", "null"]},
         "exact": {"type": ["string", "null"]},
-        "value": {"$ref": "#/$defs/plain"},
+        "value": _VALUE,
         "note": {"type": "string"},
         "substeps": {"type": "array", "items": {"$ref": "#/$defs/step"}},
         "table": {"type": "object", "required": ["header", "rows"],
@@ -67,6 +92,7 @@ def schema() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "examsolve run --format json",
-        "$defs": {"plain": _PLAIN, "step": _STEP, "solution": _SOLUTION},
+        "$defs": {"plain": _PLAIN, "step": _STEP, "solution": _SOLUTION, "set": _SET,
+                  "classification": _CLASSIFICATION, "critical_points": _CRITICAL},
         "anyOf": [{"$ref": "#/$defs/solution"}, {"type": "array", "items": {"$ref": "#/$defs/solution"}}],
     }

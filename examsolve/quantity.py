@@ -102,21 +102,23 @@ def with_all(sol) -> Any:
     return dataclasses.replace(sol, answers=tuple(sol.answers) + more)
 
 
-TYPES = ("number", "tensor", "expression", "set", "boolean", "text")
+TYPES = ("number", "tensor", "expression", "set", "classification", "critical_points", "boolean", "text")
 
 
 def kind_of(value: Any) -> str:
-    """The JSON type of a quantity's value: number, tensor, expression, set, boolean or text."""
+    """The JSON type of a quantity's value: one of TYPES."""
     import sympy
 
+    from examsolve import typed
+
+    if typed.is_typed(value):
+        return typed.kind(value)
     if isinstance(value, Tensor):
         return "tensor"
     if isinstance(value, bool) or value in (sympy.true, sympy.false):
         return "boolean"
     if isinstance(value, str):
         return "text"
-    if isinstance(value, sympy.Set):
-        return "set"
     if isinstance(value, (int, float)) or (isinstance(value, sympy.Basic) and value.is_number):
         return "number"
     return "expression"

@@ -8,7 +8,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from examsolve import budget
+from examsolve import budget, typed
 from examsolve.tensor import Tensor
 
 PRECISION = 30          # digits kept once a value turns into a float
@@ -89,7 +89,8 @@ def is_integer(v: Any) -> bool:
 def is_numeric(v: Any) -> bool:
     """True when every element is a number (no free symbols)."""
     items = v.items if isinstance(v, Tensor) else (v,)
-    return all(isinstance(x, (int, float)) or (isinstance(x, sympy.Basic) and x.is_number) for x in items)
+    return all(isinstance(x, (int, float)) or (isinstance(x, sympy.Basic) and x.is_number
+                                               and not isinstance(x, sympy.Set)) for x in items)
 
 
 def decimal(x: sympy.Expr, digits: int = 6) -> str:
@@ -123,6 +124,8 @@ def to_plain(v: Any) -> Any:
     """JSON value: int for integers, float for numbers, str for symbolic, nested lists for tensors."""
     if isinstance(v, Tensor):
         return v.map(to_plain).nested()
+    if typed.is_typed(v):
+        return typed.plain(v, to_plain)
     if isinstance(v, (list, tuple)):
         return [to_plain(x) for x in v]
     if isinstance(v, str):
@@ -158,6 +161,8 @@ def exact_str(v: Any) -> str:
     """sympy's string form of an exact value (tensors as nested lists)."""
     if isinstance(v, Tensor):
         return str(v.map(lambda x: sympy.sstr(x)).nested()).replace("'", "")
+    if typed.is_typed(v):
+        return typed.text(v)
     return sympy.sstr(v)
 
 
@@ -174,6 +179,8 @@ def same(a: Any, b: Any) -> bool:
             return len(ia) == len(ib) == 1 and same(ia[0], ib[0])
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a.items, b.items))
     a, b = _basic(a), _basic(b)
+    if not isinstance(a, sympy.Expr) or not isinstance(b, sympy.Expr):   # sets, classifications: by value
+        return a == b
     budget.check_number(a), budget.check_number(b)
     if a == b or a.is_infinite or b.is_infinite:      # ∞ − ∞ is nan, so infinities compare structurally
         return a == b

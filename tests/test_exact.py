@@ -187,7 +187,7 @@ def test_critical_points_sympy_misses_are_found_and_classified(tmp_path):
     r = run(tmp_path, f"kind: graph\nsymbols: [x, y]\nequations:\n  f: {QUARTIC}\nask:\n"
                       "  - critical_points: {of: f, wrt: [x, y]}\n")
     assert r.exit_code == 0, r.stderr
-    text = answers(r)["critical points of f"]["value"]
+    text = answers(r)["critical points of f"]["exact"]
     assert "none" not in text
     parts = text.split("; ")
     want = quartic_points()
@@ -217,12 +217,12 @@ def test_no_real_critical_point_is_said_only_with_a_proof(tmp_path):
     r = run(tmp_path, "kind: graph\nsymbols: [x, y]\nequations:\n  f: x**3/3 + x + y**2\nask:\n"
                       "  - critical_points: {of: f, wrt: [x, y]}\n")
     assert r.exit_code == 0, r.stderr
-    assert answers(r)["critical points of f"]["value"].startswith("none")
+    assert answers(r)["critical points of f"]["exact"].startswith("none")
     # exp(x) + y² has none either: ∂f/∂x = exp(x) is never 0
     r = run(tmp_path, "kind: graph\nsymbols: [x, y]\nequations:\n  f: exp(x) + y**2\nask:\n"
                       "  - critical_points: {of: f, wrt: [x, y]}\n")
     assert r.exit_code == 0, r.stderr
-    assert answers(r)["critical points of f"]["value"].startswith("none")
+    assert answers(r)["critical points of f"]["exact"].startswith("none")
 
 
 def test_critical_points_of_a_rational_function_leave_out_the_poles(tmp_path):
@@ -231,7 +231,7 @@ def test_critical_points_of_a_rational_function_leave_out_the_poles(tmp_path):
     r = run(tmp_path, "kind: graph\nsymbols: [x, y]\nequations:\n  f: x + 1/x + y**2\nask:\n"
                       "  - critical_points: {of: f, wrt: [x, y]}\n")
     assert r.exit_code == 0, r.stderr
-    assert answers(r)["critical points of f"]["value"] == "(-1, 0): saddle point; (1, 0): local minimum"
+    assert answers(r)["critical points of f"]["exact"] == "(-1, 0): saddle point; (1, 0): local minimum"
 
 
 def test_the_nine_critical_points_of_a_double_well(tmp_path):
@@ -240,7 +240,7 @@ def test_the_nine_critical_points_of_a_double_well(tmp_path):
     r = run(tmp_path, "kind: graph\nsymbols: [x, y]\nequations:\n  f: x**4 - 2*x**2 + y**4 - 2*y**2\nask:\n"
                       "  - critical_points: {of: f, wrt: [x, y]}\n")
     assert r.exit_code == 0, r.stderr
-    got = dict(p.split(": ") for p in answers(r)["critical points of f"]["value"].split("; "))
+    got = dict(p.split(": ") for p in answers(r)["critical points of f"]["exact"].split("; "))
     want = {}
     for x in (-1, 0, 1):
         for y in (-1, 0, 1):
@@ -255,7 +255,7 @@ def test_critical_points_from_sympys_closed_forms_are_not_claimed_complete(tmp_p
     r = run(tmp_path, "kind: graph\nsymbols: [x, y]\nequations:\n  f: sin(x) + y**2\nask:\n"
                       "  - critical_points: {of: f, wrt: [x, y]}\n")
     assert r.exit_code == 0, r.stderr
-    assert answers(r)["critical points of f"]["value"].endswith("(found by sympy's solve; there may be others)")
+    assert answers(r)["critical points of f"]["exact"].endswith("(found by sympy's solve; there may be others)")
 
 
 def test_a_system_sympy_cannot_decide_is_not_answered_none(tmp_path):

@@ -22,15 +22,15 @@ def run(text):
 def test_seed000_q9_two_dimensions():
     # f = ½(3w1² + w2²): λ = (3, 1), ρ = (1 − 3α, 1 − α); |ρ| < 1 ⇔ 0 < α < 2/3; α* = 2/(1 + 3) = 1/2, rate 1/2
     a = answers("sgd_convergence_2d.yaml")
-    assert a["converges"].value == "(0, 2/3)" and a["alpha*"].value == sympy.Rational(1, 2)
-    assert a["rate at alpha*"].value == sympy.Rational(1, 2) and a["diverges"].value == "(-∞, 0) ∪ (2/3, ∞)"
+    assert a["converges"].value == sympy.Interval.open(0, sympy.Rational(2, 3)) and a["alpha*"].value == sympy.Rational(1, 2)
+    assert a["rate at alpha*"].value == sympy.Rational(1, 2) and a["diverges"].value == sympy.Union(sympy.Interval.open(-sympy.oo, 0), sympy.Interval.open(sympy.Rational(2, 3), sympy.oo))
 
 
 def test_seed001_q4_quadratic_and_the_flagged_key():
     # f = 3w² − 1: ρ = 1 − 6α; converges on (0, 1/3), |ρ| = 1 at α = 1/3 (and α = 0, where w stays put)
     a = answers("sgd_quadratic.yaml")
-    assert a["converges"].value == "(0, 1/3)" and a["oscillates"].value == "{1/3}"
-    assert a["does not move"].value == "{0}" and a["alpha*"].value == sympy.Rational(1, 6)
+    assert a["converges"].value == sympy.Interval.open(0, sympy.Rational(1, 3)) and a["oscillates"].value == sympy.FiniteSet(sympy.Rational(1, 3))
+    assert a["does not move"].value == sympy.FiniteSet(0) and a["alpha*"].value == sympy.Rational(1, 6)
     assert a["oscillates"].agrees is False       # the key's {0, 1/3} counts the resting point
 
 

@@ -92,10 +92,10 @@ def _solve(spec):
     div = sympy.Union(sympy.Interval.open(-sympy.oo, 0), sympy.Interval.open(top, sympy.oo))
     steps.append(Step(f"|1 − α·λ_i| < 1 ⇔ 0 < α < 2/λ_i for λ_i > 0; all directions: 0 < α < 2/λ_max = "
                       f"{sympy.sstr(top)}"))
-    steps.append(Step("converges: |ρ_i(α)| < 1 in every direction", target=sympy.Symbol("α"), value=_set(conv)))
+    steps.append(Step("converges: |ρ_i(α)| < 1 in every direction", target=sympy.Symbol("α"), value=conv))
     steps.append(Step("oscillates: the largest |ρ_i(α)| is exactly 1 (without α = 0, where w does not move)",
-                      target=sympy.Symbol("α"), value=_set(edge)))
-    steps.append(Step("diverges: some |ρ_i(α)| > 1", target=sympy.Symbol("α"), value=_set(div)))
+                      target=sympy.Symbol("α"), value=edge))
+    steps.append(Step("diverges: some |ρ_i(α)| > 1", target=sympy.Symbol("α"), value=div))
     lo, hi = eig[0], eig[-1]
     best = 2 / (lo + hi)
     rate = (hi - lo) / (hi + lo)
@@ -110,8 +110,8 @@ def _solve(spec):
              f"never with one constant α (the factors 1 − αλ_i cannot all be 0); {len(distinct)} steps with "
              f"α_t = 1/λ_t, one for each distinct eigenvalue: {', '.join(sympy.sstr(1 / l) for l in distinct)}")
     steps.append(Step("reaching the minimum exactly: " + exact))
-    answers += [Answer("rho", _vec(rhos)), Answer("converges", _set(conv)), Answer("oscillates", _set(edge)),
-                Answer("does not move", _set(still)), Answer("diverges", _set(div)),
+    answers += [Answer("rho", _vec(rhos)), Answer("converges", conv), Answer("oscillates", edge),
+                Answer("does not move", still), Answer("diverges", div),
                 Answer("alpha*", best), Answer("rate at alpha*", rate)]
     return finish(spec, steps, answers)
 
@@ -128,23 +128,3 @@ def _mat(M):
 
     return Tensor(M.shape, tuple(M))
 
-
-def _set(s) -> str:
-    """A set of learning rates as text: (0, 1/3), {1/3}, (-oo, 0) ∪ (1/3, oo), or ∅."""
-    import sympy
-
-    if s is sympy.EmptySet or s == sympy.EmptySet:
-        return "∅"
-    parts = s.args if isinstance(s, sympy.Union) else (s,)
-    out = []
-    for p in parts:
-        if isinstance(p, sympy.Interval):
-            lo = "-∞" if p.start == -sympy.oo else sympy.sstr(p.start)
-            hi = "∞" if p.end == sympy.oo else sympy.sstr(p.end)
-            out.append(("[" if not p.left_open and p.start != -sympy.oo else "(") + f"{lo}, {hi}"
-                       + ("]" if not p.right_open and p.end != sympy.oo else ")"))
-        elif isinstance(p, sympy.FiniteSet):
-            out.append("{" + ", ".join(sympy.sstr(x) for x in sorted(p, key=lambda v: sympy.N(v))) + "}")
-        else:
-            out.append(sympy.sstr(p))
-    return " ∪ ".join(out)

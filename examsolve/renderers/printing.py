@@ -7,6 +7,7 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from examsolve import typed
 from examsolve.tensor import Tensor
 from examsolve.values import decimal, is_approx, is_integer, is_numeric
 
@@ -17,9 +18,9 @@ from examsolve.names import SUP as _SUP, text_name
 class TextPrinter(StrPrinter):
     """sympy's str printer with Unicode names, π, · and superscripts, in the order written."""
 
-    def __init__(self, names: dict | None = None):
     primes = True     # a function known only by name prints its derivative σ', not sigma_prime
 
+    def __init__(self, names: dict | None = None):
         super().__init__({"order": "none"})
         self.names = names or {}
 
@@ -46,7 +47,6 @@ class TextPrinter(StrPrinter):
     def _print_Mul(self, expr):
         if len(expr.args) == 2 and expr.args[0] == sympy.S.NegativeOne:
             return "-" + self.parenthesize(expr.args[1], 50, strict=True)
-        return super()._print_Mul(expr)
         negated = _negated(expr)
         if negated is not None:     # -1·3/(-2) as written by a step: -(3/(-2)) reads -3/(-2)
             inner = self.parenthesize(negated, 40)
@@ -54,6 +54,7 @@ class TextPrinter(StrPrinter):
         num, den = _over_fraction(expr)
         if den:                     # t/ŷ with ŷ = 1/(1 + e⁹): 1/(1/(1 + e⁹)), never 1/1/(1 + e⁹)
             return self.parenthesize(num, 50) + "".join(f"/({self._print(d)})" for d in den)
+        return super()._print_Mul(expr)
 
     def _print_Function(self, expr):
         if hasattr(expr, "generic_name"):
@@ -64,7 +65,6 @@ class TextPrinter(StrPrinter):
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
 
-    def _print_Float(self, expr):
     def _print_Piecewise(self, expr):
         cases = [f"{self._print(e)} otherwise" if c == sympy.true else f"{self._print(e)} if {self._print(c)}"
                  for e, c in expr.args]
@@ -80,10 +80,10 @@ class TextPrinter(StrPrinter):
     def _print_Or(self, expr):
         return " or ".join(self._print(a) for a in expr.args)
 
+    def _print_Float(self, expr):
         return decimal(expr, 10)
 
 
-MAX_DIM = 10   # rows or columns shown in full; longer ones show the first 6, an ellipsis and the last
 def _negated(expr) -> Any:
     """The rest of an unevaluated product -1·a·b..., or None."""
     args = expr.args
@@ -107,6 +107,7 @@ def _over_fraction(expr) -> tuple:
     return (num[0] if len(num) == 1 else sympy.Mul(*num, evaluate=False)) if num else sympy.S.One, den
 
 
+MAX_DIM = 10   # rows or columns shown in full; longer ones show the first 6, an ellipsis and the last
 
 
 def _keep(n: int) -> list:
@@ -131,6 +132,8 @@ def text(expr: Any, names: dict | None = None) -> str:
         return _tensor_text(expr, lambda x: text(x, names))
     if isinstance(expr, str):
         return expr
+    if typed.is_typed(expr):
+        return typed.text(expr)
     s = TextPrinter(names).doprint(expr)
     s = s.replace("**", "^").replace("*", "·")
     s = re.sub(r"\^(\d+)(?![\d.])", lambda m: m.group(1).translate(_SUP), s)
@@ -157,6 +160,8 @@ def latex(expr: Any, names: dict | None = None) -> str:
         return _tensor_latex(expr, lambda x: latex(x, names))
     if isinstance(expr, str):
         return r"\text{%s}" % latex_text(expr)
+    if typed.is_typed(expr):
+        return typed.latex(expr, lambda x: _latex_printer(x, {}))
     return _latex_printer(expr, symbol_names)
 
 
@@ -192,11 +197,6 @@ def _latex_printer(expr, symbol_names):
         def _print_Float(self, e):
             return decimal(e, 10)
 
-    return _P({"order": "none", "mul_symbol": "dot"}).doprint(expr)
-
-
-# Names sympy's printer may typeset itself: a letter, then letters, digits, _ and punctuation without a meaning
-# in math mode (x_1, alpha, xhat, H(p), alpha*). Anything else, braces and backslashes above all, is typeset as
         def _print_Mul(self, e):
             negated = _negated(e)
             if negated is not None:
@@ -215,6 +215,11 @@ def _latex_printer(expr, symbol_names):
                 return r"\frac{1}{%s}" % self._print(e.base)
             return super()._print_Pow(e, *args, **kwargs)
 
+    return _P({"order": "none", "mul_symbol": "dot"}).doprint(expr)
+
+
+# Names sympy's printer may typeset itself: a letter, then letters, digits, _ and punctuation without a meaning
+# in math mode (x_1, alpha, xhat, H(p), alpha*). Anything else, braces and backslashes above all, is typeset as
 # \text{...} of its escaped text.
 _SYMPY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ()\[\]*'+\-/,.;:!?|<>=]*")
 _MATH_ASCII = re.compile(r"[A-Za-z0-9 ()\[\]*'+\-/,.;:!?|<>=]")
