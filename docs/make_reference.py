@@ -114,10 +114,18 @@ def quantities() -> list[str]:
                     general = re.sub(r"^(layers|compare)\.(?!<i>)[^.]+\.", r"\1.<name>.", general)
                     if name == "optimizer":     # iterates.w1[t], Δ.w[t]: one name per state, <p> for the parameter
                         general = re.sub(r"^([^.\[]+)\.[^.\[]+\[", r"\1.<p>[", general)
+                    if name == "network":      # a layer by index or name; a block's inner layers and the compared
+                        general = re.sub(r"^(layers|compare)\.<name>\.", r"\1.<i>.", general)   # stack: one entry
+                        general = re.sub(r"^(layers\.<i>\.(?:layers|projection|branches))\..*", r"\1.…", general)
+                        general = re.sub(r"^compare\.<i>\..*", "compare.<i>.… (as layers.<i>.…)", general)
+                        general = re.sub(r"operations_per_stamp\.\w+$", "operations_per_stamp.<rule>", general)
+                        general = re.sub(r"^[^.]+$", "<unknown's name>", general)
                     if general not in found:
                         found.append(general)
         if found:
-            shown = ", ".join(f"`{q}`" for q in found[:24]) + (", …" if len(found) > 24 else "")
+            shown = ", ".join(f"`{q}`" for q in found[:32]) + (", …" if len(found) > 32 else "")
+            if name == "network":
+                shown = "`<i>`: a layer's index (0-based) or its name; " + shown
             out.append(f"| `{name}` | {shown} |")
     return out + [""]
 
