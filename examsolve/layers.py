@@ -112,6 +112,8 @@ def calc(title: str, formula: str | None, substituted: str | None, value: Any, n
          more: tuple = ()) -> Step:
     """A step computing one value: title, general formula, numbers put in, result, addressable as `name`."""
     value = num(value)
+    if substituted == str(value):   # the numbers put in are the result: shown once
+        substituted = None
     return Step(title, formula=formula, substituted=substituted, value=value, note=note,
                 quantities=((name, value),) + tuple((n, num(v)) for n, v in more))
 
