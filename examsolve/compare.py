@@ -221,6 +221,9 @@ def compare_text(given: str, expected: str, rule: Rule, spec, names: dict, name:
     if isinstance(expected, sympy.Set):
         got_set = _set(given, spec, names)
         return Verdict(False) if got_set is None else _same_set(got_set, (expected, {}), rule)
+    if isinstance(expected, bool):
+        word = _norm(given)
+        return Verdict(word in (_YES if expected else _NO), how="the same answer")
     if typed.is_typed(expected):
         expected = typed.text(expected)   # a classification or critical points: compared by their words
     if _norm(given) == _norm(expected):
@@ -247,6 +250,8 @@ def compare_text(given: str, expected: str, rule: Rule, spec, names: dict, name:
     return Verdict(False)
 
 
+_YES = ("yes", "true", "y", "1")
+_NO = ("no", "false", "n", "0")
 _CLASSES = (("not critical", r"not(a)?critical(point)?"), ("minimum", r"(local|strict|strictlocal)?min(imum)?(point)?"),
             ("maximum", r"(local|strict|strictlocal)?max(imum)?(point)?"), ("saddle", r"saddle(point)?"),
             ("degenerate", r"degenerate|inconclusive"), ("cannot classify", r"cannotclassify"))

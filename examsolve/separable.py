@@ -38,7 +38,7 @@ def find_weights(X: list, T: list, pm: bool) -> tuple[list, list]:
                       (1 if f else (-1 if pm else 0))) for x, t, n, f in zip(X, T, nets, fires))
         steps.append(Step(how, note="any positive multiple works too",
                           table=Table(("x", "t", "w·x + b", "output"), rows)))
-        return steps, [Answer("linearly separable", "yes"), Answer("weights", Tensor((d,), tuple(ws))),
+        return steps, [Answer("linearly separable", True), Answer("weights", Tensor((d,), tuple(ws))),
                        Answer("bias", bias)]
     lam = _certificate(X, fires)
     pos = [(c, x, n) for c, x, n, f in zip(lam, X, nets, fires) if f and c]
@@ -54,7 +54,7 @@ def find_weights(X: list, T: list, pm: bool) -> tuple[list, list]:
                           Step("geometrically: the inputs with output 1 and those with output 0 share the point ("
                                + ", ".join(map(sympy.sstr, point)) + ") of their convex hulls, so no line (hyperplane)"
                                " separates them"))))
-    return steps, [Answer("linearly separable", "no",
+    return steps, [Answer("linearly separable", False,
                           note="a single threshold unit cannot compute this table; it needs a hidden layer")]
 
 

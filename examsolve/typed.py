@@ -3,7 +3,8 @@
 Each has one text form (what `exact` holds, and what compare reads back), one LaTeX form and one JSON form:
   set             (0, 1/3) ∪ {2}        {"union": [{"interval": [0, "1/3"], "open": [true, true]}, {"set": [2]}]}
   classification  local minimum (...)   {"classification": "local_minimum", "reason": "all eigenvalues > 0"}
-  critical points (1, 0): saddle point  [{"point": {"x": 1, "y": 0}, "classification": {...}}]
+  critical points (1, 0): saddle point  {"points": [{"point": {"x": 1, "y": 0}, "classification": {...}}], ...}
+  boolean         yes / no              true / false
 """
 from __future__ import annotations
 
@@ -59,8 +60,8 @@ class CriticalPoints:
 
 
 def is_typed(v: Any) -> bool:
-    """True for the values this module shows (sets, classifications, critical points)."""
-    return isinstance(v, (sympy.Set, Classification, CriticalPoints))
+    """True for the values this module shows (sets, classifications, critical points, yes/no)."""
+    return isinstance(v, (bool, sympy.Set, Classification, CriticalPoints))
 
 
 def _number_text(x: Any) -> str:
@@ -104,6 +105,8 @@ def _point_text(cp: CriticalPoint, num: Callable[[Any], str]) -> str:
 
 def text(v: Any) -> str:
     """The one-line text form of a typed value."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, sympy.Set):
         return set_text(v)
     if isinstance(v, Classification):
@@ -127,6 +130,8 @@ def latex(v: Any, number_latex: Callable[[Any], str]) -> str:
             return r"-\infty"
         return number_latex(x)
 
+    if isinstance(v, bool):
+        return r"\text{%s}" % text(v)
     if isinstance(v, sympy.Set):
         if v == sympy.EmptySet:
             return r"\emptyset"
@@ -155,6 +160,8 @@ def latex(v: Any, number_latex: Callable[[Any], str]) -> str:
 
 def plain(v: Any, number: Callable[[Any], Any]) -> Any:
     """The JSON form of a typed value; number turns one endpoint or coordinate into JSON."""
+    if isinstance(v, bool):
+        return v
     if isinstance(v, sympy.Set):
         if v == sympy.EmptySet:
             return {"set": []}
@@ -180,6 +187,8 @@ def plain(v: Any, number: Callable[[Any], Any]) -> Any:
 
 def kind(v: Any) -> str:
     """The JSON type name of a typed value."""
+    if isinstance(v, bool):
+        return "boolean"
     if isinstance(v, sympy.Set):
         return "set"
     if isinstance(v, Classification):

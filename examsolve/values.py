@@ -167,7 +167,7 @@ def exact_str(v: Any) -> str:
 
 
 def _basic(x: Any) -> sympy.Expr:
-    return sympy.Integer(x) if isinstance(x, int) else x
+    return sympy.Integer(x) if isinstance(x, int) and not isinstance(x, bool) else x
 
 
 def same(a: Any, b: Any) -> bool:

@@ -187,7 +187,7 @@ def test_truth_table_weights_for_every_two_input_function():
     separable = 0
     for T in itertools.product([0, 1], repeat=4):
         a = _find(X, list(T))
-        verdict = a["linearly separable"].value == "yes"
+        verdict = a["linearly separable"].value is True
         assert verdict == _separable_by_brute_force(X, T)
         separable += verdict
         if verdict:      # the weights found really realise the table
@@ -203,12 +203,12 @@ def test_three_input_functions_sampled():
     for n in range(0, 256, 7):
         T = [(n >> k) & 1 for k in range(8)]
         a = _find(X, T)
-        assert (a["linearly separable"].value == "yes") == _separable_by_brute_force(X, T)
+        assert a["linearly separable"].value is _separable_by_brute_force(X, T)
 
 
 def test_xor_proof_and_and_not():
     a = answers("perceptron_xor.yaml")
-    assert a["linearly separable"].value == "no" and a["linearly separable"].agrees
+    assert a["linearly separable"].value is False and a["linearly separable"].agrees
     a = answers("perceptron_weights.yaml")
     assert items(a["weights"].value) == (1, -1) and a["bias"].value == 0
 
