@@ -331,11 +331,15 @@ class Solver:
             raise SolveError(f"the derivatives of {of.name} have no real value at {where} (e.g. {sympy.sstr(bad[0])}); "
                              "classify points where f is twice differentiable", loc)
         kind, eig = engine.classify(Hp, grad)
+        at = f"{of.name} at {where}"      # stable names per point: 'f at (1, 0).eigenvalues'
+        g_at, H_at, eig_at = (Tensor((len(grad),), tuple(grad)), Tensor(Hp.shape, tuple(Hp)),
+                              Tensor((len(eig),), tuple(eig)))
         self.steps.append(Step(f"At ({', '.join(v.name for v in wrt)}) = {where}", substeps=(
-            Step("gradient", target=sympy.Symbol(f"∇{of.name}"), value=Tensor((len(grad),), tuple(grad))),
-            Step("Hessian", target=sympy.Symbol("H"), value=Tensor(Hp.shape, tuple(Hp))),
-            Step("eigenvalues of H", target=sympy.Symbol("λ"), value=Tensor((len(eig),), tuple(eig))),
-            Step("classification", value=kind)), note="; ".join(dict.fromkeys(notes))))
+            Step("gradient", target=sympy.Symbol(f"∇{of.name}"), value=g_at, quantities=((at + ".gradient", g_at),)),
+            Step("Hessian", target=sympy.Symbol("H"), value=H_at, quantities=((at + ".H", H_at),)),
+            Step("eigenvalues of H", target=sympy.Symbol("λ"), value=eig_at, quantities=((at + ".eigenvalues", eig_at),)),
+            Step("classification", value=kind, quantities=((at, kind),))),
+            note="; ".join(dict.fromkeys(notes))))
         if answer:
             self.answer(f"{of.name} at {where}", kind)
         return kind
@@ -404,7 +408,7 @@ class Solver:
                                                           self.graph.names())
         current = {s: self.values[s] for s in syms}
         velocity = {s: sympy.Integer(0) for s in syms}
-        table = []
+        table, named = [], []      # named: every iterate and loss, also those past the shown iterations
         sections = []
         for k in range(1, body.steps + 1):
             values = engine.evaluate(self.graph, current)
@@ -435,6 +439,7 @@ class Solver:
                                                           evaluate=False),
                                     value=new[s]))
             table.append((k, values[of]) + tuple(new[s] for s in syms))
+            named += [(f"{of.name}[{k - 1}]", values[of])] + [(f"iterates.{s.name}[{k}]", new[s]) for s in syms]
             if shown:
                 sections.append(Step(f"Iteration {k}", substeps=tuple(sub)))
             current = new
@@ -442,7 +447,8 @@ class Solver:
         how = "Gradient descent" if mu is None else f"SGD with momentum μ = {sympy.sstr(mu)} (v starts at 0)"
         self.steps.append(Step(f"{how} on {of.name}: {body.steps} step{'s' if body.steps > 1 else ''}, "
                                f"learning rate α = {sympy.sstr(lr)}",
-                               substeps=tuple(sections), table=tab if body.steps > 1 else None))
+                               substeps=tuple(sections), table=tab if body.steps > 1 else None,
+                               quantities=tuple(named)))
         for g in groups:
             v = engine.group_value(g, current)
             self.answer(body.name if body.name and len(groups) == 1 else f"{g.name} after {body.steps} step"

@@ -28,7 +28,9 @@ def _walk(steps, table: dict) -> None:
     for s in steps:
         for name, value in s.quantities:
             _put(table, name, value)
-        if s.target is not None and s.value is not None and not isinstance(s.value, str):
+        # a step that names its value does not add its target too ('f at (1, 0).H', not also 'H (2)')
+        if s.target is not None and s.value is not None and not isinstance(s.value, str) \
+                and not any(_same(v, s.value) for _, v in s.quantities):
             _put(table, target_name(s.target), s.value)
         _walk(s.substeps, table)
 

@@ -36,8 +36,11 @@ def find_weights(X: list, T: list, pm: bool) -> tuple[list, list]:
         ws, bias = found[:-1], found[-1]
         rows = tuple(("(" + ", ".join(map(sympy.sstr, x)) + ")", t, n.xreplace(dict(zip(w + (b,), found))),
                       (1 if f else (-1 if pm else 0))) for x, t, n, f in zip(X, T, nets, fires))
+        n = len(X)
         steps.append(Step(how, note="any positive multiple works too",
-                          table=Table(("x", "t", "w·x + b", "output"), rows)))
+                          table=Table(("x", "t", "w·x + b", "output"), rows),
+                          quantities=(("net", Tensor((n,), tuple(r[2] for r in rows))),
+                                      ("outputs", Tensor((n,), tuple(sympy.Integer(r[3]) for r in rows))))))
         return steps, [Answer("linearly separable", True), Answer("weights", Tensor((d,), tuple(ws))),
                        Answer("bias", bias)]
     lam = _certificate(X, fires)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sympy
 from click.testing import CliRunner
 
 from conftest import PROBLEMS, ROOT
@@ -28,11 +29,20 @@ def test_every_computed_step_value_is_a_quantity(path):
     values = list(sol.quantities.values())
     for a in sol.answers:
         assert lookup(sol.quantities, a.name) is a.value or a.name in sol.quantities
+    elements = {x for v in values if isinstance(v, Tensor) for x in v.items}
     for s in _steps(sol.steps):
-        if s.target is not None and s.value is not None and not isinstance(s.value, str):
+        if s.value is not None and not isinstance(s.value, str):
+            # a computed value has a name: its target's, or one of the step's own quantity names
             assert any(v is s.value or v == s.value for v in values), (path.name, s.title)
+            assert s.target is not None or s.quantities, (path.name, s.title)
         for name, _ in s.quantities:
             assert name in sol.quantities
+        if s.table is not None:
+            # every number a table shows that is not a plain label (an int: epoch, layer, input) is a quantity
+            for row in s.table.rows:
+                for cell in row:
+                    if isinstance(cell, sympy.Basic) and cell.is_number and not isinstance(cell, sympy.Integer):
+                        assert cell in elements or any(cell == v for v in values), (path.name, s.title, cell)
 
 
 def _spec(text: str, file: str = "q.yaml"):

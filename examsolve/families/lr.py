@@ -58,7 +58,7 @@ def _solve(spec):
                 "α overshoots the minimum by up to α and gradient descent keeps oscillating around it; it "
                 "lands on it only when w⁰ is a whole multiple of α. Remedy: a diminishing step α_k → 0 with "
                 "Σ α_k = ∞ (e.g. α_k = α₀/k, as for subgradient methods), or a smooth surrogate such as the Huber loss")
-        steps.append(Step("Gradient", value=_vec(grad)))
+        steps.append(Step("Gradient", target=sympy.Symbol("∇f"), value=_vec(grad)))
         steps.append(Step(text))
         answers.append(Answer("convergence sets", "none: the loss has a kink (no constant Hessian)", None,
                               note=text))
@@ -72,7 +72,7 @@ def _solve(spec):
     for val, mult in H.eigenvals().items():
         eig.extend([val] * mult)
     eig = sorted(eig, key=lambda v: sympy.N(v))
-    steps.append(Step("Gradient ∇f", value=_vec(grad)))
+    steps.append(Step("Gradient", target=sympy.Symbol("∇f"), value=_vec(grad)))
     steps.append(Step("Hessian H (constant: the loss is quadratic)", target=sympy.Symbol("H"), value=_mat(H)))
     steps.append(Step("eigenvalues of H, one per direction", target=sympy.Symbol("λ"), value=_vec(eig),
                       quantities=(("eigenvalues", Tensor((len(eig),), tuple(eig))),)))

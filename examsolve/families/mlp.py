@@ -132,11 +132,13 @@ def _neuron_table(graph, values: dict, depth: int, layers):
     def cell(v):
         return v if v.is_Rational else "≈ " + decimal(v)
 
-    rows = []
+    rows, named = [], []
     for k in range(1, depth + 1):
         zs, as_ = graph.groups[f"z{k}"].symbols, graph.groups[f"a{k}"].symbols
         for i, (z, a) in enumerate(zip(zs, as_), 1):
             rows.append((k, i, cell(values[z]), cell(values[a])))
-    return Step("forward pass per neuron (layer, neuron, z = w·a + b, a = activation(z))", table=Table(
+            named += [(z.name, values[z]), (a.name, values[a])]
+    return Step("forward pass per neuron (layer, neuron, z = w·a + b, a = activation(z))", quantities=tuple(named),
+                table=Table(
         ("layer", "neuron", "z", "a"), tuple(rows)), note=", ".join(f"layer {k}: {layer.activation}" for k, layer
                                                                    in enumerate(layers, 1)))

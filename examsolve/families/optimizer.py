@@ -140,8 +140,10 @@ def _solve(spec):
                 mu = h("momentum")
                 ahead = {p: ar.fit(xi + mu * vi) for p, xi, vi in zip(params, x, st["v"])}
                 g = [ar.at(gi, ahead) for gi in grads]
+                qs += [(f"lookahead.{p.name}[{t}]", ar.sym(ahead[p])) for p in params]
                 if show:
-                    sub.append(Step("look-ahead point p + μ·v", value=_vec([ar.sym(ahead[p]) for p in params])))
+                    sub.append(Step("look-ahead point p + μ·v", value=_vec([ar.sym(ahead[p]) for p in params]),
+                                    quantities=tuple((f"lookahead.{p.name}[{t}]", ar.sym(ahead[p])) for p in params)))
             else:
                 g = [ar.at(gi, at) for gi in grads]
             if show:

@@ -80,7 +80,7 @@ def _solve(spec):
     steps.append(Step("perceptron rule: " + rule))
     rows, clean_epoch = [], None
     for epoch in range(1, m.epochs + 1):
-        mistakes, nets, outs, flags = 0, [], [], []
+        mistakes, nets, outs, flags, ws, bs = 0, [], [], [], [], []
         for k, (x, t) in enumerate(zip(X, T), 1):
             net = sympy.Add(*[wi * xi for wi, xi in zip(w, x)]) + b
             o = (1 if net > 0 else -1) if pm else (1 if net > 0 else 0)
@@ -92,6 +92,8 @@ def _solve(spec):
             flags.append(sympy.Integer(1 if delta != 0 else 0))
             w = [wi + eta * delta * xi for wi, xi in zip(w, x)]
             b = b + eta * delta
+            ws.extend(w)
+            bs.append(b)
             rows.append((epoch, k, "(" + ", ".join(map(str, x)) + ")", t, net, o,
                          Tensor((d,), tuple(w)), b))
         n = len(X)
@@ -99,7 +101,8 @@ def _solve(spec):
         steps.append(Step(f"epoch {epoch}: {mistakes} mistake{'s' if mistakes != 1 else ''}", quantities=(
             (at + "net", Tensor((n,), tuple(nets))), (at + "outputs", Tensor((n,), tuple(outs))),
             (at + "updates", Tensor((n,), tuple(flags))), (at + "mistakes", sympy.Integer(mistakes)),
-            (at + "w", Tensor((d,), tuple(w))), (at + "b", b))))
+            (at + "w", Tensor((d,), tuple(w))), (at + "b", b),
+            (at + "w_after", Tensor((n, d), tuple(ws))), (at + "b_after", Tensor((n,), tuple(bs))))))
         if mistakes == 0 and clean_epoch is None:
             clean_epoch = epoch
     steps.append(Step("table (w and b after each example)",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import sympy
 
 from examsolve.escape import latex_comment, latex_text
-from examsolve.renderers.lines import chain, key_mark, numbered
-from examsolve.renderers.printing import decimal_latex, latex
+from examsolve.renderers.lines import chain, heading, key_mark, numbered
+from examsolve.renderers.printing import decimal_latex, latex, text
 
 def preamble(graphs: bool = False) -> str:
     """The document start: amsmath and geometry; graphicx and TikZ when drawings are included."""
@@ -59,7 +59,8 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
         while depth > d:
             out.append(r"\end{enumerate}")
             depth -= 1
-        out.append(r"\item" if step.target is not None else r"\item " + _item_text(step.title))
+        title = step.title if step.target is None else heading(step, text(step.target))
+        out.append(r"\item " + _item_text(title) + (":" if step.target is not None else "") if title else r"\item")
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             if parts and step.target is not None:

@@ -1,6 +1,8 @@
 """The shared shape of a step line: target = formula = numbers = result, without repeats."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any, Callable
 
 
@@ -20,6 +22,18 @@ def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> lis
         else:
             parts.append(r)
     return parts
+
+
+def heading(step, target_text: str) -> str:
+    """The title to show before `target = ...`: when it says what the line does not (the rule used, as in
+    'm ← β₁m + (1 − β₁)g'), else '' ('Forward: u' only repeats the target; a formula already shows the rule)."""
+    if step.target is None or step.formula is not None or not step.title:
+        return ""
+    return "" if _plain(step.title).endswith(_plain(target_text)) else step.title
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s_^(){}·*]", "", unicodedata.normalize("NFKC", text)).lower()
 
 
 def numbered(steps, prefix: str = "") -> list[tuple[str, int, Any]]:

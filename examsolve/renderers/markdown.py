@@ -5,8 +5,8 @@ import sympy
 
 from examsolve.escape import markdown_latex_text, markdown_math, markdown_text
 from examsolve.renderers.latex import _result
-from examsolve.renderers.lines import chain, key_mark, numbered
-from examsolve.renderers.printing import latex
+from examsolve.renderers.lines import chain, heading, key_mark, numbered
+from examsolve.renderers.printing import latex, text
 
 
 def render(solutions, digits: int = 6, drawings=None, **_) -> str:
@@ -35,7 +35,8 @@ def _one(sol, digits: int) -> str:
         out += ["**Given:** " + ", ".join(math(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$")
                                           for n, v in sol.given), ""]
     for num, depth, step in numbered(sol.steps):
-        out.append(f"{'  ' * depth}{num}." + ("" if step.target is not None else f" {markdown_text(step.title)}"))
+        title = step.title if step.target is None else heading(step, text(step.target))
+        out.append(f"{'  ' * depth}{num}." + (f" {markdown_text(title)}" if title else ""))
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             lhs = latex(step.target, names) + " = " if step.target is not None else ""

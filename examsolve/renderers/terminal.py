@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from examsolve.escape import terminal_text
-from examsolve.renderers.lines import chain, key_mark, numbered
+from examsolve.renderers.lines import chain, heading, key_mark, numbered
 from examsolve.renderers.printing import text, value_text
 
 
@@ -59,6 +59,8 @@ def _one(console: Console, sol, digits: int) -> None:
         else:
             parts = chain(step, show, result)
             lhs = show(step.target) if step.target is not None else step.title
+            head = heading(step, text(step.target))
+            lhs = f"{head}: {lhs}" if head else lhs
             line = _t(f"{indent}{num}. ")
             line.append(terminal_text(lhs + "".join((" " if p.startswith("≈") else " = ") + p for p in parts)
                                       if parts else lhs))
