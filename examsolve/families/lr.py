@@ -112,7 +112,9 @@ def _solve(spec):
     steps.append(Step("reaching the minimum exactly: " + exact))
     answers += [Answer("rho", _vec(rhos)), Answer("converges", conv), Answer("oscillates", edge),
                 Answer("does not move", still), Answer("diverges", div),
-                Answer("alpha*", best), Answer("rate at alpha*", rate)]
+                Answer("alpha*", best), Answer("rate at alpha*", rate),
+                Answer("a converging alpha", best, note="any α in the converging set; α* shown",
+                       valid=functools.partial(_in_set, conv))]
     return finish(spec, steps, answers)
 
 
@@ -128,3 +130,16 @@ def _mat(M):
 
     return Tensor(M.shape, tuple(M))
 
+
+
+def _in_set(conv, value) -> tuple[bool, str]:
+    """Another right answer to 'give a learning rate that converges': any α in the converging set."""
+    import sympy
+
+    from examsolve import typed
+
+    if not isinstance(value, sympy.Expr) or not value.is_number or not value.is_real:
+        return False, "a learning rate is one real number"
+    if conv.contains(value) == sympy.true:
+        return True, f"α = {sympy.sstr(value)} lies in the converging set {typed.text(conv)}"
+    return False, f"α = {sympy.sstr(value)} lies outside the converging set {typed.text(conv)}"
