@@ -21,7 +21,9 @@ def solve(spec):
     m = spec.model
     statement = fill_statement(m.statement, m.model_dump(by_alias=True), spec.loc("statement")).strip()
     sol = get_family(spec.kind).build(spec)
-    return dataclasses.replace(sol, statement=statement, points=dict(m.points))
+    from examsolve.explain import explain_keys
+
+    return explain_keys(spec, dataclasses.replace(sol, statement=statement, points=dict(m.points)))
 
 
 def render(solution, fmt: str = "terminal", **options) -> str:

@@ -207,7 +207,7 @@ class WrongPaths:
 
         self.spec = spec
         self._solved: dict = {}
-        self.data = read_yaml(_read_text(spec.file, "the spec"), spec.file)[0]
+        self.data = read_yaml(spec.text or _read_text(spec.file, "the spec"), spec.file)[0]
 
     def _solve(self, changes: dict):
         """The spec solved with values replaced at paths (None when that cannot be solved)."""
@@ -258,7 +258,10 @@ class WrongPaths:
         from examsolve.spec import Conventions
 
         current = self.spec.model.conventions
+        used = _notes(sol.steps)
         for field, info in Conventions.model_fields.items():
+            if f"convention {field}" not in used:    # no kink met it: another value cannot change the answer
+                continue
             for alt in getattr(info.annotation, "__args__", ()):
                 if alt == getattr(current, field):
                     continue
@@ -282,6 +285,11 @@ class WrongPaths:
             if matches(transpose(v)):
                 return "the transpose of the correct matrix: check the layout (row i belongs to output i)"
         return ""
+
+
+def _notes(steps) -> str:
+    """Every step note, joined: which conventions the solution applied."""
+    return "\n".join(s.note + "\n" + _notes(s.substeps) for s in steps)
 
 
 def _answer(sol, name: str) -> Any:

@@ -1,0 +1,76 @@
+"""Why an official key disagrees: it is another value of this solution, a known mistake, or another convention."""
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+from typing import Any
+
+from examsolve import budget
+from examsolve.compare import KEY_MIN_SIG, as_text, compare, rule_for
+from examsolve.errors import ExamsolveError
+from examsolve.quantity import kind_of
+from examsolve.values import same
+
+_BUSY = contextvars.ContextVar("explaining_keys", default=False)   # re-solving for an explanation never explains
+MAX_OTHERS = 2000     # quantities tried as "the key is the value of ..."
+
+
+def explain_keys(spec, sol) -> Any:
+    """The solution with each disagreeing key's note saying which wrong path gives the key, when one does."""
+    todo = [a for a in sol.answers if a.agrees is False]
+    if not todo or _BUSY.get():
+        return sol
+    token = _BUSY.set(True)
+    try:
+        answers = [_explained(spec, sol, a) if a in todo else a for a in sol.answers]
+    finally:
+        _BUSY.reset(token)
+    return dataclasses.replace(sol, answers=tuple(answers))
+
+
+def _explained(spec, sol, a) -> Any:
+    raw = spec.model.key.get(a.name, None)
+    if raw is None:                          # a key inside an ask: its parsed value, exactly
+        from examsolve.values import exact_str
+
+        raw = exact_str(a.key)
+    why = _wrong_path(spec, sol, a, raw) or _other_value(spec, sol, a, raw)
+    return dataclasses.replace(a, key_note=why) if why else a
+
+
+def _other_value(spec, sol, a, raw) -> str:
+    """'the key is the value of sigma (xavier_fan_in)' when the key agrees with another quantity."""
+    names = dict(sol.graph.names()) if sol.graph is not None else {}
+    rule = rule_for(spec, a.name)
+    for n, (name, value) in enumerate(sol.quantities.items()):
+        if n >= MAX_OTHERS:
+            break
+        if name == a.name or kind_of(value) != kind_of(a.value) or _same(value, a.value):
+            continue
+        budget.check("checking keys")
+        try:
+            if compare(raw, as_text(raw), value, rule, spec, names, name, min_sig=KEY_MIN_SIG,
+                       integers_exact=True).ok:
+                return f"the key is the value of {name}, not of {a.name}"
+        except (ExamsolveError, TypeError, ValueError, AttributeError):
+            continue
+    return ""
+
+
+def _wrong_path(spec, sol, a, raw) -> str:
+    """The spec's `mistakes:` and the other conventions, as grading finds them for a student's answer."""
+    from examsolve.grading import WrongPaths
+
+    try:
+        return WrongPaths(spec).explain(a, raw, as_text(raw), rule_for(spec, a.name), sol)
+    except (ExamsolveError, OSError) as err:
+        if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+            raise
+        return ""
+
+
+def _same(x, y) -> bool:
+    try:
+        return same(x, y)
+    except (ExamsolveError, TypeError, ValueError, AttributeError):
+        return False
