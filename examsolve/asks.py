@@ -72,6 +72,8 @@ def build_graph(spec, graph: Graph | None = None, equations: dict | None = None)
     m = spec.model
     for i, name in enumerate(m.functions):
         graph.add_function(name, spec.loc("functions", i))
+    for i, name in enumerate(m.vector_functions):
+        graph.add_function(name, spec.loc("vector_functions", i), vector=True)
     for name in m.symbols:
         graph.add_symbol(name, spec.loc("symbols", m.symbols.index(name)))
     given: dict = {}
@@ -298,6 +300,9 @@ class Solver:
         if not points and not any(self.graph.nodes[v].kind == "symbol" for v in wrt):
             points = [None]
         name = body.name or f"H({of.name})"
+        if body.at is not None:
+            self._hessian_at(of, wrt, f, H, name, body, path, points[1:])
+            return
         if points == [None] or not points:
             at_values = {v: self.values[v] for v in wrt if self.graph.nodes[v].kind == "given"}
             Hn = Tensor(H.shape, tuple(engine.substitute(h, at_values) for h in H))
@@ -312,6 +317,24 @@ class Solver:
             if missing:
                 raise SpecError(f"the point does not give {', '.join(missing)}", self.spec.loc(*path, "points", k))
             self._classify(of, wrt, f, H, over, path)
+
+    def _hessian_at(self, of, wrt, f, H, name: str, body, path: tuple, points: list) -> None:
+        """hessian: {at: …}: H at that point as the answer (kinks by the conventions), classified there."""
+        over = self._full_point(body.at, path + ("at",), wrt)
+        Hp = Tensor(H.shape, tuple(resolve_kinks(engine.substitute(h, over), self.conventions)[0] for h in H))
+        self.answer(name, Hp, sympy.Symbol("H"), body.key, path)
+        self._classify(of, wrt, f, H, over, path + ("at",))
+        for k, pt in enumerate(points):
+            self._classify(of, wrt, f, H, self._full_point(pt, path + ("points", k), wrt), path)
+
+    def _full_point(self, raw: dict, path: tuple, wrt: list) -> dict:
+        """A point that gives every variable of wrt."""
+        over = self.point(raw, path)
+        missing = [v.name for v in wrt if v not in over]
+        if missing:
+            raise SpecError(f"the point does not give {', '.join(missing)}; add {missing[0]}: VALUE",
+                            self.spec.loc(*path))
+        return over
 
     def _classify(self, of, wrt, f, H, point: dict, path, answer: bool = True) -> Classification:
         notes: list = []
@@ -482,7 +505,9 @@ class Solver:
         for k, s in enumerate(sols):
             for u in unknowns:
                 suffix = f" (solution {k + 1})" if len(sols) > 1 else ""
-                self.answer(u.name + suffix, s.get(u, u), u, body.key if len(unknowns) == 1 and k == 0 else None, path)
+                # name: is the answer's name; with several unknowns it prefixes each (name.w, name.b)
+                base = u.name if not body.name else body.name if len(unknowns) == 1 else f"{body.name}.{u.name}"
+                self.answer(base + suffix, s.get(u, u), u, body.key if len(unknowns) == 1 and k == 0 else None, path)
 
     # ---- result --------------------------------------------------------------------------
     def solution(self, names: dict | None = None) -> Solution:
