@@ -42,8 +42,10 @@ def _solve(spec):
     from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor
 
+    from examsolve.expr import symbol
+
     m = spec.model
-    names: dict = {}
+    names: dict = {s: symbol(s) for s in m.symbols}   # names left symbolic, usable in every field
     for name, raw in m.given.items():
         names[name] = spec_expr(spec, raw, ("given", name), names)
 
@@ -100,7 +102,8 @@ def _solve(spec):
             if dist is None:
                 continue
             total = sympy.Add(*dist)
-            if total != 1 or any(v < 0 for v in dist):
+            # is_negative, not v < 0: a symbolic probability has no truth value for < 0
+            if sympy.expand(total - 1) != 0 or any(v.is_negative for v in dist):
                 raise SpecError(f"{name} is not a distribution (sum {total})", spec.loc(name))
 
         def H(d):
