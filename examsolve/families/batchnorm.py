@@ -28,9 +28,10 @@ class BatchNorm:
 
         m = spec.model
         for need in ("x", "gamma", "beta"):
-            if need not in m.given:
+            # γ and β may stay symbolic (symbols: [gamma, beta]); the batch x needs numbers
+            if need not in m.given and (need == "x" or need not in m.symbols):
                 raise SpecError(f"batchnorm needs given: {need} (x: the batch; gamma, beta: the learnable "
-                                "parameters)", spec.loc("given"))
+                                "parameters, under given: or symbols:)", spec.loc("given"))
         graph = build_graph(spec, equations={})
         if "eps" not in graph.groups:
             graph.add_given("eps", sympy.Integer(0))
