@@ -100,7 +100,7 @@ def _solve(spec):
         return hyper[key]
 
     rule = o.type + ("/" + o.form if o.type == "momentum" else "")
-    ar = _Arithmetic(fit)
+    ar = _Arithmetic(fit, m.conventions.model_dump())
     states = {"momentum": ["v"], "nesterov": ["v"], "adagrad": ["G"], "rmsprop": ["s"], "adam": ["m", "v"],
               "adamw": ["m", "v"], "rprop": ["g_prev", "Δ"]}.get(o.type, [])
     for k in m.state:
@@ -148,7 +148,9 @@ def _solve(spec):
                 g = [ar.at(gi, at) for gi in grads]
             if show:
                 for p, gi, gv in zip(params, grads, g):
-                    sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=ar.sym(gv)))
+                    sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=ar.sym(gv),
+                                    note="; ".join(ar.step_notes)))
+            ar.step_notes.clear()
             new = []
             qs += [(f"grad.{p.name}[{t}]", ar.sym(gv)) for p, gv in zip(params, g)]
             for i, p in enumerate(params):
@@ -182,6 +184,8 @@ def _solve(spec):
                                                   tuple(rows))))
     # iterates.w[t], grad.w[t] (the gradient used in step t), m.w[t] ..., loss[t]: addressable by key: and grade
     steps[-1] = dataclasses.replace(steps[-1], quantities=steps[-1].quantities + tuple(qs))
+    if ar.notes:    # every convention a step used, also in steps not shown
+        steps[0] = dataclasses.replace(steps[0], note="; ".join(ar.notes))
     answers = [Answer(f"{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", ar.sym(xi),
                       Iterate(p, m.steps))
                for p, xi in zip(params, x)]
@@ -266,11 +270,14 @@ def _update(o, h, rule, st, i, g, x, lr, t, ar):
 class _Arithmetic:
     """Exact sympy arithmetic while values are small, 30-digit mpmath floats once they are not."""
 
-    def __init__(self, fit):
+    def __init__(self, fit, conventions: dict):
         import sympy
 
         self.floats, self._fit = False, fit
         self.sympy = sympy
+        self.conventions = conventions
+        self.notes: list = []        # conventions used (relu'(0) ...), in order, once each
+        self.step_notes: list = []   # those used since the last clear
 
     def to_floats(self) -> None:
         self.floats = True
@@ -304,15 +311,25 @@ class _Arithmetic:
         return max(a, b) if self.floats else self.sympy.Max(a, b)
 
     def at(self, expr, values: dict):
-        """expr at the parameter values."""
+        """expr at the parameter values; a derivative at its kink (relu'(0)) takes the spec's convention."""
         from examsolve.engine import numeric
 
         if self.floats:
             v = numeric(expr, values)
             if v is not None:
                 return v
-            return self.num(expr.xreplace({k: self.sympy.Float(x, 35) for k, x in values.items()}))
-        return self._fit(expr.xreplace(values))
+            return self.num(self._kinks(expr.xreplace({k: self.sympy.Float(x, 35) for k, x in values.items()})))
+        return self._fit(self._kinks(expr.xreplace(values)))
+
+    def _kinks(self, expr):
+        """Kinks at a number by the conventions (noted); at a symbol by cases, the kink on the convention's side."""
+        from examsolve.functions import kinks_to_cases, resolve_kinks
+
+        expr, used = resolve_kinks(expr, self.conventions)
+        for note in used:
+            self.notes += [note] if note not in self.notes else []
+            self.step_notes += [note] if note not in self.step_notes else []
+        return kinks_to_cases(expr, self.conventions)
 
     def sym(self, v):
         """A value for display: sympy (a float keeps 30 digits)."""
