@@ -143,6 +143,7 @@ def _state_quantities(spec, m, graph, x, prefix: str) -> list:
 
     from examsolve.asks import spec_expr
     from examsolve.engine import evaluate, substitute
+    from examsolve.functions import resolve_kinks
     from examsolve.tensor import Tensor
     from examsolve.values import fit
 
@@ -154,7 +155,9 @@ def _state_quantities(spec, m, graph, x, prefix: str) -> list:
     for u, text in m.policy.items():
         p = spec_expr(spec, text, ("policy", u), names)
         probs.append(_simpler(fit(substitute(p, values))))
-        grads.append(_simpler(fit(substitute(sympy.diff(sympy.log(p), theta), values))))
+        # a kink (relu'(0)) takes the spec's convention, as in the estimate's backward pass
+        g, _ = resolve_kinks(substitute(sympy.diff(sympy.log(p), theta), values), m.conventions.model_dump())
+        grads.append(_simpler(fit(g)))
     n = len(probs)
     return [(prefix + "pi", Tensor((n,), tuple(probs))), (prefix + "grad_log_pi", Tensor((n,), tuple(grads)))]
 
