@@ -6,7 +6,7 @@ from typing import Any
 
 import sympy
 
-from examsolve import budget, engine, exam_form, quantity
+from examsolve import assume, budget, engine, exam_form, quantity
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import parse, parse_equation
 from examsolve.functions import Iterate, Partial, resolve_kinks
@@ -115,6 +115,7 @@ class Solver:
         self.conventions = spec.model.conventions.model_dump()
         self.values = engine.evaluate(graph)
         self.backprop = engine.Backprop(graph, self.values, self.conventions)
+        self.assumed = assume.from_spec(spec, graph, self.conventions)    # assume: decides cases in every value
         self.steps: list[Step] = []
         self.answers: list[Answer] = []
         self.shown_grads: set = set()
@@ -152,6 +153,7 @@ class Solver:
     def answer(self, name: str, value: Any, label: Any = None, key: Any = None, path: tuple = (),
                note: str = "") -> None:
         k, agrees, why = None, None, ""
+        value = self.assumed.apply(value)
         if key is not None:       # the same comparison as the top-level key: and grading
             from examsolve.compare import check_key
 
@@ -515,9 +517,11 @@ class Solver:
         m = self.spec.model
         given = tuple((name, engine.group_value(self.graph.groups[name], self.values)) for name in m.given
                       if name in self.graph.groups)
-        notes = tuple(f"{k} = {v}" for k, v in self.conventions.items())
-        return finish(self.spec, self.steps, self.answers, self.graph.names(), given=given,
-                      notes=("conventions: " + ", ".join(notes),), names=names or {}, graph=self.graph,
+        notes = ("conventions: " + ", ".join(f"{k} = {v}" for k, v in self.conventions.items()),)
+        steps = self.assumed.apply_steps(self.steps) if self.assumed else self.steps
+        notes += (self.assumed.note(),) if self.assumed else ()
+        return finish(self.spec, steps, self.answers, self.graph.names(), given=given,
+                      notes=notes, names=names or {}, graph=self.graph,
                       backprop=self.backprop)
 
 

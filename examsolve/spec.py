@@ -93,6 +93,7 @@ class SolveAsk(_Model):
     key: Optional[Raw] = Field(None, description="the official answer (one unknown)")
 
 
+ASSUME_KINDS = ("graph", "mlp", "conv", "rnn", "batchnorm", "policy")   # the families that solve with asks.Solver
 ASK_KINDS = ("value", "grad", "jacobian", "hessian", "critical_points", "update", "solve")
 
 
@@ -212,6 +213,17 @@ class BaseSpec(_Model):
     tolerance: dict[str, Tolerance] = Field(default_factory=dict, description="examsolve grade: per answer name, "
                                             "or `default`")
     mistakes: list[Mistake] = Field(default_factory=list, description="examsolve grade: known wrong paths")
+    assume: list[str] = Field(default_factory=list, max_length=32, description="assumptions that decide cases: "
+                              "signs and ranges ('y > 0', '0 < alpha < 1'), regimes ('relu active', 'relu(z1) "
+                              "active', 'margin violated' or 'hinge active'), branches ('max(a, b) = a'); "
+                              "families graph, mlp, conv, rnn, batchnorm, policy")
+
+    @model_validator(mode="after")
+    def _assume_here(self) -> "BaseSpec":
+        if self.assume and self.kind not in ASSUME_KINDS:
+            raise ValueError(f"assume: is used by the families {', '.join(ASSUME_KINDS)}, not {self.kind}; "
+                             "remove it")
+        return self
 
 
 @dataclass
