@@ -371,6 +371,8 @@ class Solver:
 
     def ask_critical_points(self, body, path) -> None:
         of, wrt, f = self._composed(body.of, names_list(body.wrt), path)
+        if self._nonsmooth(of, wrt, f, body, path):
+            return
         grad = [sympy.diff(f, v) for v in wrt]
         sols, proof, how = _solve(grad, wrt, f"∇{of.name} = 0", self.spec.loc(*path))
         real = [s for s in sols if all(s.get(v, v).is_real is not False for v in wrt)]
@@ -397,6 +399,32 @@ class Solver:
             note = "found by sympy's solve; there may be others"
         self.answer(body.name or f"critical points of {of.name}", CriticalPoints(tuple(found), note), key=body.key,
                     path=path)
+        self._unbounded(of, wrt, f)
+
+    def _nonsmooth(self, of, wrt, f, body, path) -> bool:
+        """A function of one variable with |·|, relu or max kinks: its minimisers by 0 ∈ ∂f (examsolve.nonsmooth)."""
+        from examsolve import nonsmooth
+
+        done = nonsmooth.critical_points(f, wrt, self.spec.loc(*path))
+        if done is None:
+            return False
+        steps, found, note = done
+        self.steps.append(Step(f"Critical points of {of.name}: 0 ∈ ∂{of.name} (the subgradient condition)",
+                               substeps=tuple(steps)))
+        self.answer(body.name or f"critical points of {of.name}", CriticalPoints(tuple(found), note), key=body.key,
+                    path=path)
+        return True
+
+    def _unbounded(self, of, wrt, f) -> None:
+        """For a polynomial: the directions along which it goes to −∞ or +∞, as global minimum/maximum answers."""
+        from examsolve import nonsmooth
+
+        found = nonsmooth.unbounded(f, wrt)
+        if found:
+            step, answers = nonsmooth.unbounded_steps(of.name, wrt, found)
+            self.steps.append(step)
+            for name, kind in answers:
+                self.answer(name, kind)
 
     def _classify_algebraic(self, of, wrt, H, proof, k: int) -> tuple[Classification, list]:
         """A step for a critical point whose coordinates are roots of a polynomial (sympy's CRootOf): exact

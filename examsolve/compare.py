@@ -254,7 +254,9 @@ _YES = ("yes", "true", "y", "1")
 _NO = ("no", "false", "n", "0")
 _CLASSES = (("not critical", r"not(a)?critical(point)?"), ("minimum", r"(local|strict|strictlocal)?min(imum)?(point)?"),
             ("maximum", r"(local|strict|strictlocal)?max(imum)?(point)?"), ("saddle", r"saddle(point)?"),
-            ("degenerate", r"degenerate|inconclusive"), ("cannot classify", r"cannotclassify"))
+            ("degenerate", r"degenerate|inconclusive"), ("cannot classify", r"cannotclassify"),
+            ("global minimum", r"global(ly)?min(imum)?(point)?"), ("unbounded below", r"unboundedbelow"),
+            ("unbounded above", r"unboundedabove"))
 
 
 def _classification(text: str) -> str | None:

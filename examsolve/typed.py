@@ -20,6 +20,9 @@ CLASSES = {
     "degenerate": "degenerate",
     "not_critical": "not a critical point",
     "cannot_classify": "cannot classify",
+    "global_minimum": "global minimum",
+    "unbounded_below": "unbounded below",
+    "unbounded_above": "unbounded above",
 }
 
 

@@ -6,7 +6,8 @@ from examsolve.registry import family
         "gradient-descent updates and equations over named equations",
         examples=("sin_net.yaml", "sigmoid_graph.yaml", "critical_points.yaml",
                   "skip_connection.yaml", "margin_loss.yaml", "lrelu.yaml", "logreg_symbolic.yaml",
-                  "softmax_ce_symbolic.yaml", "hinge_symbolic.yaml"))
+                  "softmax_ce_symbolic.yaml", "hinge_symbolic.yaml", "l1_quadratic_min.yaml",
+                  "cubic_unbounded.yaml"))
 class GraphFamily:
     """Builds the graph from given:, symbols: and equations:, then runs the asks."""
 
