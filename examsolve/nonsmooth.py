@@ -322,7 +322,7 @@ def _directions(f, wrt: list) -> list[tuple]:
         for _, _, vecs in H.eigenvects():
             for vec in vecs:
                 if all(x.is_rational for x in vec):
-                    scale = sympy.ilcm(*[sympy.fraction(x)[1] for x in vec])
+                    scale = sympy.ilcm(1, 1, *[sympy.fraction(x)[1] for x in vec])
                     out += [tuple(x * scale for x in vec), tuple(-x * scale for x in vec)]
     small = itertools.product((0, 1, -1), repeat=n) if n <= 3 else \
         [tuple(s if j == i else 0 for j in range(n)) for i in range(n) for s in (1, -1)]
