@@ -155,15 +155,16 @@ def test_softmax_exponentials_and_gaussian_kl_terms():
 # -- lr -----------------------------------------------------------------------------------------------
 
 def test_lr_eigenvalues_and_factors():
-    # f = ½(3·w1² + w2²) (x = (√3, 1)): H = diag(3, 1), eigenvalues increasing (1, 3);
-    # ρ_i = 1 − α·λ_i = (1 − α, 1 − 3α); bounds 2/λ_i = (2, 2/3); α* = 2/(1 + 3) = 1/2 → ρ(α*) = (1/2, −1/2)
+    # f = ½(3·w1² + w2²) (x = (√3, 1)): H = diag(3, 1), eigenvalues increasing (1, 3); H is diagonal, so the
+    # factors are per parameter (w1, w2): ρ_i = 1 − α·H_ii = (1 − 3α, 1 − α); bounds 2/H_ii = (2/3, 2);
+    # α* = 2/(1 + 3) = 1/2 → ρ(α*) = (−1/2, 1/2)
     q = _q("sgd_convergence_2d.yaml")
     a = sympy.Symbol("alpha")
     assert list(q["eigenvalues"].items) == [1, 3]
     rho = [r.subs({s: a for s in r.free_symbols}) for r in q["rho"].items]
-    assert sympy.expand(rho[0] - (1 - a)) == 0 and sympy.expand(rho[1] - (1 - 3 * a)) == 0
-    assert list(q["alpha_limits"].items) == [2, sympy.Rational(2, 3)]
-    assert list(q["rho_at_alpha*"].items) == [sympy.Rational(1, 2), -sympy.Rational(1, 2)]
+    assert sympy.expand(rho[0] - (1 - 3 * a)) == 0 and sympy.expand(rho[1] - (1 - a)) == 0
+    assert list(q["alpha_limits"].items) == [sympy.Rational(2, 3), 2]
+    assert list(q["rho_at_alpha*"].items) == [-sympy.Rational(1, 2), sympy.Rational(1, 2)]
     # f = 3w² − 1: H = 6, one eigenvalue; α* = 2/(6 + 6) = 1/6 makes the factor 1 − 6/6 = 0
     q = _q("sgd_quadratic.yaml")
     assert list(q["eigenvalues"].items) == [6] and list(q["rho_at_alpha*"].items) == [0]

@@ -315,8 +315,9 @@ NOTATIONS = {
     },
     "sgd_convergence_2d.yaml": {
         **_interval_keys("2/3", "0.6667", "0.6666"),
-        "rho": [("[1 - alpha, 1 - 3*alpha]", True), ("[-(alpha - 1), -3*(alpha - 1/3)]", True),
-                ("[1 - 3*alpha, 1 - alpha]", False), ("[1 - alpha, 1 - 2*alpha]", False)],
+        # H = diag(3, 1): the factors in parameter order (w1, w2), not sorted by eigenvalue
+        "rho": [("[1 - 3*alpha, 1 - alpha]", True), ("[-3*(alpha - 1/3), -(alpha - 1)]", True),
+                ("[1 - alpha, 1 - 3*alpha]", False), ("[1 - 3*alpha, 1 - 2*alpha]", False)],
     },
     "critical_points.yaml": {
         "f at (1, 0)": [(_q(k), True) for k in ("min", "minimum", "local min", "local minimum", "Local Minimum",

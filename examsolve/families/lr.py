@@ -68,54 +68,152 @@ def _solve(spec):
     if H.free_symbols & set(params):
         raise SolveError("the loss is not quadratic (its Hessian depends on the parameters); the analysis "
                          "needs a constant Hessian", spec.loc("loss"))
-    eig = []
-    for val, mult in H.eigenvals().items():
-        eig.extend([val] * mult)
-    eig = sorted(eig, key=lambda v: sympy.N(v))
+    if not all(h.is_number for h in H):
+        raise SolveError("the Hessian depends on symbols (" + ", ".join(sorted(str(x) for x in H.free_symbols))
+                         + "); the sets of learning rates need numbers: give them under given:", spec.loc("loss"))
     steps.append(Step("Gradient", target=sympy.Symbol("∇f"), value=_vec(grad)))
     steps.append(Step("Hessian H (constant: the loss is quadratic)", target=sympy.Symbol("H"), value=_mat(H)))
-    steps.append(Step("eigenvalues of H, one per direction", target=sympy.Symbol("λ"), value=_vec(eig),
+    dirs, lam = _directions(H, params, steps)
+    eig = sorted(lam, key=lambda v: sympy.N(v))
+    steps.append(Step("eigenvalues of H, increasing", target=sympy.Symbol("λ"), value=_vec(eig),
                       quantities=(("eigenvalues", Tensor((len(eig),), tuple(eig))),)))
     if any(sympy.N(l) <= 0 for l in eig):
         raise SolveError(f"the Hessian has eigenvalues {eig} that are not positive: f has no minimum for "
                          "gradient descent to converge to", spec.loc("loss"))
-    rhos = [1 - alpha * l for l in eig]
-    steps.append(Step("GD in direction i: w_i^k = ρ_i(α)^k · w_i^0 with ρ_i(α) = 1 − α·λ_i",
-                      target=sympy.Symbol("ρ"), value=_vec(rhos),
-                      quantities=(("rho", _vec(rhos)),
-                                  ("alpha_limits", Tensor((len(eig),), tuple(2 / l for l in eig))))))
+    answers += _factors(alpha, dirs, lam, eig, steps)
+    answers += _sets(alpha, eig, steps)
+    answers += _best(alpha, dirs, lam, eig, steps)
+    return finish(spec, steps, answers)
+
+
+def _directions(H, params: list, steps: list) -> tuple[list[str], list]:
+    """The directions GD moves independently in, by name, and the curvature λ along each.
+
+    A diagonal H: the parameters themselves (ρ of w1 belongs to w1). Otherwise the eigenvectors v1, v2, …
+    of H in increasing order of their eigenvalues, each shown (with a step saying so).
+    """
+    import sympy
+
+    from examsolve.steps import Step
+    from examsolve.tensor import Tensor
+
+    if H.is_diagonal():
+        lam = [H[i, i] for i in range(H.rows)]
+        names = [p.name for p in params]
+        steps.append(Step("H is diagonal: GD moves each parameter independently, with curvature λ = H[i][i]; "
+                          "direction i is parameter " + ", ".join(names), target=sympy.Symbol("λ"), value=_vec(lam),
+                          quantities=tuple((f"lambda.{n}", v) for n, v in zip(names, lam))))
+        return names, lam
+    pairs = []
+    for val, _, vecs in sorted(H.eigenvects(), key=lambda t: sympy.N(t[0])):
+        pairs += [(val, _oriented(v)) for v in vecs]
+    names = [f"v{k}" for k in range(1, len(pairs) + 1)]
+    sub = tuple(Step(f"eigenvector {n} (λ = {sympy.sstr(val)})", target=sympy.Symbol(n),
+                     value=Tensor((len(vec),), tuple(vec)),
+                     quantities=((f"eigenvectors.{n}", Tensor((len(vec),), tuple(vec))), (f"lambda.{n}", val)))
+                for n, (val, vec) in zip(names, pairs))
+    steps.append(Step("H is not diagonal: GD moves independently along the eigenvectors v_i of H, not along "
+                      "the parameters; ρ_i is named by eigenvector (v1, v2, … in increasing order of λ)",
+                      substeps=sub))
+    return names, [val for val, _ in pairs]
+
+
+def _oriented(v) -> list:
+    """An eigenvector with its first non-zero entry positive (a fixed sign, so the output is stable)."""
+    items = list(v)
+    first = next((x for x in items if x != 0), 1)
+    return [-x for x in items] if first.is_negative else items
+
+
+def _factors(alpha, dirs: list, lam: list, eig: list, steps: list) -> list:
+    """ρ_i(α) = 1 − α·λ_i per direction, named rho.<direction>; the vector rho in direction order."""
+    import sympy
+
+    from examsolve.steps import Answer, Step
+    from examsolve.tensor import Tensor
+
+    a = _txt(alpha)
+    rhos = [1 - alpha * l for l in lam]
+    named = tuple((f"rho.{d}", r) for d, r in zip(dirs, rhos))
+    steps.append(Step(f"GD in direction i: w_i^k = ρ_i({a})^k · w_i^0 with ρ_i({a}) = 1 − {a}·λ_i "
+                      f"(directions: {', '.join(dirs)})", target=sympy.Symbol("ρ"), value=_vec(rhos),
+                      quantities=(("rho", _vec(rhos)),) + named
+                      + (("alpha_limits", Tensor((len(lam),), tuple(2 / l for l in lam))),)))
+    if len(dirs) == 1:
+        return [Answer("rho", rhos[0])]
+    return [Answer(n, r) for n, r in named]     # shown by name: the name a key uses
+
+
+def _sets(alpha, eig: list, steps: list) -> list:
+    """The sets of α: converging, at the boundary |ρ_max| = 1, diverging, and converging with alternating sign."""
+    import sympy
+
+    from examsolve.steps import Answer, Step
+
+    a = _txt(alpha)
     # with every λ_i > 0: |1 − αλ_i| < 1 ⇔ 0 < α < 2/λ_i, so the largest λ decides (closed form, no solver)
     top = 2 / eig[-1]
     conv = sympy.Interval.open(0, top)
     edge = sympy.FiniteSet(top)
+    boundary = sympy.FiniteSet(0, top)
     still = sympy.FiniteSet(0)
     div = sympy.Union(sympy.Interval.open(-sympy.oo, 0), sympy.Interval.open(top, sympy.oo))
-    steps.append(Step(f"|1 − α·λ_i| < 1 ⇔ 0 < α < 2/λ_i for λ_i > 0; all directions: 0 < α < 2/λ_max = "
+    # ρ_max = 1 − αλ_max < 0 ⇔ α > 1/λ_max: inside the converging set that direction flips sign every step
+    alternating = sympy.Interval.open(1 / eig[-1], top)
+    A = sympy.Symbol(a)
+    steps.append(Step(f"|1 − {a}·λ_i| < 1 ⇔ 0 < {a} < 2/λ_i for λ_i > 0; all directions: 0 < {a} < 2/λ_max = "
                       f"{sympy.sstr(top)}"))
-    steps.append(Step("converges: |ρ_i(α)| < 1 in every direction", target=sympy.Symbol("α"), value=conv))
-    steps.append(Step("oscillates: the largest |ρ_i(α)| is exactly 1 (without α = 0, where w does not move)",
-                      target=sympy.Symbol("α"), value=edge))
-    steps.append(Step("diverges: some |ρ_i(α)| > 1", target=sympy.Symbol("α"), value=div))
+    steps.append(Step("converges: |ρ_i| < 1 in every direction", target=A, value=conv))
+    steps.append(Step("oscillates: the largest |ρ_i| is exactly 1 (without 0, where w does not move)",
+                      target=A, value=edge))
+    steps.append(Step(f"boundary: |ρ_max| = |1 − {a}·λ_max| = 1, i.e. {a} = 0 (ρ = 1: w stays) or {a} = 2/λ_max "
+                      "(ρ_max = −1: w flips between ±w⁰ along that direction)", target=A, value=boundary))
+    steps.append(Step("diverges: some |ρ_i| > 1", target=A, value=div))
+    steps.append(Step(f"converges while alternating sign (some exams: oscillating convergence): ρ_max = "
+                      f"1 − {a}·λ_max < 0 and |ρ_max| < 1, i.e. 1/λ_max < {a} < 2/λ_max", target=A, value=alternating,
+                      quantities=(("oscillating convergence", alternating),)))
+    return [Answer("converges", conv), Answer("oscillates", edge), Answer("boundary", boundary),
+            Answer("alternating", alternating, note="converges while alternating sign"),
+            Answer("does not move", still), Answer("diverges", div)]
+
+
+def _best(alpha, dirs: list, lam: list, eig: list, steps: list) -> list:
+    """α* = 2/(λ_min + λ_max), its rate, the factors at α*, and how to reach the minimum exactly."""
+    import sympy
+
+    from examsolve.steps import Answer, Step
+    from examsolve.tensor import Tensor
+
+    a, name = _txt(alpha), alpha.name
     lo, hi = eig[0], eig[-1]
     best = 2 / (lo + hi)
     rate = (hi - lo) / (hi + lo)
-    steps.append(Step("α* minimises max_i |1 − αλ_i|: the extreme factors balance, 1 − α·λ_min = −(1 − α·λ_max)",
-                      target=sympy.Symbol("α*"), formula=2 / (sympy.Symbol("λ_min") + sympy.Symbol("λ_max")),
-                      value=best))
-    steps.append(Step("rate at α*: max |ρ_i| = (λ_max − λ_min)/(λ_max + λ_min)", target=sympy.Symbol("ρ*"),
-                      value=rate, quantities=(("rho_at_alpha*", Tensor((len(eig),),
-                                                                        tuple(1 - best * l for l in eig))),)))
+    at_best = [1 - best * l for l in lam]
+    # the answers are named after the spec's lr (eta*); alpha* stays a name keys may use
+    alias = () if name == "alpha" else (("alpha*", best), ("rate at alpha*", rate),
+                                        ("rho_at_alpha*", Tensor((len(lam),), tuple(at_best))))
+    steps.append(Step(f"{a}* minimises max_i |1 − {a}λ_i|: the extreme factors balance, 1 − {a}·λ_min = "
+                      f"−(1 − {a}·λ_max)", target=sympy.Symbol(f"{a}*"),
+                      formula=2 / (sympy.Symbol("λ_min") + sympy.Symbol("λ_max")), value=best))
+    steps.append(Step(f"rate at {a}*: max |ρ_i| = (λ_max − λ_min)/(λ_max + λ_min)", target=sympy.Symbol("ρ*"),
+                      value=rate, quantities=((f"rho_at_{name}*", Tensor((len(lam),), tuple(at_best))),)
+                      + tuple((f"rho_at_{name}*.{d}", r) for d, r in zip(dirs, at_best)) + alias))
     distinct = sorted(set(eig), key=lambda v: sympy.N(v))
-    exact = ("one step, with α = 1/λ = " + sympy.sstr(1 / distinct[0]) if len(distinct) == 1 else
-             f"never with one constant α (the factors 1 − αλ_i cannot all be 0); {len(distinct)} steps with "
-             f"α_t = 1/λ_t, one for each distinct eigenvalue: {', '.join(sympy.sstr(1 / l) for l in distinct)}")
+    exact = (f"one step, with {a} = 1/λ = " + sympy.sstr(1 / distinct[0]) if len(distinct) == 1 else
+             f"never with one constant {a} (the factors 1 − {a}λ_i cannot all be 0); {len(distinct)} steps with "
+             f"{a}_t = 1/λ_t, one for each distinct eigenvalue: {', '.join(sympy.sstr(1 / l) for l in distinct)}")
     steps.append(Step("reaching the minimum exactly: " + exact))
-    answers += [Answer("rho", _vec(rhos)), Answer("converges", conv), Answer("oscillates", edge),
-                Answer("does not move", still), Answer("diverges", div),
-                Answer("alpha*", best), Answer("rate at alpha*", rate),
-                Answer("a converging alpha", best, note="any α in the converging set; α* shown",
-                       valid=functools.partial(_in_set, conv))]
-    return finish(spec, steps, answers)
+    conv = sympy.Interval.open(0, 2 / hi)
+    return [Answer(f"{name}*", best), Answer(f"rate at {name}*", rate),
+            Answer(f"a converging {name}", best, note=f"any {a} in the converging set; {a}* shown",
+                   valid=functools.partial(_in_set, conv))]
+
+
+def _txt(alpha) -> str:
+    """The learning rate's name as shown: alpha -> α, eta -> η."""
+    from examsolve.names import text_name
+
+    return text_name(alpha.name)
 
 
 def _vec(items):
