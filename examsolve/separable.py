@@ -13,25 +13,27 @@ from examsolve.tensor import Tensor
 SEARCH_LIMIT = 200_000   # integer candidates tried before falling back to linear programming
 
 
-def find_weights(X: list, T: list, pm: bool) -> tuple[list, list]:
+def find_weights(X: list, T: list, pm: bool, strict: bool = True) -> tuple[list, list]:
     """Steps and answers: the inequalities, then a solution or the contradiction that rules one out."""
+    on, off = (" > 0", " ≤ 0") if strict else (" ≥ 0", " < 0")
     d = len(X[0])
     w = sympy.symbols(f"w1:{d + 1}")
     b = sympy.Symbol("b")
     fires = [t == 1 for t in T]
     nets = [sympy.Add(*[wi * xi for wi, xi in zip(w, x)]) + b for x in X]
     out = "sign(w·x + b) = 1" if pm else "step(w·x + b) = 1"
-    steps = [Step(f"the unit outputs 1 when w·x + b > 0 ({out}); each row of the table gives one inequality",
+    steps = [Step(f"the unit outputs 1 when w·x + b{on} ({out}); each row of the table gives one inequality",
                   table=Table(("x", "t", "inequality"),
                               tuple(("(" + ", ".join(map(sympy.sstr, x)) + ")", t,
-                                     _text(n, w + (b,)) + (" > 0" if f else " ≤ 0")) for x, t, n, f in
+                                     _text(n, w + (b,)) + (on if f else off)) for x, t, n, f in
                                     zip(X, T, nets, fires))))]
     how = "one solution (the smallest integer weights that satisfy every inequality, searched in order of size)"
-    found = _small_integers(X, fires)
+    found = _small_integers(X, fires, strict)
     if found is None:
-        how = ("one solution, by exact linear programming on w·x + b ≥ 1 (output 1) and ≤ 0 (output 0), "
+        how = ("one solution, by exact linear programming on w·x + b ≥ 1 (output 1) and ≤ 0 (output 0)"
+               + ("" if strict else " shifted by −1 (≥ 0 and ≤ −1)") + ", "
                "which has a solution exactly when the strict system has, scaled to integers")
-        found = _linear_program(X, fires)
+        found = _linear_program(X, fires, strict)
     if found is not None:
         ws, bias = found[:-1], found[-1]
         rows = tuple(("(" + ", ".join(map(sympy.sstr, x)) + ")", t, n.xreplace(dict(zip(w + (b,), found))),
@@ -51,9 +53,9 @@ def find_weights(X: list, T: list, pm: bool) -> tuple[list, list]:
     point = [sum(c * x[j] for c, x, _ in pos) / sum(c for c, _, _ in pos) for j in range(d)]
     steps.append(Step("no solution: add up inequalities with positive multipliers",
                       substeps=(
-                          Step(_combo(pos) + f": {_text(left, w + (b,))} > 0 (a sum of terms > 0)"),
-                          Step(_combo(neg) + f": {_text(right, w + (b,))} ≤ 0 (a sum of terms ≤ 0)"),
-                          Step("the same expression cannot be both > 0 and ≤ 0, so no weights exist"),
+                          Step(_combo(pos) + f": {_text(left, w + (b,))}{on} (a sum of terms{on})"),
+                          Step(_combo(neg) + f": {_text(right, w + (b,))}{off} (a sum of terms{off})"),
+                          Step(f"the same expression cannot be both{on} and{off}, so no weights exist"),
                           Step("geometrically: the inputs with output 1 and those with output 0 share the point ("
                                + ", ".join(map(sympy.sstr, point)) + ") of their convex hulls, so no line (hyperplane)"
                                " separates them"))))
@@ -79,7 +81,7 @@ def _combo(rows: list) -> str:
     return " + ".join(parts)
 
 
-def _small_integers(X: list, fires: list) -> tuple | None:
+def _small_integers(X: list, fires: list, strict: bool = True) -> tuple | None:
     """The first integer (w, b) with max |entry| = 1, 2, 3, ... that realises the table."""
     d = len(X[0])
     for K in range(1, 5):
@@ -89,12 +91,12 @@ def _small_integers(X: list, fires: list) -> tuple | None:
         cands = sorted((c for c in itertools.product(range(-K, K + 1), repeat=d + 1)
                         if max(map(abs, c)) == K), key=lambda c: (sum(map(abs, c)), [-v for v in c]))
         for c in cands:
-            if all((sum(wi * xi for wi, xi in zip(c, x)) + c[-1] > 0) == f for x, f in zip(X, fires)):
+            if all(_on(sum(wi * xi for wi, xi in zip(c, x)) + c[-1], strict) == f for x, f in zip(X, fires)):
                 return tuple(sympy.Integer(v) for v in c)
     return None
 
 
-def _linear_program(X: list, fires: list) -> tuple | None:
+def _linear_program(X: list, fires: list, strict: bool = True) -> tuple | None:
     """A rational solution of w·x + b ≥ 1 (output 1), ≤ 0 (output 0): the strict system up to scaling."""
     d, n = len(X[0]), len(X)
     # unknowns: w⁺, w⁻ (d + 1 each, bias last), then one slack per row
@@ -104,7 +106,7 @@ def _linear_program(X: list, fires: list) -> tuple | None:
         slack = [Fraction(0)] * n
         slack[i] = Fraction(-1 if f else 1)
         rows.append(xt + [-v for v in xt] + slack)
-        rhs.append(Fraction(1 if f else 0))
+        rhs.append(Fraction((1 if f else 0) - (0 if strict else 1)))
     y = feasible(rows, rhs)
     if y is None:
         return None
@@ -158,3 +160,52 @@ def feasible(A: list, c: list) -> list | None:
     if any(y[n:]):
         return None
     return y[:n]
+
+
+VALUES_LIMIT = 1_000_000   # combinations of given weight values tried at most
+
+
+def _on(net, strict: bool) -> bool:
+    """Whether a unit fires: net > 0, or net ≥ 0."""
+    return net > 0 if strict else net >= 0
+
+
+def search_values(X: list, T: list, pm: bool, wv: list, bv: list, strict: bool, loc=None) -> tuple[list, list]:
+    """Steps and answers: every (w, b) with weights in wv and bias in bv tried on every row, in the order given."""
+    from examsolve.errors import SpecError
+
+    wv, bv = list(dict.fromkeys(wv)), list(dict.fromkeys(bv))     # repeated values would count twice
+    d = len(X[0])
+    total = len(wv) ** d * len(bv)
+    if total > VALUES_LIMIT:
+        raise SpecError(f"weight_values: {len(wv)}^{d}·{len(bv)} = {total} combinations, more than "
+                        f"{VALUES_LIMIT}; give fewer values (or fewer inputs)", loc)
+    if not all(v.is_Rational for v in wv + bv):
+        raise SpecError("weight_values, bias_values: exact rationals only, e.g. [-1, 0, 1/2]", loc)
+    # integers throughout: net·Lw·Lx keeps its sign, and int arithmetic keeps a million tries fast
+    lw = math.lcm(*[_frac(v).denominator for v in wv + bv])
+    lx = math.lcm(*[_frac(v).denominator for r in X for v in r])
+    wi = [int(_frac(v) * lw) for v in wv]
+    bi = [int(_frac(v) * lw * lx) for v in bv]
+    xi = [[int(_frac(v) * lx) for v in r] for r in X]
+    fires = [t == 1 for t in T]
+    found = []
+    for ws in itertools.product(range(len(wv)), repeat=d):
+        for bk in range(len(bv)):
+            if all(_on(sum(wi[k] * x for k, x in zip(ws, r)) + bi[bk], strict) == f for r, f in zip(xi, fires)):
+                found.append((ws, bk))
+    shown = tuple(("(" + ", ".join(sympy.sstr(wv[k]) for k in ws) + ")", bv[bk]) for ws, bk in found[:10])
+    rel = ">" if strict else "≥"
+    steps = [Step(f"every combination of weights in {{{', '.join(map(sympy.sstr, wv))}}} and bias in "
+                  f"{{{', '.join(map(sympy.sstr, bv))}}}: {total} tried on every row (the unit fires when "
+                  f"w·x + b {rel} 0); {len(found)} realise{'s' if len(found) == 1 else ''} the table"
+                  + (" (the first 10 shown)" if len(found) > 10 else ""),
+                  table=Table(("w", "b"), shown) if shown else None)]
+    answers = [Answer("solutions", sympy.Integer(len(found)))]
+    if found:
+        ws, bk = found[0]
+        answers += [Answer("weights", Tensor((d,), tuple(wv[k] for k in ws)), note="the first in the order given"),
+                    Answer("bias", bv[bk])]
+    else:
+        answers.append(Answer("weights", "none: no combination of the given values realises the table"))
+    return steps, answers
