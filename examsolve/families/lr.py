@@ -19,13 +19,15 @@ def _model():
         ask: list = Field(default_factory=list, description="not used: every quantity is computed")
         loss: str = Field(description="the loss in the parameters, e.g. 3*w**2 - 1")
         params: list[str] = Field(description="the parameters, e.g. [w] or [w1, w2]")
-        lr: str = Field("alpha", description="the name of the learning rate in the answers")
+        lr: str = Field("alpha", description="the name of the learning rate in ρ(…) and the answers (eta gives "
+                        "eta*, rate at eta*; alpha* still works as a key name)")
 
     return LrSpec
 
 
-@family("lr", summary="learning-rate analysis of gradient descent on a quadratic: factors ρᵢ(α) = 1 − αλᵢ, the "
-        "sets of α that converge, oscillate and diverge, the best α* and its rate",
+@family("lr", summary="learning-rate analysis of gradient descent on a quadratic: factors ρᵢ(α) = 1 − αλᵢ named by "
+        "parameter (by eigenvector when H is not diagonal), the sets of α that converge, oscillate and diverge, the "
+        "boundary |ρ| = 1 and the sign-alternating range, the best α* and its rate",
         examples=("sgd_convergence_2d.yaml", "sgd_quadratic.yaml", "abs_loss.yaml"), model=_model)
 def _solve(spec):
     """Hessian eigenvalues give one factor per direction; the sets follow from |ρᵢ(α)| against 1."""
