@@ -115,7 +115,7 @@ class Solver:
         self.conventions = spec.model.conventions.model_dump()
         self.values = engine.evaluate(graph)
         self.backprop = engine.Backprop(graph, self.values, self.conventions)
-        self.assumed = assume.from_spec(spec, graph, self.conventions)    # assume: decides cases in every value
+        self.assumed = assume.from_spec(spec, graph, self.conventions).attach()   # assume: decides cases
         self.steps: list[Step] = []
         self.answers: list[Answer] = []
         self.shown_grads: set = set()

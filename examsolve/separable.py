@@ -81,10 +81,10 @@ def _combo(rows: list) -> str:
     return " + ".join(parts)
 
 
-def _small_integers(X: list, fires: list, strict: bool = True) -> tuple | None:
-    """The first integer (w, b) with max |entry| = 1, 2, 3, ... that realises the table."""
+def _small_integers(X: list, fires: list, strict: bool = True, max_k: int = 4) -> tuple | None:
+    """The first integer (w, b) with max |entry| = 1, 2, 3, ... (up to max_k) that realises the table."""
     d = len(X[0])
-    for K in range(1, 5):
+    for K in range(1, max_k + 1):
         if (2 * K + 1) ** (d + 1) > SEARCH_LIMIT:
             return None
         # smallest total size first, then the order of itertools.product: deterministic

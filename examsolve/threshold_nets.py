@@ -310,7 +310,7 @@ def _single(X: list, T: list, strict: bool):
     from examsolve.separable import _linear_program, _small_integers
 
     fires = [t == 1 for t in T]
-    found = _small_integers(X, fires, strict) or _linear_program(X, fires, strict)
+    found = _small_integers(X, fires, strict, max_k=2) or _linear_program(X, fires, strict)
     if found is None:
         return None
     n = len(X[0])
