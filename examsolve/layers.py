@@ -13,7 +13,7 @@ from typing import Any
 import sympy
 
 from examsolve.errors import SolveError
-from examsolve.steps import Answer, Step, Table
+from examsolve.steps import Step, Table
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp64": 8}
 OPS = {
@@ -34,9 +34,12 @@ class Tensor:
     channels: Any                 # features (an int, or a sympy expression for an unknown size)
     spatial: tuple = ()           # H, W (and D) for images; (T,) for sequences
     kind: str = "image"           # image | sequence | tokens | flat
-    rf: int = 1                   # receptive field on the first spatial axis
-    jump: int = 1                 # distance in input pixels between neighbouring outputs
-    start: Any = sympy.Rational(1, 2)   # centre of the first output's field, in input pixels
+    # per axis of an image input (empty for flat, sequence and token inputs, which have no field):
+    rf: tuple = ()                # receptive field: input pixels one output sees
+    jump: tuple = ()              # distance in input pixels between neighbouring outputs
+    start: tuple = ()             # centre of the first output's field, in input pixels
+    grid: tuple = ()              # sizes of the map whose positions the field describes (kept by flatten)
+    patch: tuple = ()             # after a dense unit: the field one position had (dense_receptive_field: carried)
 
     def shape(self, channels_first: bool) -> tuple:
         if self.kind == "tokens":
@@ -68,12 +71,27 @@ class Count:
     stamp_size: Any = 0
     steps: list = field(default_factory=list)
     extra: tuple = ()             # the layer's own quantities besides the counts: padding, output_size
+    by_type: dict = field(default_factory=dict)   # layer type -> [layers, parameters, non-trainable]
+    units: list = field(default_factory=list)     # the units of every dense layer, in order
+    norm_channels: list = field(default_factory=list)   # the channels of every batch norm layer, in order
 
     def add(self, other: "Count") -> None:
         for k in ("params", "bias", "frozen", "macs", "outputs", "stamps"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         if other.stamp_size:
             self.stamp_size = other.stamp_size
+        for t, (n, p, f) in other.by_type.items():
+            mine = self.by_type.setdefault(t, [0, 0, 0])
+            mine[0], mine[1], mine[2] = mine[0] + n, mine[1] + p, mine[2] + f
+        self.units += other.units
+        self.norm_channels += other.norm_channels
+
+    def tally(self, kind: str) -> "Count":
+        """The layer itself counted under its type (a block's inner layers are already counted by theirs)."""
+        own = (1, 0, 0) if kind in ("residual", "concat") else (1, self.params, self.frozen)
+        mine = self.by_type.setdefault(kind, [0, 0, 0])
+        mine[0], mine[1], mine[2] = mine[0] + own[0], mine[1] + own[1], mine[2] + own[2]
+        return self
 
 
 class Ctx:
@@ -83,6 +101,7 @@ class Ctx:
         self.spec, self.subs = spec, subs
         self.first = spec.model.framework == "pytorch"
         self.keras = spec.model.framework == "keras"
+        self.input_grid = start(spec).grid      # the input's spatial sizes: the whole field of a dense unit
 
     def count(self, v, label: str, what: str, loc) -> Any:
         if v is None:
@@ -240,19 +259,74 @@ def _sliding_size(layer, w: Window, axis: int, n: int, ctx: Ctx, label: str, loc
     return o
 
 
-def _field(x: Tensor, w: Window) -> tuple[Any, Any, Any, list]:
-    """Receptive field, jump and start on the first spatial axis, one step each."""
+def _field(x: Tensor, w: Window) -> tuple[dict, list]:
+    """Receptive field, jump and start on every spatial axis (Tensor fields), the steps for axis 1."""
+    rfs, jumps, starts = [], [], []
+    for a in range(len(w.kern)):
+        k, s, p, d = w.kern[a], w.stride[a], w.pad[a], w.dil[a]
+        rfs.append(x.rf[a] + d * (k - 1) * x.jump[a])
+        jumps.append(x.jump[a] * s)
+        starts.append(x.start[a] + (sympy.Rational(d * (k - 1), 2) - p) * x.jump[a])
     k, s, p, d = w.kern[0], w.stride[0], w.pad[0], w.dil[0]
-    rf, jump = x.rf + d * (k - 1) * x.jump, x.jump * s
-    begin = x.start + (sympy.Rational(d * (k - 1), 2) - p) * x.jump
     steps = [calc("receptive field on axis 1 (input pixels one output sees)", "r_prev + d·(k − 1)·j_prev",
-                  f"{x.rf} + {d}·({k} − 1)·{x.jump}", rf, "receptive_field"),
-             calc("jump on axis 1 (input pixels between neighbouring outputs)", "j_prev·s", f"{x.jump}·{s}",
-                  jump, "jump"),
+                  f"{x.rf[0]} + {d}·({k} − 1)·{x.jump[0]}", rfs[0], "receptive_field",
+                  more=(("receptive_field_per_axis", vector(rfs)),)),
+             calc("jump on axis 1 (input pixels between neighbouring outputs)", "j_prev·s", f"{x.jump[0]}·{s}",
+                  jumps[0], "jump"),
              calc("start on axis 1 (centre of the first output's field, in input pixels)",
-                  "start_prev + (d·(k − 1)/2 − p)·j_prev", f"{x.start} + ({d}·({k} − 1)/2 − {p})·{x.jump}",
-                  begin, "start", note="input pixel i spans [i, i + 1), so the first one's centre is 1/2")]
-    return rf, jump, begin, steps
+                  "start_prev + (d·(k − 1)/2 − p)·j_prev",
+                  f"{x.start[0]} + ({d}·({k} − 1)/2 − {p})·{x.jump[0]}",
+                  starts[0], "start", note="input pixel i spans [i, i + 1), so the first one's centre is 1/2")]
+    return dict(rf=tuple(rfs), jump=tuple(jumps), start=tuple(starts), grid=tuple(w.out)), steps
+
+
+def _extent(x: Tensor, axis: int, n: int) -> tuple[Any, Any]:
+    """Where the union of the fields of every position of x's map begins and ends on one input axis of size n.
+
+    The fields are r wide around centres start + i·jump (i = 0 … grid − 1); clipped to the input [0, n), as
+    padding is no input position.
+    """
+    half = sympy.Rational(x.rf[axis], 2)
+    lo = x.start[axis] - half
+    hi = x.start[axis] + (x.grid[axis] - 1) * x.jump[axis] + half
+    return max(lo, sympy.Integer(0)), min(hi, sympy.Integer(n))
+
+
+def sees_all(x: Tensor, ctx: "Ctx", what: str) -> tuple[dict, list]:
+    """The field of a unit that reads every value of x (dense, global pooling): the whole input, per axis.
+
+    Under dense_receptive_field: carried the patch of one position is carried through unchanged instead.
+    """
+    if not x.rf:
+        return {}, []
+    patch = (x.patch or x.rf)[0]
+    ends = [_extent(x, a, n) for a, n in enumerate(ctx.input_grid)]
+    rfs = tuple(hi - lo for lo, hi in ends)
+    if ctx.spec.model.dense_receptive_field == "carried":
+        return {}, [calc(f"receptive field on axis 1: carried through the {what} unchanged", "r_prev", None, patch,
+                         "receptive_field", note="convention dense_receptive_field = carried: the field of one "
+                         "position of the last map, as some courses read it; a unit that reads every value sees "
+                         f"every input position (dense_receptive_field: whole_input): {rfs[0]}",
+                         more=(("receptive_field_per_axis", vector(x.rf)),
+                               ("receptive_field_if_whole_input", rfs[0])))]
+    whole = rfs == tuple(ctx.input_grid)
+    (lo, hi), centre = ends[0], (ends[0][0] + ends[0][1]) / 2
+    title = (f"receptive field on axis 1: a {what} unit sees every input position, the whole input" if whole else
+             f"receptive field on axis 1: a {what} unit sees every position the last map covers")
+    note = ("convention dense_receptive_field = whole_input: a unit that reads every value of the map sees the "
+            "union of their fields, clipped to the input (padding is no input position); a course that carries "
+            f"the patch of one position through (dense_receptive_field: carried) would say {patch}")
+    if not whole:
+        note += "; the map's positions leave the rest of the input unseen (the output sizes were rounded down)"
+    steps = [calc(title, "min(N, end of the last field) − max(0, start of the first field)" if not whole else "N",
+                  f"{hi} − {lo}" if not whole else None, rfs[0], "receptive_field", note=note,
+                  more=(("receptive_field_per_axis", vector(rfs)), ("receptive_field_if_carried", patch))),
+             calc("jump: every unit sees the same field, so neighbouring units are no pixels apart", None, None, 0,
+                  "jump"),
+             calc("start on axis 1: the centre of that field, in input pixels", "(field start + field end)/2",
+                  f"({lo} + {hi})/2", centre, "start")]
+    fields = dict(rf=rfs, jump=(0,) * len(rfs), start=tuple((a + b) / 2 for a, b in ends), grid=(1,) * len(rfs))
+    return {**fields, "patch": x.patch or x.rf}, steps
 
 
 def _prod(xs) -> Any:
@@ -334,7 +408,7 @@ def _kprod(kern: list) -> str:
 
 def conv(layer, x, ctx, label, loc):
     w = _window(layer, x, ctx, label, loc, 3)
-    rf, jump, begin, field_steps = _field(x, w)
+    fields, field_steps = _field(x, w)
     c_out, per, weights = _conv_weights(layer, x, w, ctx, label, loc)
     bias = c_out if layer.bias else 0
     layout = functools.partial(_weight_layout, layer, x.channels, c_out, w.kern)
@@ -354,7 +428,7 @@ def conv(layer, x, ctx, label, loc):
         steps += _stamp_steps(ctx, w.out, c_out, per, layer.bias, terms)
         c = Count(weights.value + bias, bias, 0, c_out * positions * per, c_out * positions,
                   c_out * positions, per, steps, extra)
-    return replace(x, channels=c_out, spatial=tuple(w.out), rf=rf, jump=jump, start=begin), c
+    return replace(x, channels=c_out, spatial=tuple(w.out), **fields), c
 
 
 def _stamp_steps(ctx: Ctx, out: list, c_out: Any, per: Any, bias: bool, terms: tuple) -> list:
@@ -382,24 +456,30 @@ def _stamp_steps(ctx: Ctx, out: list, c_out: Any, per: Any, bias: bool, terms: t
 
 def pool(layer, x, ctx, label, loc):
     w = _window(layer, x, ctx, label, loc, 2)
-    rf, jump, begin, field_steps = _field(x, w)
+    fields, field_steps = _field(x, w)
     steps = w.steps + field_steps + [Step(f"{layer.mode} pooling has no parameters")]
     extra = (("padding", vector(w.pad)), ("output_size", vector(w.out)))
-    return replace(x, spatial=tuple(w.out), rf=rf, jump=jump, start=begin), Count(steps=steps, extra=extra)
+    return replace(x, spatial=tuple(w.out), **fields), Count(steps=steps, extra=extra)
 
 
 def global_avg_pool(layer, x, ctx, label, loc):
     if x.kind != "image":
         raise SolveError(f"{label}: needs an image-like input", loc)
-    return replace(x, spatial=(1,) * len(x.spatial) if ctx.first else ()), \
-        Count(steps=[Step("the mean over each channel's spatial positions; no parameters")])
+    fields, field_steps = sees_all(x, ctx, "global pooling")
+    y = replace(x, spatial=(1,) * len(x.spatial) if ctx.first else (), **fields)
+    return y, Count(steps=[Step("the mean over each channel's spatial positions; no parameters")] + field_steps)
 
 
 def flatten(layer, x, ctx, label, loc):
     dims = x.shape(ctx.first)
-    step = calc("flattened length: every value in one vector", "product of the sizes", dots(dims), x.size,
-                "output_size[0]")
-    return Tensor(x.size, (), "flat", x.rf, x.jump), Count(steps=[step], extra=(("output_size", vector((x.size,))),))
+    steps = [calc("flattened length: every value in one vector", "product of the sizes", dots(dims), x.size,
+                  "output_size[0]")]
+    if x.rf:   # a reshape: value i is still the value of one position, with that position's field
+        steps.append(calc("receptive field on axis 1: flatten only reorders values, so each keeps the field of "
+                          "its position", "r_prev", None, x.rf[0], "receptive_field",
+                          more=(("receptive_field_per_axis", vector(x.rf)),)))
+    y = Tensor(x.size, (), "flat", x.rf, x.jump, x.start, x.spatial or x.grid, x.patch)
+    return y, Count(steps=steps, extra=(("output_size", vector((x.size,))),))
 
 
 def dense(layer, x, ctx, label, loc):
@@ -417,11 +497,23 @@ def dense(layer, x, ctx, label, loc):
     if x.kind == "sequence":
         steps.append(calc("weight uses (MACs): the same weights at every step", "in·out·T",
                           f"{d}·{n}·{steps_}", macs, "macs"))
-    else:
-        steps.append(calc("weight uses (MACs): one per weight", "in·out", f"{d}·{n}", macs, "macs"))
-    kind = "sequence" if x.kind == "sequence" else "flat"
-    return Tensor(n, x.spatial if kind == "sequence" else (), kind, x.rf, x.jump), \
-        Count(d * n + bias, bias, 0, macs, n * steps_, 0, 0, steps)
+        return Tensor(n, x.spatial, "sequence"), Count(d * n + bias, bias, 0, macs, n * steps_, 0, 0, steps)
+    steps.append(calc("weight uses (MACs): one per weight", "in·out", f"{d}·{n}", macs, "macs"))
+    fields, field_steps = sees_all(x, ctx, "dense")
+    y = Tensor(n, (), "flat", x.rf, x.jump, x.start, x.spatial or x.grid, x.patch)
+    return replace(y, **fields), Count(d * n + bias, bias, 0, macs, n, 0, 0, field_steps + steps, units=[n])
+
+
+def dropout(layer, x, ctx, label, loc):
+    if layer.rate is None:
+        return x, Count(steps=[Step("dropout: no parameters; the shape is unchanged (give rate: to show the "
+                                    "probability)")])
+    p = sympy.Rational(str(layer.rate))
+    return x, Count(steps=[
+        calc(f"dropout rate p = {p}: each value is zeroed with probability p in training; no parameters, the "
+             "shape is unchanged", None, None, p, "rate"),
+        calc("scale of the kept values in training (inverted dropout, as PyTorch and Keras do; none at test time)",
+             "1/(1 − p)", f"1/(1 − {p})", 1 / (1 - p), "keep_scale")])
 
 
 def passthrough(layer, x, ctx, label, loc):
@@ -433,7 +525,7 @@ def batchnorm(layer, x, ctx, label, loc):
     return x, Count(2 * c, 0, 2 * c, 0, 0, 0, 0, [
         calc("γ and β, one pair per channel (trained)", "2·C", f"2·{c}", 2 * c, "parameters"),
         calc("running mean and variance, one pair per channel (not trained)", "2·C", f"2·{c}", 2 * c,
-             "non_trainable")])
+             "non_trainable")], norm_channels=[c])
 
 
 def layernorm(layer, x, ctx, label, loc):
@@ -514,11 +606,12 @@ def concat(layer, x, ctx, label, loc):
     total = sum(o.channels for o in outs)
     c.steps.append(calc("channels are concatenated", "C_1 + C_2 + …", " + ".join(str(o.channels) for o in outs),
                         total, "channels"))
-    return replace(outs[0], channels=total, rf=max(o.rf for o in outs)), c
+    rf = tuple(max(o.rf[a] for o in outs) for a in range(len(outs[0].rf)))
+    return replace(outs[0], channels=total, rf=rf), c
 
 
 HANDLERS = {"conv": conv, "conv_transpose": conv, "depthwise_conv": conv, "pool": pool,
-            "global_avg_pool": global_avg_pool, "flatten": flatten, "dense": dense, "dropout": passthrough,
+            "global_avg_pool": global_avg_pool, "flatten": flatten, "dense": dense, "dropout": dropout,
             "activation": passthrough, "batchnorm": batchnorm, "layernorm": layernorm, "embedding": embedding,
             "simple_rnn": recurrent, "lstm": recurrent, "gru": recurrent, "residual": residual, "concat": concat}
 
@@ -529,7 +622,7 @@ def run_path(layers, x: Tensor, ctx: Ctx, loc, key: str) -> tuple[Tensor, Count]
     for k, layer in enumerate(layers):
         label = layer.name or f"{layer.type} {k + 1}"
         x, c = HANDLERS[layer.type](layer, x, ctx, label, loc)
-        total.add(c)
+        total.add(c.tally(layer.type))
         total.steps.append(_layer_step(key, k, layer, label, x, c, ctx))
     return x, total
 
@@ -546,11 +639,15 @@ def start(spec) -> Tensor:
         return Tensor(shape[-1], tuple(shape[:-1]), "sequence")
     if len(shape) == 1:
         return Tensor(shape[0], (), "flat")
-    return Tensor(shape[0], tuple(shape[1:])) if first else Tensor(shape[-1], tuple(shape[:-1]))
+    c, grid = (shape[0], tuple(shape[1:])) if first else (shape[-1], tuple(shape[:-1]))
+    nd = len(grid)   # each input pixel sees itself; pixel i spans [i, i + 1), centred at i + 1/2
+    return Tensor(c, grid, "image", (1,) * nd, (1,) * nd, (sympy.Rational(1, 2),) * nd, grid)
 
 
-def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, list]:
-    """Steps and answers for one stack of layers (numbered as in the spec)."""
+def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, Any]:
+    """Steps and totals (examsolve.network_counts.Totals) for one stack of layers (numbered as in the spec)."""
+    from examsolve.network_counts import totals
+
     m = spec.model
     ctx = Ctx(spec, subs)
     x = start(spec)
@@ -558,16 +655,20 @@ def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, list]:
     for k, layer in enumerate(layers):
         label = layer.name or f"{layer.type} {k + 1}"
         x, c = HANDLERS[layer.type](layer, x, ctx, label, spec.loc(key, k))
-        total.add(c)
+        total.add(c.tally(layer.type))
         if c.macs:
             c.steps.append(_ops_step(m.ops, c))
         rows.append((label, str(x.shape(ctx.first)), c.params))
         steps.append(_layer_step(key, k, layer, label, x, c, ctx))
+    result = totals(spec, layers, start(spec), x, ctx, total, suffix)
     steps.append(Step("Summary", table=Table(("layer", "output shape", "parameters"), tuple(rows)),
                       quantities=tuple(q for k, layer in enumerate(layers) for q in (
                           (f"{key}.{k}.output_shape", shape_vector(_shape_of(steps[k], key, k))),
-                          (f"{key}.{k}.parameters", num(rows[k][2]))))))
-    return steps, _answers(m, layers, x, ctx, total, suffix)
+                          (f"{key}.{k}.parameters", num(rows[k][2]))))
+                      + tuple((name + suffix, num(v)) for name, v in result.values.items()
+                              if name in result.plain)))
+    steps.append(result.step)
+    return steps, result
 
 
 def _shape_of(step: Step, key: str, k: int) -> tuple:
@@ -582,27 +683,6 @@ def _ops_step(rule: str, c: Count) -> Step:
     return calc(f"operations ({OPS_NAMES[rule]})",
                 ops_formula(rule, bias), ops_numbers(rule, bias, c.macs, c.outputs), ops(rule, c.macs, c.outputs, bias),
                 "operations", more=more)
-
-
-def _answers(m, layers, x: Tensor, ctx: Ctx, total: Count, suffix: str) -> list:
-    """The stack's totals as answers."""
-    trainable = total.params
-    size = DTYPE_BYTES[m.dtype]
-    last_bias = bool(layers) and getattr(layers[-1], "bias", False)
-    values = (
-        ("output shape", shape_vector(x.shape(ctx.first))),
-        ("parameters", trainable),
-        ("parameters without bias", trainable - total.bias),
-        ("non-trainable parameters", total.frozen),
-        (f"parameter memory ({m.dtype}, bytes)", trainable * size),
-        (f"parameter memory without bias ({m.dtype}, bytes)", (trainable - total.bias) * size),
-        (f"operations ({m.ops})", ops(m.ops, total.macs, total.outputs, total.bias != 0)),
-        ("receptive field", x.rf), ("jump", x.jump),
-        ("stamps per example", total.stamps), (f"stamps for the batch of {m.batch}", total.stamps * m.batch),
-        (f"operations per stamp ({m.ops}, last conv)",
-         ops(m.ops, total.stamp_size, 1, last_bias) if total.stamp_size else 0),
-    )
-    return [Answer(name + suffix, num(v)) for name, v in values]
 
 
 def _layer_step(key: str, k: int, layer, label: str, x: Tensor, c: Count, ctx: Ctx) -> Step:
@@ -626,7 +706,9 @@ def _layer_quantities(x: Tensor, c: Count, ctx: Ctx) -> tuple:
     values = (("output_shape", shape_vector(x.shape(ctx.first))), ("parameters", c.params),
               ("parameters_without_bias", c.params - c.bias), ("bias", c.bias), ("non_trainable", c.frozen),
               ("operations", ops(m.ops, c.macs, c.outputs, c.bias != 0) if c.macs else 0),
-              ("stamps", c.stamps), ("receptive_field", x.rf), ("jump", x.jump)) + c.extra
+              ("stamps", c.stamps)) + c.extra
+    if x.rf:   # a field only where the input has positions (not for an MLP or a recurrent network)
+        values += (("receptive_field", x.rf[0]), ("jump", x.jump[0]))
     return tuple((n, num(v)) for n, v in values)
 
 

@@ -40,6 +40,9 @@ def _model():
         vocab: Optional[int] = Field(None, ge=1, description="embedding: number of tokens")
         dim: Optional[int] = Field(None, ge=1, description="embedding: vector size")
         return_sequences: bool = Field(False, description="recurrent: output every step, not only the last")
+        rate: Optional[float] = Field(None, ge=0, lt=1, description="dropout: the probability of zeroing a value "
+                                      "in training (shown with the 1/(1 − rate) scale of the kept values; no "
+                                      "parameters)")
         layers: list["Layer"] = Field(default_factory=list, description="residual: the main path")
         projection: list["Layer"] = Field(default_factory=list,
                                           description="residual: the shortcut path (empty: identity)")
@@ -59,7 +62,10 @@ def _model():
     class NetworkSpec(BaseSpec):
         """A stack of layers from an input shape."""
 
-        ask: list = Field(default_factory=list, description="not used: every quantity is computed")
+        ask: list[str] = Field(default_factory=list, description="the answers to show, by name (an answer such "
+                               "as `parameters` or `conv layers`, or any quantity such as `layers.3.receptive_field`"
+                               "); empty: the answers that make sense for the layers present (no receptive field, "
+                               "jump or stamps without positions; width and units for a dense network)")
         input: list[int] = Field(description="input shape without the batch: channels first (C, H, W) for "
                                              "pytorch, channels last (H, W, C) for keras; (T, features) "
                                              "for recurrent layers; (T,) of token ids for embedding")
@@ -74,19 +80,28 @@ def _model():
         compare: list[Layer] = Field(default_factory=list,
                                      description="a second stack on the same input (e.g. depthwise separable)")
         unknown: Optional[Unknown] = Field(None, description="solve a size from a given parameter total")
+        dense_receptive_field: Literal["whole_input", "carried"] = Field(
+            "whole_input", description="the receptive field of a dense or global pooling unit: whole_input, the "
+            "union of the fields of every position it reads, clipped to the input (a dense unit sees every input "
+            "position); carried, the patch of one position of the last map carried through unchanged (as some "
+            "courses read it). Flatten only reorders values: each keeps its position's field under both")
 
     return NetworkSpec
 
 
 @family("network", summary="layer arithmetic: output shapes, parameters (with and without bias), memory per "
-        "dtype, operations under a named counting convention, stamps, receptive fields, unknown sizes",
+        "dtype, operations under a named counting convention, stamps, receptive fields (a dense unit sees the whole "
+        "input), layers and parameters per layer type (batch norm's trainable and non-trainable), depth, width and "
+        "units, the difference to a compared stack, unknown sizes",
         examples=("conv_shape.yaml", "conv_flops_depthwise.yaml", "conv3d_stamps.yaml", "mlp_params.yaml",
-                  "receptive_field.yaml", "lstm_hidden_size.yaml", "vgg16.yaml", "resnet18.yaml"), model=_model)
+                  "receptive_field.yaml", "lstm_hidden_size.yaml", "vgg16.yaml", "resnet18.yaml", "lenet5.yaml",
+                  "vgg16_bn.yaml"), model=_model)
 def _solve(spec):
     """Walks the layers from the input shape; every number is an exact integer with its formula."""
     from examsolve.asks import finish
     from examsolve.errors import SolveError
     from examsolve.layers import OPS, walk
+    from examsolve.network_counts import differences
     from examsolve.steps import Step
 
     m = spec.model
@@ -97,20 +112,66 @@ def _solve(spec):
         value, step = _solve_unknown(spec)
         pre.append(step)
         subs = {m.unknown.name: value}
-    steps, answers = walk(spec, m.layers, "layers", "", subs)
+    steps, main = walk(spec, m.layers, "layers", "", subs)
+    values = dict(main.values)
+    shown = list(main.shown)
     if m.compare:
-        more_steps, more = walk(spec, m.compare, "compare", " (compare)", subs)
-        steps = steps + [Step("The compared stack, on the same input", substeps=tuple(more_steps))]
-        answers += more
+        more_steps, other = walk(spec, m.compare, "compare", " (compare)", subs)
+        diff, diff_shown, diff_step = differences(main, other, f"operations ({m.ops})")
+        steps = steps + [Step("The compared stack, on the same input", substeps=tuple(more_steps)), diff_step]
+        values.update({f"{n} (compare)": v for n, v in other.values.items()})
+        values.update(diff)
+        shown += [f"{n} (compare)" for n in other.shown] + diff_shown
     if m.unknown is not None:
         import sympy
 
-        from examsolve.steps import Answer
-        answers.insert(0, Answer(m.unknown.name, sympy.Integer(subs[m.unknown.name])))
+        values = {m.unknown.name: sympy.Integer(subs[m.unknown.name]), **values}
+        shown.insert(0, m.unknown.name)
     first = m.framework == "pytorch"
-    return finish(spec, pre + steps, answers,
-                  notes=(f"framework {m.framework} ({'channels first' if first else 'channels last'}); "
-                         f"operations: {OPS[m.ops]}",))
+    notes = (f"framework {m.framework} ({'channels first' if first else 'channels last'}); "
+             f"operations: {OPS[m.ops]}",)
+    if _reads_every_position(m):
+        notes += (f"receptive field of a dense or global pooling unit: {m.dense_receptive_field}",)
+    return finish(spec, pre + steps, _box(spec, pre + steps, values, shown), notes=notes)
+
+
+def _reads_every_position(m) -> bool:
+    """Whether an image input meets a dense or global pooling layer (where the field convention matters)."""
+    types = set(_types(m.layers) + _types(m.compare))
+    return len(m.input) > 1 and bool(m.layers) and m.layers[0].type not in ("simple_rnn", "lstm", "gru", "embedding") \
+        and bool(types & {"dense", "global_avg_pool"})
+
+
+def _types(layers) -> list:
+    """Every layer type of a stack, blocks' inner layers too."""
+    out = []
+    for layer in layers:
+        out.append(layer.type)
+        out += _types(layer.layers) + _types(layer.projection)
+        for branch in layer.branches:
+            out += _types(branch)
+    return out
+
+
+def _box(spec, steps, values: dict, shown: list) -> list:
+    """The answers shown: the ones asked (any answer or quantity, by name), else the ones that make sense."""
+    from examsolve import quantity
+    from examsolve.errors import SpecError, nearest
+    from examsolve.layers import num
+    from examsolve.steps import Answer
+
+    answers = [Answer(n, num(v)) for n, v in values.items()]
+    if not spec.model.ask:
+        return [a for a in answers if a.name in shown]
+    table = quantity.collect(steps, answers)
+    box = []
+    for i, name in enumerate(spec.model.ask):
+        try:
+            box.append(Answer(name, quantity.lookup(table, name)))
+        except KeyError:
+            raise SpecError(f"ask: '{name}' names no answer or quantity{nearest(name, list(table))}; "
+                            "`examsolve run FILE --answers all` lists them", spec.loc("ask", i)) from None
+    return box
 
 
 def _solve_unknown(spec):
@@ -124,8 +185,8 @@ def _solve_unknown(spec):
 
     m = spec.model
     n = sympy.Symbol(m.unknown.name, positive=True)
-    _, answers = walk(spec, m.layers, "layers", "", {m.unknown.name: n})
-    total = next(a.value for a in answers if a.name == "parameters")
+    _, result = walk(spec, m.layers, "layers", "", {m.unknown.name: n})
+    total = result.values["parameters"]
     eq = sympy.Eq(sympy.expand(total), m.unknown.parameters)
     roots = sympy.solve(sympy.expand(total) - m.unknown.parameters, n)
     good = [r for r in roots if r.is_integer and r > 0]
