@@ -3,22 +3,45 @@ import functools
 
 from examsolve.registry import family
 
-LSTM = (  # gate: (equation, what it is)
-    ("f", "sigmoid(W_f ⊗ x + U_f ⊗ h + b_f)", "forget gate"),
-    ("i", "sigmoid(W_i ⊗ x + U_i ⊗ h + b_i)", "input gate"),
-    ("o", "sigmoid(W_o ⊗ x + U_o ⊗ h + b_o)", "output gate"),
-    ("g", "tanh(W_c ⊗ x + U_c ⊗ h + b_c)", "candidate cell state c̃"),
-    ("c", "f*c + i*g", "cell state"),
-    ("h", "o*tanh(c)", "hidden state"),
-)
-GRU = (  # PyTorch's form: the reset gate multiplies U_n h + b_hn
-    ("r", "sigmoid(W_r ⊗ x + U_r ⊗ h + b_r)", "reset gate"),
-    ("z", "sigmoid(W_z ⊗ x + U_z ⊗ h + b_z)", "update gate"),
-    ("n", "tanh(W_n ⊗ x + b_n + r*(U_n ⊗ h + b_hn))", "candidate state"),
-    ("h", "(1 - z)*n + z*h", "hidden state"),
-)
+NAMINGS = {  # naming: (input term, recurrent term, what it means)
+    "pytorch": ("W_{g} ⊗ x", "U_{g} ⊗ h", "PyTorch: W on the input x, U on the recurrent state h; "
+                "weights stacked i, f, g, o (LSTM) and r, z, n (GRU)"),
+    "keras": ("W_{g} ⊗ x", "U_{g} ⊗ h", "Keras: W (kernel) on the input x, U (recurrent_kernel) on the state h; "
+              "weights stacked i, f, c, o (LSTM) and z, r, h (GRU)"),
+    "goodfellow": ("U_{g} ⊗ x", "W_{g} ⊗ h", "Goodfellow et al., Deep Learning §10.10: U on the input x, W on the "
+                   "recurrent state h (the reverse of PyTorch's letters); the book calls the input gate g, the "
+                   "output gate q, the cell state s and the GRU update gate u"),
+}
+ORDER = {("lstm", "pytorch"): "fiogch", ("lstm", "keras"): "figoch", ("lstm", "goodfellow"): "figoch",
+         ("gru", "pytorch"): "rznh", ("gru", "keras"): "zrnh", ("gru", "goodfellow"): "rznh"}
+ACT = {"tanh": "tanh", "sigmoid": "sigmoid"}
 
 
+def preset(kind: str, naming: str, candidate: str = "tanh", cell_output: str = "tanh") -> tuple:
+    """(gate, equation, what it is) in computing order for lstm or gru under a naming; ⊗ is @ or *."""
+    xin, hin, _ = NAMINGS[naming]
+
+    def lin(g: str, state: str = "h") -> str:
+        return f"{xin.format(g=g)} + {hin.format(g=g).replace(' h', ' ' + state)} + b_{g}"
+
+    if kind == "lstm":
+        eqs = {"f": (f"sigmoid({lin('f')})", "forget gate"), "i": (f"sigmoid({lin('i')})", "input gate"),
+               "o": (f"sigmoid({lin('o')})", "output gate"),
+               "g": (f"{candidate}({lin('c')})", "candidate cell state c̃"),
+               "c": ("f*c + i*g", "cell state"), "h": (f"o*{cell_output}(c)", "hidden state")}
+    elif naming == "goodfellow":   # the book's GRU resets the state before the matrix: W (r ⊙ h)
+        eqs = {"r": (f"sigmoid({lin('r')})", "reset gate"), "z": (f"sigmoid({lin('z')})", "update gate"),
+               "n": (f"{candidate}({lin('n', '(r*h)')})", "candidate state"),
+               "h": ("(1 - z)*n + z*h", "hidden state")}
+    else:   # PyTorch's and Keras's (reset_after=True) form: the reset gate multiplies U_n h + b_hn
+        eqs = {"r": (f"sigmoid({lin('r')})", "reset gate"), "z": (f"sigmoid({lin('z')})", "update gate"),
+               "n": (f"{candidate}({xin.format(g='n')} + b_n + r*({hin.format(g='n')} + b_hn))", "candidate state"),
+               "h": ("(1 - z)*n + z*h", "hidden state")}
+    return tuple((g,) + eqs[g] for g in ORDER[(kind, naming)])
+
+
+LSTM = preset("lstm", "pytorch")
+GRU = preset("gru", "pytorch")
 
 
 @functools.cache
@@ -50,6 +73,14 @@ def _model():
                                       "(written x), e.g. tanh(W @ h + U @ x + b); or lstm, gru")
         outputs: dict[str, str] = Field(default_factory=dict, description="per-step outputs, e.g. y: v*h")
         loss: Optional[Loss] = Field(None, description="a loss over the steps; its total is L")
+        naming: Literal["pytorch", "keras", "goodfellow"] = Field(
+            "pytorch", description="lstm/gru weight names and gate order: pytorch and keras put W on the input x "
+            "and U on the state h; goodfellow (Deep Learning book) puts U on x and W on h")
+        candidate: Literal["tanh", "sigmoid"] = Field("tanh", description="lstm/gru: the candidate's activation")
+        cell_output: Literal["tanh", "sigmoid"] = Field("tanh", description="lstm: h = o·tanh(c), or o·sigmoid(c)")
+        gates: dict[str, str] = Field(default_factory=dict, description="lstm/gru with free equations instead: "
+                                      "gate name → formula in x, h (previous state), c (previous cell) and earlier "
+                                      "gates, in computing order; must define h (and c for lstm)")
 
     return RnnSpec
 
@@ -98,27 +129,30 @@ def _solve(spec):
         display = spec_expr(spec, text, path, names, evaluate=False)
         graph.add_node(f"{name}_{t}", value, display, spec.loc(*path))
 
-    preset = {"lstm": LSTM, "gru": GRU}.get(m.cell.strip().lower())
+    kind = m.cell.strip().lower() if m.cell.strip().lower() in ("lstm", "gru") else None
+    preset = _gates(spec, kind) if kind else ()
     if preset:
         if h != "h":
             raise SpecError("lstm and gru name their state h; remove state:", spec.loc("state"))
-        W = graph.groups.get("W_f" if preset is LSTM else "W_r")
+        W = next((graph.groups[n] for n in ("W_f", "W_r", "U_f", "U_r") if n in graph.groups), None)
         op = "@" if W is not None and W.shape else "*"     # matrices and vectors, or scalars
-        if preset is LSTM:
+        if kind == "lstm":
             graph.add_given("c_0", spec_expr(spec, m.initial_cell, ("initial_cell",), graph.names()),
                             spec.loc("initial_cell"))
-        if preset is GRU and "b_hn" not in graph.groups:
+        if any("b_hn" in text for _, text, _ in preset) and "b_hn" not in graph.groups and "b_n" in graph.groups:
             graph.add_given("b_hn", sympy.Integer(0) if op == "*" else
                             graph.groups["b_n"].as_value().map(lambda _: sympy.Integer(0)))
         for t in range(1, T + 1):
             here: dict = {"h": graph.groups[f"h_{t - 1}"].as_value()}
-            if preset is LSTM:
+            if kind == "lstm":
                 here["c"] = graph.groups[f"c_{t - 1}"].as_value()
             for gate, text, _ in preset:
                 formula = text.replace("⊗", op)
                 try:
-                    node(gate, formula, at(t, here), ("cell",), t)
+                    node(gate, formula, at(t, here), ("gates", gate) if m.gates else ("cell",), t)
                 except SpecError as e:
+                    if m.gates:
+                        raise
                     raise SpecError(f"{m.cell} gate {gate}: {e.message} (give W_*, U_*, b_* for every gate; "
                                     "see `examsolve new rnn`)", spec.loc("cell")) from None
                 here[gate] = graph.groups[f"{gate}_{t}"].as_value()
@@ -168,7 +202,7 @@ def _solve(spec):
                 for t in range(first, T + 1) if f"{name}_{t}" in graph.groups]
 
     qs = per_step("states", h, 0)
-    if preset is LSTM:
+    if kind == "lstm":
         qs += per_step("states", "c", 0)
     for name in m.outputs:
         qs += per_step("outputs", name, 1)
@@ -179,9 +213,11 @@ def _solve(spec):
                       for t in range(1, T + 1)]
         about = "; ".join(f"{g}_t = {text.replace('⊗', '·').replace(' h', ' h_(t-1)')} ({what})"
                           for g, text, what in preset)
-        about += ("; weights are stacked by gate in the order i, f, g, o in PyTorch and i, f, c, o in Keras"
-                  if preset is LSTM else "; weights are stacked r, z, n in PyTorch and z, r, h in Keras")
-        solver.steps.append(Step(f"{m.cell.upper()} cell, unrolled over t = 1..{T}: {about}",
+        how = ("free equations (gates:)" if m.gates else
+               f"naming: {m.naming} ({NAMINGS[m.naming][2]})" + (f"; candidate {m.candidate}" if m.candidate != "tanh"
+                                                                else "")
+               + (f"; h = o·{m.cell_output}(c)" if kind == "lstm" and m.cell_output != "tanh" else ""))
+        solver.steps.append(Step(f"{m.cell.upper()} cell, {how}; unrolled over t = 1..{T}: {about}",
                                  table=Table(("t",) + tuple(g for g, _, _ in preset), tuple(table_rows)),
                                  quantities=tuple(qs)))
     else:
@@ -190,11 +226,26 @@ def _solve(spec):
                                  quantities=tuple(qs)))
     solver.run(m.ask)
     if preset:
-        solver.steps.append(_parameter_counts(graph, preset, solver))
+        solver.steps.append(_parameter_counts(graph, kind, solver))
     return solver.solution()
 
 
-def _parameter_counts(graph, preset, solver):
+def _gates(spec, kind: str) -> tuple:
+    """The (gate, equation, what) triples of lstm or gru: the naming preset's, or the free gates: in order."""
+    from examsolve.errors import SpecError
+
+    m = spec.model
+    if not m.gates:
+        return preset(kind, m.naming, m.candidate, m.cell_output)
+    need = ("c", "h") if kind == "lstm" else ("h",)
+    missing = [g for g in need if g not in m.gates]
+    if missing:
+        raise SpecError(f"gates: define {' and '.join(missing)} (the new " + ("cell and " if kind == "lstm" else "")
+                        + "hidden state) from x, h, c and earlier gates", spec.key_loc("gates"))
+    return tuple((g, text, "given equation") for g, text in m.gates.items())
+
+
+def _parameter_counts(graph, kind, solver):
     """Learnable parameters of the layer in PyTorch's and Keras's layouts (the bias is the difference)."""
     import sympy
 
@@ -204,7 +255,7 @@ def _parameter_counts(graph, preset, solver):
     h = graph.groups["h_0"]
     d = x.shape[0] if x.shape else 1
     n = h.shape[0] if h.shape else 1
-    gates = 4 if len(preset) == 6 else 3
+    gates = 4 if kind == "lstm" else 3   # the standard layer's count: names and gate order do not change it
     weights = gates * n * (d + n)
     torch = weights + gates * 2 * n            # PyTorch: b_ih and b_hh for every gate
     keras = weights + gates * n * (2 if gates == 3 else 1)   # Keras GRU (reset_after=True) has two
