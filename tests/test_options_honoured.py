@@ -295,3 +295,13 @@ def test_lr_one_parameter_boundary_and_alternating():
     a = {x.name: x for x in sol.answers}
     assert a["boundary"].agrees is True and a["alternating"].agrees is True
     assert _rho(a["rho"].value) == 1 - 6 * A and _rho(lookup(sol.quantities, "rho.w")) == 1 - 6 * A
+
+
+def test_lr_symbolic_hessian_is_a_solve_error_not_a_crash():
+    # f = a·w²: H = 2a, whose sign is unknown; the sets need numbers (was exit 3: "cannot determine truth value")
+    import pytest
+
+    from examsolve.errors import SolveError
+
+    with pytest.raises(SolveError, match="depends on symbols"):
+        _solve("kind: lr\nsymbols: [a]\nparams: [w]\nloss: a*w**2\n")

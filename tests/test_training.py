@@ -32,6 +32,10 @@ def test_seed001_q4_quadratic_and_the_flagged_key():
     assert a["converges"].value == sympy.Interval.open(0, sympy.Rational(1, 3)) and a["oscillates"].value == sympy.FiniteSet(sympy.Rational(1, 3))
     assert a["does not move"].value == sympy.FiniteSet(0) and a["alpha*"].value == sympy.Rational(1, 6)
     assert a["oscillates"].agrees is False       # the key's {0, 1/3} counts the resting point
+    # |ρ| = |1 − 6α| = 1 ⇔ α = 0 or α = 1/3: that set is the answer `boundary`, and the flag says so
+    assert a["boundary"].value == sympy.FiniteSet(0, sympy.Rational(1, 3)) and "boundary" in a["oscillates"].key_note
+    # ρ = 1 − 6α < 0 ⇔ α > 1/6, |ρ| < 1 ⇔ 0 < α < 1/3: converges alternating sign on (1/6, 1/3)
+    assert a["alternating"].value == sympy.Interval.open(sympy.Rational(1, 6), sympy.Rational(1, 3))
 
 
 def test_abs_loss_is_explained():
