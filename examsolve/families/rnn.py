@@ -89,7 +89,7 @@ def _model():
         "outputs and losses per step, backpropagation through time, parameter counts",
         examples=("rnn_linear_two_losses.yaml", "rnn_product_cell.yaml", "rnn_relu_dead_unit.yaml",
                   "rnn_step_back.yaml",
-                  "rnn_vector_tanh.yaml", "lstm_forward.yaml", "gru_forward.yaml"), model=_model)
+                  "rnn_vector_tanh.yaml", "lstm_forward.yaml", "gru_forward.yaml", "lstm_goodfellow.yaml"), model=_model)
 def _solve(spec):
     """Unrolls `cell:` over the steps of `sequences:`; every ask of the graph family then works."""
     from collections import ChainMap
