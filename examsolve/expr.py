@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 import sympy
 
-from examsolve import functions as fn
+from examsolve import functions as fn, intmath, named_calls
 from examsolve.errors import ExprError, nearest
 from examsolve.tensor import ShapeError, Tensor, from_nested, indices
 
@@ -45,7 +45,7 @@ ELEMENTWISE: dict[str, Callable] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
     "sqrt": sympy.sqrt, "abs": fn.Abs, "sign": fn.sign, "tanh": sympy.tanh,
     "sigmoid": fn.sigmoid, "relu": fn.relu, "softplus": fn.softplus,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "atan": sympy.atan,
+    "sinh": sympy.sinh, "cosh": sympy.cosh, "atan": sympy.atan, "floor": intmath.floor, "ceil": intmath.ceil,
 }
 FUNCTION_NAMES = tuple(sorted(set(ELEMENTWISE) | {
     "log", "lrelu", "max", "min", "sum", "mean", "dot", "norm", "softmax"}))
@@ -408,9 +408,11 @@ class Converter:
                     raise self.fail(node, e.message) from None
                 return ops.pow(x, y)
             return broadcast(power, a, b)
-        f = {ast.Add: ops.add, ast.Sub: ops.sub, ast.Mult: ops.mul, ast.Div: ops.div}.get(type(op))
+        f = {ast.Add: ops.add, ast.Sub: ops.sub, ast.Mult: ops.mul, ast.Div: ops.div,
+             ast.FloorDiv: lambda x, y: intmath.floordiv(ops, x, y), ast.Mod: lambda x, y: intmath.mod(ops, x, y),
+             }.get(type(op))
         if f is None:
-            raise self.fail(node, f"operator '{_snippet(self.text, node)}' is not allowed; use + - * / ** @")
+            raise self.fail(node, f"operator '{_snippet(self.text, node)}' is not allowed; use + - * / // % ** @")
         return broadcast(f, a, b)
 
     def visit_Attribute(self, node: ast.Attribute) -> Value:
@@ -459,15 +461,14 @@ class Converter:
         name = self.lookup(node.func, _BACK.get(node.func.id, node.func.id))
         declared = self.names.get(name)
         base = self.names.get(name[:-len("_prime")]) if name.endswith("_prime") else None
-        if isinstance(base, type) and hasattr(base, "generic_name"):           # sigma_prime is σ'
-            declared = fn.generic(base.generic_name, base.generic_order + 1)
+        if isinstance(base, type) and hasattr(base, "generic_name") and not getattr(base, "generic_vector", False):
+            declared = fn.generic(base.generic_name, base.generic_order + 1)           # sigma_prime is σ'
         if isinstance(declared, type) and issubclass(declared, sympy.Function):   # from `functions:`
-            if len(node.args) != 1 or node.keywords:
-                raise self.fail(node, f"{name}() takes one argument")
-            arg = self.visit(node.args[0])
-            return arg.map(lambda v: self.ops.call(declared, v)) if isinstance(arg, Tensor) else \
-                self.ops.call(declared, arg)
+            return named_calls.call(self, node, name, declared)
         if name not in FUNCTION_NAMES:
+            found = named_calls.partial_call(self, node, name)      # J_w__f(x, w), df_dw(x, w)
+            if found is not None:
+                return found
             raise self.fail(node, f"unknown function '{name}'{nearest(name, FUNCTION_NAMES)}; "
                                   f"the functions are: {', '.join(FUNCTION_NAMES)}")
         if node.keywords:

@@ -395,17 +395,23 @@ class Iterate(sympy.Symbol):
 
 
 @functools.cache
-def generic(name: str, order: int = 0) -> type:
+def generic(name: str, order: int = 0, params: tuple | None = None, vector: bool = False) -> type:
     """A differentiable function known only by its name ("σ is a differentiable function").
 
-    Its derivative is the function of the same name with one more prime: σ' then σ''.
+    One scalar argument (params None, not vector): its derivative is the function of the same name with one
+    more prime, σ' then σ''. With params (the names of its arguments at the call, None where an argument
+    is no name), or vector-valued: its derivatives are the named partials ∂f/∂x, or Jacobians J_x^f.
     """
+    if params is not None or vector:
+        return _named(name, tuple(params or (None,)), vector)
+
     def fdiff(self, argindex=1):
         return generic(name, order + 1)(*self.args)
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         args = ", ".join(printer._print(a) for a in self.args)
-        return r"%s%s\left(%s\right)" % (printer._print(sympy.Symbol(name)), "'" * order, args)
+        out = r"%s%s\left(%s\right)" % (printer._print(sympy.Symbol(name)), "'" * order, args)
+        return out if exp is None else r"\left(%s\right)^{%s}" % (out, exp)
 
     def _sympystr(self, printer):
         # sigma_prime(x): what the spec language (and sympy's parser) reads back; people's text keeps σ'
@@ -414,4 +420,98 @@ def generic(name: str, order: int = 0) -> type:
         return "%s%s(%s)" % (name, "_prime" * order, ", ".join(printer._print(a) for a in self.args))
 
     return type(name + "'" * order, (Function,), {"fdiff": fdiff, "_latex": _latex, "_sympystr": _sympystr, "nargs": 1,
-                                                  "generic_name": name, "generic_order": order})
+                                                  "generic_name": name, "generic_order": order,
+                                                  "is_number": False})   # σ(2) is no known number
+
+
+def _named(name: str, params: tuple, vector: bool) -> type:
+    """f(x, w): a function known by name with named arguments; its derivatives are partial(...) calls."""
+    def fdiff(self, argindex=1):
+        return partial(name, params, (argindex - 1,), vector)(*self.args)
+
+    def _latex(self, printer, exp=None):
+        args = ", ".join(printer._print(a) for a in self.args)
+        out = r"%s\left(%s\right)" % (printer._print(sympy.Symbol(name)), args)
+        return out if exp is None else r"%s^{%s}\left(%s\right)" % (printer._print(sympy.Symbol(name)), exp, args)
+
+    def _sympystr(self, printer):
+        if getattr(printer, "primes", False):
+            return printer._print_Function(self)
+        return "%s(%s)" % (name, ", ".join(printer._print(a) for a in self.args))
+
+    return type(name, (Function,), {"fdiff": fdiff, "_latex": _latex, "_sympystr": _sympystr,
+                                    "nargs": len(params), "generic_name": name, "generic_order": 0, "is_number": False,
+                                    "generic_params": params, "generic_vector": vector})
+
+
+def param_token(params: tuple, i: int) -> str:
+    """The name of argument i (0-based) in a partial's name: its name at the call, else its position."""
+    return params[i] if params[i] is not None else str(i + 1)
+
+
+def canonical(params: tuple, args: tuple) -> bool:
+    """Every argument is the name its partials are called by: f(x, w), or g(f(...), v); then no argument list is
+    printed after ∂f/∂x (or J_x^f)."""
+    for p, a in zip(params, args):
+        if p is None:
+            return False
+        if isinstance(a, sympy.Symbol):
+            if a.name != p:
+                return False
+        elif getattr(a, "generic_name", None) != p or hasattr(a, "generic_wrt"):
+            return False
+    return True
+
+
+@functools.cache
+def partial(name: str, params: tuple, wrt: tuple, vector: bool) -> type:
+    """∂f/∂x (J_x^f when f is vector-valued, kept in its place in a product), at f's arguments.
+
+    wrt holds the argument positions (0-based), sorted: ∂²f/∂x∂w is ∂²f/∂w∂x.
+    """
+    wrt = tuple(sorted(wrt))
+    jacobian = vector and len(wrt) == 1
+    tokens = [param_token(params, i) for i in wrt]
+
+    def fdiff(self, argindex=1):
+        return partial(name, params, wrt + (argindex - 1,), vector)(*self.args)
+
+    def _sympystr(self, printer):
+        args = ", ".join(printer._print(a) for a in self.args)
+        if not getattr(printer, "primes", False):      # a name the spec language and sympy's parser read back
+            head = "J_%s__%s" % (tokens[0], name) if jacobian else "d%s_%s" % (name, "_".join("d" + t for t in tokens))
+            return "%s(%s)" % (head, args)
+        from examsolve.names import text_name
+
+        def shown(t):
+            return t if t.isdigit() else text_name(t, getattr(printer, "names", None))
+        f = text_name(name, getattr(printer, "names", None))
+        if jacobian:
+            head = "J_%s^%s" % (shown(tokens[0]), f)
+        else:
+            order = "" if len(wrt) == 1 else str(len(wrt)).translate(_SUP)
+            head = "∂%s%s/%s" % (order, f, "".join("∂" + shown(t) for t in tokens))
+        return head if canonical(params, self.args) else "%s(%s)" % (head, args)
+
+    def _latex(self, printer, exp=None):
+        def tex(t):
+            return t if t.isdigit() else printer._print(sympy.Symbol(t))
+        f = printer._print(sympy.Symbol(name))
+        if jacobian:
+            head = "J_{%s}^{%s}" % (tex(tokens[0]), f)
+        else:
+            order = "" if len(wrt) == 1 else "^{%d}" % len(wrt)
+            head = r"\frac{\partial%s %s}{%s}" % (order, f, " ".join(r"\partial %s" % tex(t) for t in tokens))
+        if not canonical(params, self.args):
+            head += r"\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+        return head if exp is None else r"\left(%s\right)^{%s}" % (head, exp)
+
+    label = ("J_%s^%s" % (tokens[0], name)) if jacobian else "d%s/%s" % (name, "".join("d" + t for t in tokens))
+    return type(label, (Function,), {"fdiff": fdiff, "_latex": _latex, "_sympystr": _sympystr,
+                                     "nargs": len(params), "is_commutative": not vector, "is_number": False,
+                                     "precedence": 55,     # between · and ^: (∂f/∂x)², but 2·∂f/∂x·y
+                                     "generic_name": name, "generic_order": len(wrt), "generic_params": params,
+                                     "generic_wrt": wrt, "generic_vector": vector})
+
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -121,12 +121,12 @@ class Graph:
         shape, items = (value.shape, value.items) if isinstance(value, Tensor) else ((), (value,))
         return self._add(name, shape, "given", items, loc)
 
-    def add_function(self, name: str, loc: Loc | None = None) -> None:
-        """A differentiable function known only by name, callable in later equations."""
+    def add_function(self, name: str, loc: Loc | None = None, vector: bool = False) -> None:
+        """A differentiable function known only by name (vector-valued: its derivatives are Jacobians)."""
         from examsolve.functions import generic
 
         self._claim(name, loc)
-        self._names[name] = generic(name)
+        self._names[name] = generic(name, vector=vector)
 
     def add_symbol(self, name: str, loc: Loc | None = None) -> Group:
         """A free scalar leaf without a value."""

@@ -199,7 +199,12 @@ class BaseSpec(_Model):
     given: dict[str, Raw] = Field(default_factory=dict, description="exact values: numbers, 'pi/2', lists")
     symbols: list[str] = Field(default_factory=list, description="names left symbolic")
     functions: list[str] = Field(default_factory=list,
-                                 description="differentiable functions known only by name, e.g. [sigma]")
+                                 description="differentiable functions known only by name, e.g. [sigma]; "
+                                 "with several arguments, f(x, w), their partials print as ∂f/∂w")
+    vector_functions: list[str] = Field(default_factory=list,
+                                        description="functions known only by name whose values are vectors "
+                                        "(layers f(x, w)): their derivatives are the Jacobians J_w^f, kept in "
+                                        "chain-rule order")
     equations: dict[str, str] = Field(default_factory=dict, description="named nodes, in order")
     ask: list[Ask] = Field(description="what to compute, in order")
     key: dict[str, Raw] = Field(default_factory=dict, description="official answers by answer name")
@@ -475,7 +480,7 @@ def _unwrap(t: Any) -> Any:
 # Fields whose values (or keys, after KEYS) become symbol names, in every family; a family's model adds its own
 # in a `name_fields` class attribute, e.g. (("lr",), ("params", "*")). "*" is every item of a list or mapping.
 KEYS = "<keys>"
-NAME_FIELDS = (("given", KEYS), ("symbols", "*"), ("functions", "*"), ("equations", KEYS))
+NAME_FIELDS = (("given", KEYS), ("symbols", "*"), ("functions", "*"), ("vector_functions", "*"), ("equations", KEYS))
 # name fields of families whose models do not list them yet (a model's name_fields adds to these)
 FAMILY_NAME_FIELDS = {
     "conv": (("conv", "input"), ("conv", "kernel"), ("conv", "bias"), ("conv", "name"), ("pool", "name")),

@@ -101,8 +101,16 @@ def _composed(spec, of_name, wrt_names, point_raw=None):
 def concrete(e):
     """Functions known only by name (σ, σ') made concrete as tanh and its derivatives, for FD checks."""
     t = sympy.Symbol("t")
-    return e.replace(lambda x: hasattr(x, "generic_name"),
-                     lambda x: sympy.diff(sympy.tanh(t), t, x.generic_order).subs(t, x.args[0]))
+
+    def make(x):
+        if hasattr(x, "generic_params"):     # f(x, w) as tanh(x + 2w); its partials ∂f/∂w, J_w^f differentiate that
+            ts = sympy.symbols(f"t0:{len(x.args)}")
+            body = sympy.tanh(sum((k + 1) * s for k, s in enumerate(ts)))
+            for i in getattr(x, "generic_wrt", ()):
+                body = sympy.diff(body, ts[i])
+            return body.subs(dict(zip(ts, x.args)))
+        return sympy.diff(sympy.tanh(t), t, x.generic_order).subs(t, x.args[0])
+    return e.replace(lambda x: hasattr(x, "generic_name"), make)
 
 
 def _derivative_asks():

@@ -7,7 +7,8 @@ from examsolve.registry import family
         examples=("sin_net.yaml", "sigmoid_graph.yaml", "critical_points.yaml",
                   "skip_connection.yaml", "margin_loss.yaml", "lrelu.yaml", "logreg_symbolic.yaml",
                   "softmax_ce_symbolic.yaml", "hinge_symbolic.yaml", "l1_quadratic_min.yaml",
-                  "cubic_unbounded.yaml",
+                  "cubic_unbounded.yaml", "two_vector_layers.yaml", "reparam_exponential.yaml",
+                  "training_bookkeeping.yaml",
                   "triplet_loss_cases.yaml", "triplet_loss_active.yaml", "skip_relu_active.yaml"))
 class GraphFamily:
     """Builds the graph from given:, symbols: and equations:, then runs the asks."""
