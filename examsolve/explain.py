@@ -17,7 +17,9 @@ MAX_OTHERS = 2000     # quantities tried as "the key is the value of ..."
 
 def explain_keys(spec, sol) -> Any:
     """The solution with each disagreeing key's note saying which wrong path gives the key, when one does."""
-    todo = [a for a in sol.answers if a.agrees is False]
+    # a slip already named (sign, factor 2, transpose) stays; "needs at least 2 significant figures" may hide
+    # that the key is another value
+    todo = [a for a in sol.answers if a.agrees is False and (not a.key_note or "significant" in a.key_note)]
     if not todo or _BUSY.get():
         return sol
     token = _BUSY.set(True)

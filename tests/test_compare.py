@@ -57,7 +57,8 @@ def test_rounded_keys_agree_and_one_unit_off_disagrees(path):
     as a key (under the written rule); one unit more in the last digit disagrees."""
     spec, sol = _solved(path)
     for a in sol.answers:
-        if isinstance(a.value, str) or not _numeric(a.value) or rule_for(spec, a.name) != Rule():
+        if isinstance(a.value, str) or not _numeric(a.value) or rule_for(spec, a.name) != Rule() \
+                or a.valid is not None:      # many right answers: one unit off may be another right one
             continue
         items = a.value.items if isinstance(a.value, Tensor) else (a.value,)
         first = next(i for i, x in enumerate(items) if not x.is_Integer)

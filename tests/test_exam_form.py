@@ -212,7 +212,8 @@ def _local_dict(value) -> dict:
     for v in items:
         if not isinstance(v, sympy.Basic):
             continue
-        out.update({s.name: s for s in v.free_symbols})
+        out.update({s.name: s for s in v.free_symbols if hasattr(s, "name")})
+        out.update({str(i.base): i.base for i in v.atoms(sympy.Indexed)})   # x[t] of a recursion
         for f in v.atoms(sympy.Function):
             name = sympy.sstr(f).split("(")[0]
             out[name] = type(f)
