@@ -3,7 +3,6 @@ width and units, the difference to a compared stack, and which of them make sens
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import sympy
 
