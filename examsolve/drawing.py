@@ -21,7 +21,7 @@ from examsolve.functions import resolve_kinks
 from examsolve.graph import Graph
 from examsolve.tensor import Tensor
 
-_BINOPS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "/", ast.MatMult: "@", ast.Pow: "**"}
+_BINOPS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "/", ast.MatMult: "@", ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "mod"}
 
 
 @dataclass

@@ -50,7 +50,8 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
     elif sol.given:
         given = ", ".join(f"${latex(sympy.Symbol(n), names)} = {latex(v, names)}$" for n, v in sol.given)
         out.append(r"\textbf{Given:} %s\par" % given)
-    out.append(r"\begin{enumerate}")
+    # step numbers as in the terminal (2.13), in arabic at every level: \alph stops at 26 substeps
+    out.append(r"\begin{enumerate}" + _ARABIC)
     depth = 0
     for num, d, step in numbered(sol.steps):
         while depth < d:
@@ -99,6 +100,11 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
     return "\n".join(out) + "\n"
 
 
+_ARABIC = (r"\renewcommand{\labelenumii}{\arabic{enumi}.\arabic{enumii}.}"
+           r"\renewcommand{\labelenumiii}{\arabic{enumi}.\arabic{enumii}.\arabic{enumiii}.}"
+           r"\renewcommand{\labelenumiv}{\arabic{enumi}.\arabic{enumii}.\arabic{enumiii}.\arabic{enumiv}.}")
+
+
 def _item_text(title: str) -> str:
     """A step title after \\item: escaped, and a leading [ kept from being read as \\item's label."""
     t = latex_text(title)
@@ -140,6 +146,8 @@ def _answers_sheet(sol, digits: int) -> str:
 
 def _answers(sol, digits: int) -> str:
     names = sol.names
+    if not sol.answers:         # an empty align* does not compile
+        return r"(none)\par"
     out = [r"\begin{align*}"]
     rows = []
     for a in sol.answers:

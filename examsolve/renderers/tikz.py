@@ -29,7 +29,7 @@ def _label(n, names: dict) -> str:
     elif op.startswith("["):
         tex = r"(\cdot)" + latex_text(op).replace(r"\_", "_")
     else:
-        tex = r"\mathrm{%s}" % latex_text(op)
+        tex = r"\text{%s}" % latex_text(op)     # not \mathrm: a Greek name is $\lambda$ in text mode
     name = r"\\ {\scriptsize $%s$}" % latex(_sym(n.name), names) if n.name else ""
     return f"${tex}$ {{\\scriptsize ({n.arity})}}{name}"
 
