@@ -43,6 +43,8 @@ def table(model: type[BaseModel]) -> list[str]:
         else:
             default = f"`{value}`"
         meaning = (f.description or "").replace("|", "\\|")
+        if (f.json_schema_extra or {}).get("convention"):
+            meaning += " *(a convention: a key or a student's answer that another value gives is named so)*"
         rows.append(f"| `{f.alias or name}` | {type_name(f.annotation)} | {default} | {meaning} |")
     return rows + [""]
 

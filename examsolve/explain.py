@@ -17,9 +17,7 @@ MAX_OTHERS = 2000     # quantities tried as "the key is the value of ..."
 
 def explain_keys(spec, sol) -> Any:
     """The solution with each disagreeing key's note saying which wrong path gives the key, when one does."""
-    # a slip already named (sign, factor 2, transpose) stays; "needs at least 2 significant figures" may hide
-    # that the key is another value
-    todo = [a for a in sol.answers if a.agrees is False and (not a.key_note or "significant" in a.key_note)]
+    todo = [a for a in sol.answers if a.agrees is False]
     if not todo or _BUSY.get():
         return sol
     token = _BUSY.set(True)
@@ -36,7 +34,11 @@ def _explained(spec, sol, a) -> Any:
         from examsolve.values import exact_str
 
         raw = exact_str(a.key)
-    why = _wrong_path(spec, sol, a, raw) or _other_value(spec, sol, a, raw)
+    # another convention or a known mistake says more than a slip ("half the answer"); another value of the
+    # solution more than "needs 2 significant figures"
+    why = _wrong_path(spec, sol, a, raw)
+    if not why and (not a.key_note or "significant" in a.key_note):
+        why = _other_value(spec, sol, a, raw)
     return dataclasses.replace(a, key_note=why) if why else a
 
 
@@ -64,7 +66,8 @@ def _wrong_path(spec, sol, a, raw) -> str:
     from examsolve.grading import WrongPaths
 
     try:
-        return WrongPaths(spec).explain(a, raw, as_text(raw), rule_for(spec, a.name), sol)
+        # the slips (sign, factor 2, transpose) were checked with the key already, in a key's words
+        return WrongPaths(spec).explain(a, raw, as_text(raw), rule_for(spec, a.name), sol, slips=False)
     except (ExamsolveError, OSError) as err:
         if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
             raise

@@ -224,7 +224,7 @@ class WrongPaths:
                 self._solved[key] = None
         return self._solved[key]
 
-    def explain(self, answer, raw, text, rule: Rule, sol) -> str:
+    def explain(self, answer, raw, text, rule: Rule, sol, slips: bool = True) -> str:
         """Feedback naming the wrong path the student's answer matches, or ''."""
         from examsolve.asks import spec_expr
         from examsolve.variants import resolve_path
@@ -255,20 +255,14 @@ class WrongPaths:
             other = self._solve(changes)
             if other is not None and matches(_answer(other, answer.name)):
                 return mistake.feedback + _first_difference(sol, other)
-        from examsolve.spec import Conventions
-
-        current = self.spec.model.conventions
-        used = _notes(sol.steps)
-        for field, info in Conventions.model_fields.items():
-            if f"convention {field}" not in used:    # no kink met it: another value cannot change the answer
-                continue
-            for alt in getattr(info.annotation, "__args__", ()):
-                if alt == getattr(current, field):
-                    continue
-                other = self._solve({("conventions", field): alt})
-                if other is not None and matches(_answer(other, answer.name)):
-                    return (f"matches the answer under the convention {field} = {alt}; this problem uses "
-                            f"{getattr(current, field)}")
+        for path, now, alt in _other_conventions(self.spec.model, _notes(sol.steps)):
+            other = self._solve({path: alt})
+            # an answer named after the convention ("operations (macs)") is found under the other's name
+            renamed = answer.name.replace(str(now), str(alt)) if str(now) in answer.name else answer.name
+            if other is not None and matches(_answer(other, answer.name) or _answer(other, renamed)):
+                return f"matches the answer under the convention {path[-1]} = {alt}; this problem uses {now}"
+        if not slips:
+            return ""
         v = answer.value
         slips = [(lambda x: -x, "the sign is flipped: check the sign of a derivative or of the update "
                   "(θ ← θ − α·g)"),
@@ -285,6 +279,34 @@ class WrongPaths:
             if matches(transpose(v)):
                 return "the transpose of the correct matrix: check the layout (row i belongs to output i)"
         return ""
+
+
+def _other_conventions(model, used: str):
+    """(path, current value, another value) for each convention the answer may depend on: the kink
+    conventions a step used, and every family option marked as a convention (counting rule, update rule ...)."""
+    from examsolve.spec import Conventions
+
+    current = model.conventions
+    for field, info in Conventions.model_fields.items():
+        if f"convention {field}" in used:      # no kink met it: another value cannot change the answer
+            for alt in getattr(info.annotation, "__args__", ()):
+                if alt != getattr(current, field):
+                    yield ("conventions", field), getattr(current, field), alt
+    for field, info in type(model).model_fields.items():
+        if (info.json_schema_extra or {}).get("convention"):
+            now = getattr(model, field)
+            for alt in _literal_values(info.annotation):
+                if alt != now and alt is not None:
+                    yield (field,), now, alt
+
+
+def _literal_values(annotation) -> list:
+    """The values of a Literal, also inside Optional[...]."""
+    import typing
+
+    if typing.get_origin(annotation) is typing.Literal:
+        return list(typing.get_args(annotation))
+    return [v for a in typing.get_args(annotation) for v in _literal_values(a)]
 
 
 def _notes(steps) -> str:

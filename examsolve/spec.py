@@ -189,6 +189,10 @@ class Mistake(_Model):
         return self
 
 
+# marks a family option that is a convention: grading and key checks try its other values
+CONVENTION = {"convention": True}
+
+
 class BaseSpec(_Model):
     """Keys every spec shares."""
 

@@ -44,3 +44,28 @@ def test_a_key_no_path_explains_is_only_flagged():
     # 7 is no convention, mistake, slip or other value of L = 3·relu(x) at 0
     a = _answers(RELU.replace("KEY", "7"))["dL/dx"]
     assert a.agrees is False and a.key_note == ""
+
+
+OPS = """kind: network
+input: [3, 32, 32]
+layers:
+  - {type: conv, filters: 8, kernel: 3}
+key:
+  operations (macs): KEY
+"""
+
+
+def test_a_key_under_another_family_convention_is_named():
+    # 8 filters · 30·30 positions · 27 weights = 194,400 MACs; the key 388,800 counts 2 FLOPs per MAC
+    a = _answers(OPS.replace("KEY", "388800"))["operations (macs)"]
+    assert a.agrees is False
+    assert a.key_note == "matches the answer under the convention ops = flops_2x; this problem uses macs"
+
+
+def test_grading_names_the_convention_a_student_used(tmp_path):
+    from examsolve.grading import grade_file
+
+    f = tmp_path / "q.yaml"
+    f.write_text(OPS.replace("key:\n  operations (macs): KEY\n", ""), encoding="utf-8")
+    mark = {m.name: m for m in grade_file(str(f), ["operations (macs)=388800"]).marks}["operations (macs)"]
+    assert not mark.correct and "ops = flops_2x" in mark.feedback

@@ -30,6 +30,8 @@ def _model():
 
     from examsolve.spec import BaseSpec, Raw
 
+    from examsolve.spec import CONVENTION
+
     class InitSpec(BaseSpec):
         """A weight shape (or its fans), the gain, the schemes to compare and what the bias starts at."""
 
@@ -38,7 +40,7 @@ def _model():
                                        "pytorch (and y = Wx) [out, in] or a conv's [out, in/groups, k...]; keras "
                                        "(and y = xW) [in, out] or a conv kernel's [k..., in, out]; the kernel "
                                        "size k... multiplies both fans")
-        framework: Literal["pytorch", "keras"] = Field("pytorch", description="how W's axes are read: pytorch, "
+        framework: Literal["pytorch", "keras"] = Field("pytorch", json_schema_extra=CONVENTION, description="how W's axes are read: pytorch, "
                                                        "nn.Linear.weight is (out, in); keras, a Dense kernel is "
                                                        "(in, out)")
         fan_in: Optional[int] = Field(None, ge=1, le=MAX_DIM**2, description="inputs per unit (instead of W: "
@@ -55,7 +57,7 @@ def _model():
                                       "calculate_gain default 0.01)")
         gain: Optional[Raw] = Field(None, description="a gain given as a value (e.g. 'sqrt(2)'), instead of "
                                     "nonlinearity")
-        mode: Literal["fan_in", "fan_out"] = Field("fan_in", description="he: the fan it divides by "
+        mode: Literal["fan_in", "fan_out"] = Field("fan_in", json_schema_extra=CONVENTION, description="he: the fan it divides by "
                                                    "(kaiming_normal_'s mode)")
         bias: Literal[tuple(BIAS)] = Field("zeros", description="what the bias starts at: zeros, or "
                                            "pytorch_default, U(−1/√fan_in, 1/√fan_in)")

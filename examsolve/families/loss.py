@@ -12,6 +12,8 @@ def _model():
 
     from examsolve.spec import BaseSpec, Raw
 
+    from examsolve.spec import CONVENTION
+
     class LossSpec(BaseSpec):
         """Any of: logits with a target, a binary logit with a target, two distributions, two densities."""
 
@@ -22,7 +24,7 @@ def _model():
         binary_target: Optional[Raw] = Field(None, description="0 or 1 (or a probability)")
         p: Optional[Raw] = Field(None, description="a discrete distribution")
         q: Optional[Raw] = Field(None, description="another distribution on the same outcomes")
-        base: Literal["e", "2", "10"] = Field("e", description="log base: e (nats), 2 (bits), 10")
+        base: Literal["e", "2", "10"] = Field("e", json_schema_extra=CONVENTION, description="log base: e (nats), 2 (bits), 10")
         density: Optional[Literal["gaussian", "exponential"]] = Field(None, description="KL of two densities")
         params1: list[Raw] = Field(default_factory=list, description="gaussian: [μ1, σ1]; exponential: [λ1]")
         params2: list[Raw] = Field(default_factory=list, description="gaussian: [μ2, σ2]; exponential: [λ2]")

@@ -16,6 +16,7 @@ def _model():
 
     from examsolve.layers import DTYPE_BYTES, OPS
     from examsolve.spec import BaseSpec, _Model, at_least
+    from examsolve.spec import CONVENTION
 
     Size = Union[int, list[int]]
     Count = Union[int, str]
@@ -70,9 +71,9 @@ def _model():
                                              "pytorch, channels last (H, W, C) for keras; (T, features) "
                                              "for recurrent layers; (T,) of token ids for embedding")
         batch: int = Field(1, ge=1, description="batch size (stamps)")
-        framework: Literal["pytorch", "keras"] = Field("pytorch", description="channel order and "
+        framework: Literal["pytorch", "keras"] = Field("pytorch", json_schema_extra=CONVENTION, description="channel order and "
                                                        "recurrent bias layout")
-        ops: Literal[tuple(OPS)] = Field("macs", description="how operations are counted")
+        ops: Literal[tuple(OPS)] = Field("macs", json_schema_extra=CONVENTION, description="how operations are counted")
         dtype: Literal[tuple(DTYPE_BYTES)] = Field("fp32", description="bytes per parameter")
         exact_sizes: bool = Field(False, description="refuse a size formula that does not divide evenly "
                                                      "(as the (N + 2P − F)/S + 1 exam formula requires)")
@@ -81,7 +82,7 @@ def _model():
                                      description="a second stack on the same input (e.g. depthwise separable)")
         unknown: Optional[Unknown] = Field(None, description="solve a size from a given parameter total")
         dense_receptive_field: Literal["whole_input", "carried"] = Field(
-            "whole_input", description="the receptive field of a dense or global pooling unit: whole_input, the "
+            "whole_input", json_schema_extra=CONVENTION, description="the receptive field of a dense or global pooling unit: whole_input, the "
             "union of the fields of every position it reads, clipped to the input (a dense unit sees every input "
             "position); carried, the patch of one position of the last map carried through unchanged (as some "
             "courses read it). Flatten only reorders values: each keeps its position's field under both")

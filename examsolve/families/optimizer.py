@@ -28,12 +28,14 @@ def _model():
 
     from examsolve.spec import KEYS, BaseSpec, Raw, _Model
 
+    from examsolve.spec import CONVENTION
+
     class Optimizer(_Model):
         """The optimizer and its hyperparameters (PyTorch's defaults where it has them)."""
 
         type: Literal["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "rprop"]
         lr: Raw = Field("0.1", description="learning rate α (a number or a name under symbols:)")
-        form: Literal["classic", "negative", "ema"] = Field("classic", description="momentum: v ← μv + g, "
+        form: Literal["classic", "negative", "ema"] = Field("classic", json_schema_extra=CONVENTION, description="momentum: v ← μv + g, "
                                                             "v ← μv − αg, or v ← βv + (1 − β)g")
         momentum: Raw = Field("0.9", description="μ (or β for the ema form)")
         bias_correction: bool = Field(True, description="adam, and momentum's ema form: divide by 1 − βᵗ")

@@ -14,6 +14,8 @@ def _model():
 
     from examsolve.spec import BaseSpec, Raw, _Model
 
+    from examsolve.spec import CONVENTION
+
     class Unit(_Model):
         """A threshold unit: fires when w·inputs + b > θ (or ≥ θ with fires: '>=')."""
 
@@ -36,11 +38,11 @@ def _model():
         lr: Raw = Field(1, description="learning rate η")
         epochs: int = Field(1, ge=1, le=1000, description="epochs over the examples, in order")
         rule: Optional[Literal["mistake", "delta"]] = Field(
-            None, description="mistake: on a mistake w ← w + η·t·x; delta: w ← w + η(t − y)x (with ±1 outputs "
+            None, json_schema_extra=CONVENTION, description="mistake: on a mistake w ← w + η·t·x; delta: w ← w + η(t − y)x (with ±1 outputs "
             "twice the mistake step; with 0/1 outputs the 0/1 rule); default mistake for ±1, delta for 0/1")
         output: Optional[Literal["pm1", "01"]] = Field(
             None, description="what a unit outputs: pm1 (±1) or 01 (0/1); default pm1 when a target is −1")
-        fires: Literal[">", ">=", "≥"] = Field(">", description="a unit outputs 1 when w·x + b > θ, or ≥ θ "
+        fires: Literal[">", ">=", "≥"] = Field(">", json_schema_extra=CONVENTION, description="a unit outputs 1 when w·x + b > θ, or ≥ θ "
                                                "(else −1 or 0)")
         threshold: Optional[Raw] = Field(None, description="a fixed threshold θ compared with w·x (+ b), "
                                          "not learned; default 0")

@@ -52,12 +52,14 @@ def _model():
 
     from examsolve.spec import BaseSpec, Raw, _Model
 
+    from examsolve.spec import CONVENTION
+
     class Loss(_Model):
         """A loss per step, added (or averaged) over the chosen steps into L."""
 
         each: str = Field(description="the loss of one step, e.g. (y - target)**2")
         steps: Union[Literal["all", "last"], list[int]] = Field("all", description="all, last, or step numbers")
-        reduce: Literal["sum", "mean"] = Field("sum", description="how the step losses make L")
+        reduce: Literal["sum", "mean"] = Field("sum", json_schema_extra=CONVENTION, description="how the step losses make L")
 
     class RnnSpec(BaseSpec):
         """A recurrent network: a cell equation (or lstm / gru) unrolled over the sequences."""
@@ -74,7 +76,7 @@ def _model():
         outputs: dict[str, str] = Field(default_factory=dict, description="per-step outputs, e.g. y: v*h")
         loss: Optional[Loss] = Field(None, description="a loss over the steps; its total is L")
         naming: Literal["pytorch", "keras", "goodfellow"] = Field(
-            "pytorch", description="lstm/gru weight names and gate order: pytorch and keras put W on the input x "
+            "pytorch", json_schema_extra=CONVENTION, description="lstm/gru weight names and gate order: pytorch and keras put W on the input x "
             "and U on the state h; goodfellow (Deep Learning book) puts U on x and W on h")
         candidate: Literal["tanh", "sigmoid"] = Field("tanh", description="lstm/gru: the candidate's activation")
         cell_output: Literal["tanh", "sigmoid"] = Field("tanh", description="lstm: h = o·tanh(c), or o·sigmoid(c)")
