@@ -48,7 +48,7 @@ ELEMENTWISE: dict[str, Callable] = {
     "sinh": sympy.sinh, "cosh": sympy.cosh, "atan": sympy.atan, "floor": intmath.floor, "ceil": intmath.ceil,
 }
 FUNCTION_NAMES = tuple(sorted(set(ELEMENTWISE) | {
-    "log", "lrelu", "max", "min", "sum", "mean", "dot", "norm", "softmax"}))
+    "log", "lrelu", "max", "min", "clip", "sum", "mean", "dot", "norm", "softmax"}))
 
 
 def parse(text: str, names: Mapping[str, Value], *, allow_free: bool = False,
@@ -496,6 +496,13 @@ class Converter:
         if name in ("log", "lrelu"):
             arity(1, 2)
             return each(sympy.log if name == "log" else fn.lrelu, *args[1:])
+        if name == "clip":      # clip(x, lo, hi) = min(max(x, lo), hi): its kinks come from max and min
+            arity(3)
+            low = broadcast(lambda x, y: ops.call(fn.Max, x, y), args[0], args[1]) \
+                if any(isinstance(a, Tensor) for a in args[:2]) else ops.call(fn.Max, args[0], args[1])
+            if isinstance(low, Tensor) or isinstance(args[2], Tensor):
+                return broadcast(lambda x, y: ops.call(fn.Min, x, y), low, args[2])
+            return ops.call(fn.Min, low, args[2])
         if name in ("max", "min"):
             cls = fn.Max if name == "max" else fn.Min
             if not args:
