@@ -292,12 +292,21 @@ def _other_conventions(model, used: str):
             for alt in getattr(info.annotation, "__args__", ()):
                 if alt != getattr(current, field):
                     yield ("conventions", field), getattr(current, field), alt
+    yield from _marked_conventions(model, ())
+
+
+def _marked_conventions(model, prefix: tuple):
+    """(path, current, another value) of every option marked as a convention, also in a nested block (pool:)."""
+    from pydantic import BaseModel
+
     for field, info in type(model).model_fields.items():
+        now = getattr(model, field)
         if (info.json_schema_extra or {}).get("convention"):
-            now = getattr(model, field)
             for alt in _literal_values(info.annotation):
                 if alt != now and alt is not None:
-                    yield (field,), now, alt
+                    yield prefix + (field,), now, alt
+        elif isinstance(now, BaseModel) and field != "conventions":
+            yield from _marked_conventions(now, prefix + (field,))
 
 
 def _literal_values(annotation) -> list:

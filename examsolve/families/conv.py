@@ -39,7 +39,7 @@ def _model():
 
     from pydantic import Field, field_validator
 
-    from examsolve.spec import BaseSpec, _Model, at_least
+    from examsolve.spec import CONVENTION, BaseSpec, _Model, at_least
 
     Size = Union[int, list[int]]
     Pad = Size
@@ -66,8 +66,11 @@ def _model():
         type: Literal["max", "avg"] = "max"
         size: Size = 2
         stride: Optional[Size] = Field(None, description="default: the size")
-        padding: Pad = Field(0, description="as PyTorch: max pooling pads with −∞ (pads never win), avg pooling "
-                              "with zeros")
+        padding: Pad = Field(0, description="cells added on each side: avg pooling pads with zeros, max pooling "
+                              "with max_padding")
+        max_padding: Literal["neg_inf", "zero"] = Field(
+            "neg_inf", json_schema_extra=CONVENTION, description="max: a padded cell is −∞ (PyTorch: pads never "
+            "win) or 0 (some courses: a window of negative numbers that meets the border gives 0)")
         count_include_pad: bool = Field(True, description="avg: divide by the whole window, pads included "
                                         "(PyTorch's default), or only by the real entries")
         name: str = Field("p", description="the output's name")
@@ -86,7 +89,8 @@ def _model():
 
 @family("conv", summary="numeric convolution (cross-correlation; flip for true convolution) with channels, stride, "
         "padding, dilation, and max/avg pooling; gradients w.r.t. kernel, bias and input, updates, unknown "
-        "kernel entries", examples=("conv_maxpool_grad.yaml", "conv2d_bce.yaml", "conv_unknown_kernel.yaml"),
+        "kernel entries; max pooling's padding as −∞ (PyTorch) or 0", examples=(
+            "conv_maxpool_grad.yaml", "conv2d_bce.yaml", "conv_unknown_kernel.yaml", "maxpool_zero_padding.yaml"),
         model=_model)
 def _solve(spec):
     """Output element o = Σ kernel · input window (+ bias), each a node; pooling nodes on top."""
@@ -192,6 +196,8 @@ def _solve(spec):
                          for off in itertools.product(*[range(k) for k in size])]
                 window = [grid[(o,) + cell] for cell in cells if all(0 <= x < n for x, n in zip(cell, out))]
                 if pl.type == "max":
+                    # zero padding: one 0 stands for the window's padded cells (they are all 0)
+                    window += [sympy.Integer(0)] if pl.max_padding == "zero" and len(window) < len(cells) else []
                     pev.append(fn.Max(*window))
                     pshown.append(fn.Max(*window, evaluate=False))
                 else:
@@ -200,9 +206,7 @@ def _solve(spec):
                     pshown.append(low.div(low.add(*window), sympy.Integer(count)))
         pshape = tuple(pout) if cout == 1 else (cout,) + tuple(pout)
         graph.add_node(pl.name, Tensor(pshape, tuple(pev)), Tensor(pshape, tuple(pshown)), spec.loc("pool"))
-        padded = (f", padding {tuple(ppad)}" + ("" if pl.type == "max" else " (zeros, " + (
-            "counted in the divisor" if pl.count_include_pad else "not counted in the divisor") + ")")
-            if any(ppad) else "")
+        padded = f", padding {tuple(ppad)} ({_pad_rule(pl)})" if any(ppad) else ""
         steps.append(Step(f"{pl.type} pooling, window {tuple(size)}, stride {tuple(pstride)}{padded}: {pshape}"
                           + ("; the gradient goes to the largest entry of each window (ties: convention max_tie)"
                              if pl.type == "max" else "; the gradient is shared equally over the window")))
@@ -212,6 +216,16 @@ def _solve(spec):
     solver.run(m.ask)
     _kernel_checks(spec, solver, c.kernel)
     return solver.solution()
+
+
+def _pad_rule(pool) -> str:
+    """The padding convention a pooling used, in words for its step."""
+    if pool.type == "avg":
+        return "zeros, " + ("counted in the divisor" if pool.count_include_pad else "not counted in the divisor")
+    if pool.max_padding == "zero":
+        return "convention max_padding = zero: padded cells are 0, so a window of negative entries at the border " \
+            "gives 0; PyTorch pads with −∞"
+    return "convention max_padding = neg_inf: padded cells are −∞ and never win, as PyTorch"
 
 
 def _kernel_checks(spec, solver, kernel: str) -> None:
