@@ -336,6 +336,37 @@ def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
     click.echo(report_json(report) if fmt == "json" else report_text(report), nl=False)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--to", "to", required=True, type=click.Choice(("moodle", "canvas", "prairielearn")),
+              help="moodle: quiz.xml; canvas: a QTI 1.2 quiz.zip; prairielearn: a folder of question folders.")
+@click.option("--output", "-o", "out", required=True, type=click.Path(), help="quiz.xml, quiz.zip or a folder (pl/).")
+@click.option("--variants", "count", type=click.IntRange(1, 200), default=None,
+              help="Draw this many variants of each spec with a vary: block (default: the files as they are).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same variants.")
+@_budgeted
+def export(files, to, out, count, seed) -> None:
+    """Export spec FILES (or folders of them) to an LMS: one question per variant, drawn one per student.
+
+    Files x.v1.yaml, x.v2.yaml ... (from `examsolve variants`) become one problem's variants.
+
+    \b
+    Example:
+      examsolve export problems/ --to moodle -o quiz.xml
+      examsolve export problems/sin_net.yaml --to canvas -o quiz.zip --variants 5 --seed 1
+      examsolve export variants/ --to prairielearn -o pl/
+    """
+    from examsolve.export import export as export_to
+
+    try:
+        problems = export_to(files, to, out, count, seed, progress=lambda line: click.echo(line, err=True))
+    except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
+        sys.exit(_fail(err))
+    n = sum(len(p.questions) for p in problems)
+    click.echo(f"{out}: {len(problems)} problem{'s' if len(problems) != 1 else ''}, {n} question"
+               f"{'s' if n != 1 else ''} ({to})", err=True)
+
+
 def _differs(path: str, text: str) -> bool:
     """True when path exists and holds something other than text."""
     try:
