@@ -311,10 +311,13 @@ def variants(file, count, seed, outdir, force) -> None:
 @click.option("--sig", type=click.IntRange(1, 30), help="Agree when rounded to this many significant figures.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @_budgeted
-def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
+def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt, class_csv, output) -> None:
     """Grade a student's answers to the spec FILE: points per answer and feedback on known wrong paths.
 
     By default a decimal must be right to the digits written (at least 3 significant figures) and an
+@click.option("--class", "class_csv", type=click.Path(dir_okay=False),
+              help="Grade a class: a CSV with id,variant,<answer names> (or Moodle's Responses report).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="--class: write the scores CSV (or JSON) here.")
     exact answer must be equal; the spec's tolerance: and the options below change that.
 
     \b
@@ -327,9 +330,12 @@ def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
 
     if not pairs and not answers_file:
         click.echo("error: no answers to grade; give --answer 'NAME=VALUE' (names as `examsolve run` prints them) "
+      examsolve grade problems/sin_net.yaml --class responses.csv -o scores.csv
                    "or --answers FILE", err=True)
         sys.exit(2)
     try:
+    if class_csv:
+        return _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig)
         report = grade_file(file, pairs, answers_file, exact=exact, rel=rel, abs_=abs_, sig=sig)
     except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
         sys.exit(_fail(err))
@@ -341,6 +347,20 @@ def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt) -> None:
 @click.option("--to", "to", required=True, type=click.Choice(("moodle", "canvas", "prairielearn")),
               help="moodle: quiz.xml; canvas: a QTI 1.2 quiz.zip; prairielearn: a folder of question folders.")
 @click.option("--output", "-o", "out", required=True, type=click.Path(), help="quiz.xml, quiz.zip or a folder (pl/).")
+def _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig) -> None:
+    """grade --class: scores CSV (or JSON) to -o or standard output, the summary table on standard error."""
+    from examsolve.compare import Rule
+    from examsolve.export import classgrade
+
+    rule = (Rule("exact") if exact else Rule("rel", rel) if rel is not None else Rule("abs", abs_)
+            if abs_ is not None else Rule("sig", sig) if sig is not None else None)
+    holder = []
+
+    def make() -> str:
+        holder.append(classgrade.grade_class(file, class_csv, rule))
+        return classgrade.report_json(holder[0]) if fmt == "json" else classgrade.scores_csv(holder[0])
+    _emit(make, output, (file, class_csv))
+    click.echo(classgrade.summary_text(holder[0]), err=True, nl=False)
 @click.option("--variants", "count", type=click.IntRange(1, 200), default=None,
               help="Draw this many variants of each spec with a vary: block (default: the files as they are).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same variants.")

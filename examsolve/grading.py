@@ -99,8 +99,9 @@ def _read(text: str, where: str) -> Any:
         return text
 
 
-def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
-    """Marks for every answer of the solution; `given` maps answer names to (value, text as written)."""
+def grade(spec, sol, given: dict, override: Rule | None = None, wrong_paths: "WrongPaths | None" = None) -> Report:
+    """Marks for every answer of the solution; `given` maps answer names to (value, text as written);
+    wrong_paths: one shared across the students of a class (its re-solved specs are cached)."""
     names = [a.name for a in sol.answers]
     for name in given:
         if name not in names and not _is_quantity(sol, name):
@@ -108,7 +109,7 @@ def grade(spec, sol, given: dict, override: Rule | None = None) -> Report:
                             "answers are: "
                             + ", ".join(names) + " (`examsolve run FILE --answers all` lists every quantity)")
     _check_names(spec, names, sol)
-    wrong_paths = WrongPaths(spec)
+    wrong_paths = wrong_paths or WrongPaths(spec)
     marks = []
     for a in _graded(spec, sol, given):
         budget.check("grading")
