@@ -15,9 +15,8 @@ RULES = {
     "adam": "m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ);  "
             "p ← p − α·m̂/(√v̂ + ε)",
     "adamw": "as adam, then p ← p − α·λ·p (decoupled weight decay)",
-    "rprop": "Δ ← min(η⁺Δ, Δmax) if g·g_prev > 0, max(η⁻Δ, Δmin) and g ← 0 if < 0;  p ← p − sign(g)·Δ "
-             "(iRprop−)",
 }
+MAX_ALL = 500      # steps that table: all shows in full
 
 
 @functools.cache
@@ -49,6 +48,12 @@ def _model():
         eta_minus: Raw = Field("0.5", description="rprop: η⁻")
         step_min: Raw = Field("1e-6", description="rprop: Δmin")
         step_max: Raw = Field(50, description="rprop: Δmax")
+        step_init: Optional[Raw] = Field(None, description="rprop: Δ₀, the first step size (default: lr, as "
+                                         "PyTorch's Rprop uses lr; PyTorch's default lr is 0.01, examsolve's 0.1)")
+        variant: Literal["rprop+", "rprop-", "irprop+", "irprop-"] = Field(
+            "irprop-", json_schema_extra=CONVENTION, description="rprop (Igel & Hüsken 2000): rprop+ undoes the "
+            "previous move on a sign change (weight backtracking), rprop- still moves with the new sign, irprop+ "
+            "backtracks only when the loss increased, irprop- does not move (PyTorch's torch.optim.Rprop)")
         t: Optional[Raw] = Field(None, description="the step number in bias corrections, e.g. t (symbolic)")
 
     class OptimizerSpec(BaseSpec):
@@ -60,6 +65,9 @@ def _model():
         loss: str = Field(description="the loss in the parameters, e.g. 2*x1 + 3*x1*x2")
         optimizer: Optimizer
         steps: int = Field(1, ge=1, le=100_000, description="number of updates")
+        table: Literal["summary", "all"] = Field("summary", description="summary: steps 1-3 and the last in full, "
+                                                 "at most about 50 table rows; all: every step in full and every "
+                                                 f"iterate a row (at most {MAX_ALL} steps)")
         state: dict[str, list[Raw]] = Field(default_factory=dict, description="start values of the optimizer "
                                             "state per parameter, e.g. v: [v1, v2] (default 0)")
 
@@ -67,206 +75,357 @@ def _model():
 
 
 @family("optimizer", summary="optimizer steps: gradient descent, momentum (three forms), Nesterov, AdaGrad, "
-        "RMSProp, Adam/AdamW (bias correction named), RPROP; numeric or symbolic, with a table of iterates",
+        "RMSProp, Adam/AdamW (bias correction named), Rprop (Rprop+, Rprop−, iRprop+, iRprop− named); numeric or "
+        "symbolic, each update with its numbers substituted, a table of iterates",
         examples=("momentum_symbolic.yaml", "adam_two_steps.yaml", "rmsprop_steps.yaml", "adagrad_steps.yaml",
-                  "nesterov_steps.yaml", "rprop_steps.yaml"), model=_model)
+                  "nesterov_steps.yaml", "rprop_steps.yaml", "rprop_plus.yaml"), model=_model)
 def _solve(spec):
     """Runs the update rule step by step; every state variable and update is a shown step."""
-    import sympy
-
-    from examsolve.asks import finish, spec_expr
-    from examsolve.errors import SpecError
-    from examsolve.expr import symbol
-    from examsolve.functions import Iterate
-    from examsolve.steps import Answer, Step, Table
-    from examsolve.values import fit
-
-    m, o = spec.model, spec.model.optimizer
-    names: dict = {}
-    for s in m.symbols:
-        names[s] = symbol(s)
-    for name, raw in m.given.items():
-        names[name] = spec_expr(spec, raw, ("given", name), names)
-    params = [symbol(p) for p in m.params]
-    start = [spec_expr(spec, raw, ("params", p), names) for p, raw in m.params.items()]
-    loss = spec_expr(spec, m.loss, ("loss",), {**names, **{p.name: p for p in params}})
-    grads = [sympy.diff(loss, p) for p in params]
-
-    hyper: dict = {}
-
-    def h(key):  # a hyperparameter, read once
-        if key not in hyper:
-            hyper[key] = spec_expr(spec, getattr(o, key), ("optimizer", key), names)
-            if ar.floats:
-                hyper[key] = ar.num(hyper[key])
-        return hyper[key]
-
-    rule = o.type + ("/" + o.form if o.type == "momentum" else "")
-    ar = _Arithmetic(fit, m.conventions.model_dump())
-    states = {"momentum": ["v"], "nesterov": ["v"], "adagrad": ["G"], "rmsprop": ["s"], "adam": ["m", "v"],
-              "adamw": ["m", "v"], "rprop": ["g_prev", "Δ"]}.get(o.type, [])
-    for k in m.state:
-        if k not in states:
-            raise SpecError(f"state '{k}' is not one of {o.type}'s: {', '.join(states) or 'none'}",
-                            spec.loc("state", k))
-    lr = h("lr")
-    st: dict = {}
-    for k in states:
-        raw = m.state.get(k)
-        if raw is not None:
-            if len(raw) != len(params):
-                raise SpecError(f"state {k} needs one value per parameter ({len(params)})", spec.loc("state", k))
-            st[k] = [spec_expr(spec, r, ("state", k, i), names) for i, r in enumerate(raw)]
-        else:
-            st[k] = [lr if k == "Δ" else sympy.Integer(0)] * len(params)
-    steps = [Step(f"{o.type}{' (' + o.form + ' form)' if o.type == 'momentum' else ''}: {RULES[rule]}")]
-    x = list(start)
-    rows = []
-    qs = [(f"iterates.{p.name}[0]", ar.sym(v)) for p, v in zip(params, x)]   # the quantities of every step
     import mpmath
 
+    from examsolve.asks import finish
+
+    run = _Run(spec)
     with mpmath.workdps(35):   # float mode keeps 35 digits (30 shown); restored afterwards
-        for t in range(1, m.steps + 1):
-            if not ar.floats and _all_floats(x, st):
-                # exact values have run out of budget: continue in 30-digit mpmath floats, much faster
-                ar.to_floats()
-                x = [ar.num(v) for v in x]
-                st = {k: [ar.num(v) for v in vals] for k, vals in st.items()}
-                lr = ar.num(lr)
-                hyper.clear()
-            tt = spec_expr(spec, o.t, ("optimizer", "t"), names) if o.t is not None else sympy.Integer(t)
-            show = t <= 3 or t == m.steps
-            sub: list = []
-            at = dict(zip(params, x))
-            if o.type == "nesterov":
-                mu = h("momentum")
-                ahead = {p: ar.fit(xi + mu * vi) for p, xi, vi in zip(params, x, st["v"])}
-                g = [ar.at(gi, ahead) for gi in grads]
-                qs += [(f"lookahead.{p.name}[{t}]", ar.sym(ahead[p])) for p in params]
-                if show:
-                    sub.append(Step("look-ahead point p + μ·v", value=_vec([ar.sym(ahead[p]) for p in params]),
-                                    quantities=tuple((f"lookahead.{p.name}[{t}]", ar.sym(ahead[p])) for p in params)))
+        for t in range(1, spec.model.steps + 1):
+            run.step(t)
+    return finish(spec, run.steps_out(), run.answers(), run.names)
+
+
+class _Run:
+    """One optimizer run: the parsed spec, the state, and the steps, rows and quantities so far."""
+
+    def __init__(self, spec):
+        import sympy
+
+        from examsolve.asks import spec_expr
+        from examsolve.errors import SpecError
+        from examsolve.expr import symbol
+        from examsolve.steps import Step
+        from examsolve.values import fit
+
+        self.spec, m, o = spec, spec.model, spec.model.optimizer
+        self.m, self.o = m, o
+        self.names = {s: symbol(s) for s in m.symbols}
+        for name, raw in m.given.items():
+            self.names[name] = spec_expr(spec, raw, ("given", name), self.names)
+        self.params = [symbol(p) for p in m.params]
+        self.x = [spec_expr(spec, raw, ("params", p), self.names) for p, raw in m.params.items()]
+        self.loss = spec_expr(spec, m.loss, ("loss",), {**self.names, **{p.name: p for p in self.params}})
+        self.grads = [sympy.diff(self.loss, p) for p in self.params]
+        if m.table == "all" and m.steps > MAX_ALL:
+            raise SpecError(f"table: all shows at most {MAX_ALL} steps, and steps is {m.steps}; use table: summary "
+                            "or fewer steps", spec.loc("table"))
+        self.hyper: dict = {}
+        self.rule = o.type + ("/" + o.form if o.type == "momentum" else "")
+        self.ar = _Arithmetic(fit, m.conventions.model_dump())
+        self.states = {"momentum": ["v"], "nesterov": ["v"], "adagrad": ["G"], "rmsprop": ["s"], "adam": ["m", "v"],
+                       "adamw": ["m", "v"], "rprop": ["g_prev", "Δ", "Δw"]}.get(o.type, [])
+        self.lr = self.h("lr")
+        self.st = self._start_state()
+        head = f"{o.type}{' (' + o.form + ' form)' if o.type == 'momentum' else ''}: {rule_text(o, self.rule)}"
+        self.steps = [Step(head)]
+        self.rows: list = []
+        self.qs = [(f"iterates.{p.name}[0]", self.ar.sym(v)) for p, v in zip(self.params, self.x)]
+        # iRprop+ compares the loss at the current and the previous iterate
+        self.losses = [self.ar.sym(self.ar.at(self.loss, dict(zip(self.params, self.x))))] \
+            if o.type == "rprop" and o.variant == "irprop+" else []
+
+    def h(self, key):
+        """A hyperparameter, read once (as a float once the run is in float mode)."""
+        from examsolve.asks import spec_expr
+
+        if key not in self.hyper:
+            self.hyper[key] = spec_expr(self.spec, getattr(self.o, key), ("optimizer", key), self.names)
+            if self.ar.floats:
+                self.hyper[key] = self.ar.num(self.hyper[key])
+        return self.hyper[key]
+
+    def _start_state(self) -> dict:
+        import sympy
+
+        from examsolve.asks import spec_expr
+        from examsolve.errors import SpecError
+
+        spec, m = self.spec, self.m
+        for k in m.state:
+            if k not in self.states:
+                raise SpecError(f"state '{k}' is not one of {self.o.type}'s: {', '.join(self.states) or 'none'}",
+                                spec.loc("state", k))
+        delta0 = self.h("step_init") if self.o.step_init is not None else self.lr
+        st: dict = {}
+        for k in self.states:
+            raw = m.state.get(k)
+            if raw is not None:
+                if len(raw) != len(self.params):
+                    raise SpecError(f"state {k} needs one value per parameter ({len(self.params)})",
+                                    spec.loc("state", k))
+                st[k] = [spec_expr(spec, r, ("state", k, i), self.names) for i, r in enumerate(raw)]
             else:
-                g = [ar.at(gi, at) for gi in grads]
+                st[k] = [delta0 if k == "Δ" else sympy.Integer(0)] * len(self.params)
+        return st
+
+    def _to_floats(self) -> None:
+        """Exact values have run out of budget: continue in 30-digit mpmath floats, much faster."""
+        ar = self.ar
+        ar.to_floats()
+        self.x = [ar.num(v) for v in self.x]
+        self.st = {k: [ar.num(v) for v in vals] for k, vals in self.st.items()}
+        self.lr = ar.num(self.lr)
+        self.hyper.clear()
+
+    def step(self, t: int) -> None:
+        """Update t: the gradients, every parameter's update, the table row and (when shown) the steps."""
+        import sympy
+
+        from examsolve.asks import spec_expr
+        from examsolve.rprop import known_sign
+        from examsolve.steps import Step
+
+        m, o, ar, params = self.m, self.o, self.ar, self.params
+        if not ar.floats and _all_floats(self.x, self.st):
+            self._to_floats()
+        tt = spec_expr(self.spec, o.t, ("optimizer", "t"), self.names) if o.t is not None else sympy.Integer(t)
+        show = t <= 3 or t == m.steps or m.table == "all"
+        g, sub = self._gradients(t, show)
+        worse = None if len(self.losses) < 2 else known_sign(
+            self.losses[-1] - self.losses[-2], "the loss change L_t − L_(t−1)", self.spec.loc("loss")) > 0
+        new, signs = [], []
+        for i, p in enumerate(params):
+            xn, shown, sign = self._update_one(i, p, g[i], tt, t, show, worse)
+            new.append(xn)
+            sub.extend(shown)
+            signs += [] if sign is None else [sign]
+        self.x = new
+        loss_t = ar.sym(ar.at(self.loss, dict(zip(params, new))))
+        self.qs.append((f"loss[{t}]", loss_t))
+        if self.losses:
+            self.losses.append(loss_t)
+        if show or m.steps <= 50 or t % (m.steps // 50) == 0:
+            from examsolve.rprop import relation
+
+            self.rows.append((t,) + tuple(ar.sym(v) for v in new) + (loss_t,) + tuple(map(relation, signs)))
+        if show:
+            self.steps.append(Step(f"Step {t}", substeps=tuple(sub)))
+        elif t == 4:
+            span = "Step 4" if m.steps == 5 else f"Steps 4..{m.steps - 1}"
+            self.steps.append(Step(f"{span}: the same updates (see the table, or table: all to show every step)"))
+
+    def _gradients(self, t: int, show: bool) -> tuple[list, list]:
+        """The gradient of every parameter at step t (Nesterov: at the look-ahead point) and the shown steps."""
+        import sympy
+
+        from examsolve.steps import Step
+
+        ar, params, sub = self.ar, self.params, []
+        if self.o.type == "nesterov":
+            mu = self.h("momentum")
+            ahead = {p: ar.fit(xi + mu * vi) for p, xi, vi in zip(params, self.x, self.st["v"])}
+            g = [ar.at(gi, ahead) for gi in self.grads]
+            look = tuple((f"lookahead.{p.name}[{t}]", ar.sym(ahead[p])) for p in params)
+            self.qs += look
             if show:
-                for p, gi, gv in zip(params, grads, g):
-                    sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=ar.sym(gv),
-                                    note="; ".join(ar.step_notes)))
-            ar.step_notes.clear()
-            new = []
-            qs += [(f"grad.{p.name}[{t}]", ar.sym(gv)) for p, gv in zip(params, g)]
-            for i, p in enumerate(params):
-                gi, xi = g[i], x[i]
-                lines, xn = _update(o, h, rule, st, i, gi, xi, lr, tt, ar)
-                new.append(xn)
-                qs += [(f"{target.name}.{p.name}[{t}]", ar.sym(value)) for _, target, value in lines]
-                qs.append((f"iterates.{p.name}[{t}]", ar.sym(xn)))
-                if show:
-                    sub.extend(Step(title, target=sympy.Symbol(f"{target.name}_{p.name}"), value=ar.sym(value))
-                               for title, target, value in lines)
-                    sub.append(Step(f"update {p.name}", target=Iterate(p, t), value=ar.sym(xn)))
-            x = new
-            loss_t = ar.sym(ar.at(loss, dict(zip(params, x))))
-            qs.append((f"loss[{t}]", loss_t))
-            if show or m.steps <= 50 or t % (m.steps // 50) == 0:
-                rows.append((t,) + tuple(ar.sym(v) for v in x) + (loss_t,))
-            if show:
-                steps.append(Step(f"Step {t}", substeps=tuple(sub)))
-            elif t == 4:
-                span = "Step 4" if m.steps == 5 else f"Steps 4..{m.steps - 1}"
-                steps.append(Step(f"{span}: the same updates (see the table)"))
-    if o.type == "momentum" and not (o.form == "ema" and o.bias_correction):
-        # v_t is (x_(t-1) − x_t)/α (classic, ema) or x_t − x_(t-1) (negative): substitute it away
-        grad_coeff = "α·(1 − β)" if o.form == "ema" else "α"
-        mu_name = "β" if o.form == "ema" else "μ"
-        steps.append(Step(f"eliminating the velocity (heavy-ball form): x_(t+1) = x_t + {mu_name}·(x_t − x_(t−1)) "
-                          f"− {grad_coeff}·∇L(x_t)"))
-    if m.steps > 1:
-        steps.append(Step("Iterates", table=Table(("step",) + tuple(p.name for p in params) + ("loss",),
-                                                  tuple(rows))))
-    # iterates.w[t], grad.w[t] (the gradient used in step t), m.w[t] ..., loss[t]: addressable by key: and grade
-    steps[-1] = dataclasses.replace(steps[-1], quantities=steps[-1].quantities + tuple(qs))
-    if ar.notes:    # every convention a step used, also in steps not shown
-        steps[0] = dataclasses.replace(steps[0], note="; ".join(ar.notes))
-    answers = [Answer(f"{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", ar.sym(xi),
-                      Iterate(p, m.steps))
-               for p, xi in zip(params, x)]
-    for k in states:
-        if k in ("v", "m", "s", "G"):
-            answers += [Answer(f"{k}_{p.name} after {m.steps} step{'s' if m.steps > 1 else ''}", val)
-                        for p, val in zip(params, map(ar.sym, st[k]))]
-    return finish(spec, steps, answers, names)
+                sub.append(Step("look-ahead point p + μ·v", value=_vec([v for _, v in look]), quantities=look))
+        else:
+            g = [ar.at(gi, dict(zip(params, self.x))) for gi in self.grads]
+        if show:
+            for p, gi, gv in zip(params, self.grads, g):
+                sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=ar.sym(gv),
+                                note="; ".join(ar.step_notes)))
+        ar.step_notes.clear()
+        self.qs += [(f"grad.{p.name}[{t}]", ar.sym(gv)) for p, gv in zip(params, g)]
+        return g, sub
+
+    def _update_one(self, i: int, p, g, tt, t: int, show: bool, worse) -> tuple:
+        """Parameter i's update: its new value, the shown steps, and Rprop's sign of g·g_prev (else None)."""
+        from examsolve.functions import Iterate
+        from examsolve.steps import Step
+
+        ar, sign = self.ar, None
+        if self.rule == "rprop":
+            from examsolve import rprop
+
+            lines, xn, upd, sign = rprop.step(self.o.variant, self.h, self.st, i, g, self.x[i], ar, p.name, t,
+                                              worse, show, self.spec.loc("params", p.name))
+        else:
+            lines, xn, upd = _update(self.o, self.h, self.rule, self.st, i, g, self.x[i], self.lr, tt, ar, p.name,
+                                     show)
+        self.qs += [(f"{key}.{p.name}[{t}]", value) for _, key, _, value, _, _ in lines]
+        self.qs.append((f"iterates.{p.name}[{t}]", ar.sym(xn)))
+        shown = []
+        if show:
+            shown = [Step(title, target=target, formula=formula, substituted=substituted, value=value)
+                     for title, _, target, value, formula, substituted in lines]
+            shown.append(Step(f"update {p.name}", target=Iterate(p, t), formula=upd[0], substituted=upd[1],
+                              value=ar.sym(xn)))
+        return xn, shown, sign
+
+    def steps_out(self) -> list:
+        """The steps, with the velocity eliminated (momentum), the table and every quantity."""
+        from examsolve.steps import Step, Table
+
+        m, o, steps = self.m, self.o, list(self.steps)
+        if o.type == "momentum" and not (o.form == "ema" and o.bias_correction):
+            # v_t is (x_(t-1) − x_t)/α (classic, ema) or x_t − x_(t-1) (negative): substitute it away
+            grad_coeff = "α·(1 − β)" if o.form == "ema" else "α"
+            mu_name = "β" if o.form == "ema" else "μ"
+            steps.append(Step(f"eliminating the velocity (heavy-ball form): x_(t+1) = x_t + {mu_name}·(x_t − x_(t−1)) "
+                              f"− {grad_coeff}·∇L(x_t)"))
+        if m.steps > 1:
+            signs = tuple(f"g·g_prev ({p.name})" for p in self.params) if o.type == "rprop" else ()
+            steps.append(Step("Iterates", table=Table(("step",) + tuple(p.name for p in self.params) + ("loss",)
+                                                      + signs, tuple(self.rows))))
+        # iterates.w[t], grad.w[t] (the gradient used in step t), m.w[t] ..., loss[t]: addressable by key: and grade
+        steps[-1] = dataclasses.replace(steps[-1], quantities=steps[-1].quantities + tuple(self.qs))
+        notes = ([f"convention: {_rprop_name(o.variant)} (optimizer.variant = {o.variant})"]
+                 if o.type == "rprop" else []) + self.ar.notes   # every convention a step used, also unshown
+        if notes:
+            steps[0] = dataclasses.replace(steps[0], note="; ".join(notes))
+        return steps
+
+    def answers(self) -> list:
+        """The parameters after the last step, and the moment/velocity state."""
+        from examsolve.functions import Iterate
+        from examsolve.steps import Answer
+
+        n = self.m.steps
+        after = f"after {n} step{'s' if n > 1 else ''}"
+        out = [Answer(f"{p.name} {after}", self.ar.sym(xi), Iterate(p, n)) for p, xi in zip(self.params, self.x)]
+        for k in self.states:
+            if k in ("v", "m", "s", "G"):
+                out += [Answer(f"{k}_{p.name} {after}", val) for p, val in zip(self.params, map(self.ar.sym, self.st[k]))]
+        return out
 
 
-def _update(o, h, rule, st, i, g, x, lr, t, ar):
-    """One parameter's update: the shown lines (title, target, value) and the new value."""
+def _rprop_name(variant: str) -> str:
+    from examsolve.rprop import NAMES
+
+    return NAMES[variant]
+
+
+def rule_text(o, rule: str) -> str:
+    """The rule the run uses: without bias correction no m̂, with eps_inside √(v + ε); Rprop's variant named."""
+    if rule == "rprop":
+        from examsolve.rprop import rule as rprop_rule
+
+        return rprop_rule(o.variant)
+    text = RULES[rule]
+    if not o.bias_correction and rule in ("adam", "adamw"):
+        text = ("m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  p ← p − α·m/(√v + ε)  (no bias correction)"
+                + (";  then p ← p − α·λ·p (decoupled weight decay)" if rule == "adamw" else ""))
+    if not o.bias_correction and rule == "momentum/ema":
+        text = "v ← β·v + (1 − β)·g;  p ← p − α·v  (no bias correction)"
+    if o.eps_inside:
+        text = text.replace("(√v̂ + ε)", "√(v̂ + ε)").replace("(√v + ε)", "√(v + ε)").replace(
+            "(√G + ε)", "√(G + ε)").replace("(√s + ε)", "√(s + ε)")
+    return text
+
+
+def _update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool):
+    """One parameter's update: the shown lines (title, quantity, target, value, formula, substituted), the new
+    value, and the update's (formula, substituted); substituted forms are built only for shown steps."""
     import sympy
 
-    S = sympy.Symbol
-    lines = []
-    fit = ar.fit
+    S, U, n = sympy.Symbol, {"evaluate": False}, ar.sym
+    fit, lines = ar.fit, []
+    add = functools.partial(sympy.Add, **U)
+    mul = functools.partial(sympy.Mul, **U)
 
-    def root(v):
+    def div(a, b):
+        return mul(a, sympy.Pow(b, -1, **U))
+
+    def line(title, key, value, formula, substituted):   # substituted: called only for a shown step
+        lines.append((title, key, S(f"{_DISPLAY.get(key, key)}_{p}"), n(value), formula,
+                      substituted() if show else None))
+
+    def root(v, vs):   # the denominator, its formula from the state's symbol vs
         eps = h("eps")
-        return ar.sqrt(v + eps) if o.eps_inside else ar.sqrt(v) + eps
+        if o.eps_inside:
+            return ar.sqrt(v + eps), sympy.sqrt(vs + S("epsilon")), lambda: sympy.Pow(add(n(v), n(eps)), sympy.S.Half, **U)
+        return ar.sqrt(v) + eps, sympy.sqrt(vs) + S("epsilon"), lambda: add(sympy.Pow(n(v), sympy.S.Half, **U), n(eps))
 
+    P, gs = S(p), S(f"g_{p}")
     if rule == "gd":
-        return lines, fit(x - lr * g)
-    if rule.startswith("momentum"):
-        mu = h("momentum")
-        if o.form == "classic":
-            v = fit(mu * st["v"][i] + g)
-            xn = fit(x - lr * v)
-        elif o.form == "negative":
-            v = fit(mu * st["v"][i] - lr * g)
-            xn = fit(x + v)
+        return lines, fit(x - lr * g), (P - S("alpha") * gs, (lambda: add(n(x), mul(-1, n(lr), n(g)))) if show else None)
+    if rule.startswith("momentum") or rule == "nesterov":
+        mu, before, vs = h("momentum"), st["v"][i], S(f"v_{p}")
+        if rule == "momentum/classic":
+            v = fit(mu * before + g)
+            line("velocity", "v", v, add(mul(S("mu"), vs), gs), lambda: add(mul(n(mu), n(before)), n(g)))
+            xn, upd = fit(x - lr * v), (add(P, mul(-1, S("alpha"), vs)), lambda: add(n(x), mul(-1, n(lr), n(v))))
+        elif rule in ("momentum/negative", "nesterov"):
+            v = fit(mu * before - lr * g)
+            line("velocity" + (" (g at the look-ahead point)" if rule == "nesterov" else ""), "v", v,
+                 add(mul(S("mu"), vs), mul(-1, S("alpha"), gs)), lambda: add(mul(n(mu), n(before)), mul(-1, n(lr), n(g))))
+            xn, upd = fit(x + v), (add(P, vs), lambda: add(n(x), n(v)))
         else:
-            v = fit(mu * st["v"][i] + (1 - mu) * g)
+            v = fit(mu * before + (1 - mu) * g)
+            line("velocity", "v", v, add(mul(S("beta"), vs), mul(add(1, -S("beta")), gs)),
+                 lambda: add(mul(n(mu), n(before)), mul(n(fit(1 - mu)), n(g))))
             vhat = fit(v / (1 - mu ** t)) if o.bias_correction else v
             if o.bias_correction:
-                lines.append(("bias correction v̂ = v/(1 − βᵗ)", S("v̂"), vhat))
-            xn = fit(x - lr * vhat)
+                line("bias correction v̂ = v/(1 − βᵗ)", "v̂", vhat, div(vs, add(1, -S("beta") ** S("t"))),
+                     lambda: div(n(v), add(1, mul(-1, sympy.Pow(n(mu), n(t), **U)))))
+            vv = S(f"vhat_{p}") if o.bias_correction else vs
+            xn, upd = fit(x - lr * vhat), (add(P, mul(-1, S("alpha"), vv)), lambda: add(n(x), mul(-1, n(lr), n(vhat))))
         st["v"][i] = v
-        lines.insert(0, ("velocity", S("v"), v))
-        return lines, xn
-    if rule == "nesterov":
-        v = fit(h("momentum") * st["v"][i] - lr * g)
-        st["v"][i] = v
-        return [("velocity", S("v"), v)], fit(x + v)
-    if rule == "adagrad":
-        G = fit(st["G"][i] + g ** 2)
-        st["G"][i] = G
-        return [("sum of squared gradients", S("G"), G)], fit(x - lr * g / root(G))
-    if rule == "rmsprop":
-        r = h("rho")
-        s_ = fit(r * st["s"][i] + (1 - r) * g ** 2)
-        st["s"][i] = s_
-        return [("running mean of g²", S("s"), s_)], fit(x - lr * g / root(s_))
-    if rule in ("adam", "adamw"):
-        b1, b2 = h("beta1"), h("beta2")
-        m_ = fit(b1 * st["m"][i] + (1 - b1) * g)
-        v = fit(b2 * st["v"][i] + (1 - b2) * g ** 2)
-        st["m"][i], st["v"][i] = m_, v
-        mh = fit(m_ / (1 - b1 ** t)) if o.bias_correction else m_
-        vh = fit(v / (1 - b2 ** t)) if o.bias_correction else v
-        lines = [("first moment", S("m"), m_), ("second moment", S("v"), v)]
-        if o.bias_correction:
-            lines += [("m̂ = m/(1 − β₁ᵗ)", S("m̂"), mh), ("v̂ = v/(1 − β₂ᵗ)", S("v̂"), vh)]
-        xn = x - lr * mh / root(vh)
-        if rule == "adamw":
-            xn = xn - lr * h("weight_decay") * x
-        return lines, fit(xn)
-    # rprop (iRprop−)
-    prev, step = st["g_prev"][i], st["Δ"][i]
-    sign = ar.sign(g * prev)
-    if sign > 0:
-        step = fit(ar.min(step * h("eta_plus"), h("step_max")))
-    elif sign < 0:
-        step = fit(ar.max(step * h("eta_minus"), h("step_min")))
-        g = 0 * g                     # iRprop−: no move after a sign change
-    st["g_prev"][i], st["Δ"][i] = g, step
-    what = "same sign: grow" if sign > 0 else "sign change: shrink, skip the move" if sign < 0 else "first step"
-    return [(f"step size Δ ({what})", S("Δ"), step)], fit(x - ar.sign(g) * step)
+        return lines, xn, (upd[0], upd[1]() if show else None)
+    if rule in ("adagrad", "rmsprop"):
+        key = "G" if rule == "adagrad" else "s"
+        before, acc = st[key][i], S(f"{key}_{p}")
+        if rule == "adagrad":
+            new = fit(before + g ** 2)
+            line("sum of squared gradients", key, new, add(acc, gs ** 2), lambda: add(n(before), sympy.Pow(n(g), 2, **U)))
+        else:
+            r = h("rho")
+            new = fit(r * before + (1 - r) * g ** 2)
+            line("running mean of g²", key, new, add(mul(S("rho"), acc), mul(add(1, -S("rho")), gs ** 2)),
+                 lambda: add(mul(n(r), n(before)), mul(n(fit(1 - r)), sympy.Pow(n(g), 2, **U))))
+        st[key][i] = new
+        den, dform, dsub = root(new, acc)
+        return lines, fit(x - lr * g / den), (add(P, mul(-1, S("alpha"), div(gs, dform))),
+                                              add(n(x), mul(-1, div(mul(n(lr), n(g)), dsub()))) if show else None)
+    return _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root)
+
+
+def _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root):
+    """Adam and AdamW's update (see _update)."""
+    import sympy
+
+    S, U, n, fit = sympy.Symbol, {"evaluate": False}, ar.sym, ar.fit
+    add = functools.partial(sympy.Add, **U)
+    mul = functools.partial(sympy.Mul, **U)
+    b1, b2, m0, v0 = h("beta1"), h("beta2"), st["m"][i], st["v"][i]
+    ms, vs, gs, P = S(f"m_{p}"), S(f"v_{p}"), S(f"g_{p}"), S(p)
+    m_ = fit(b1 * m0 + (1 - b1) * g)
+    v = fit(b2 * v0 + (1 - b2) * g ** 2)
+    st["m"][i], st["v"][i] = m_, v
+    line("first moment", "m", m_, add(mul(S("beta_1"), ms), mul(add(1, -S("beta_1")), gs)),
+         lambda: add(mul(n(b1), n(m0)), mul(n(fit(1 - b1)), n(g))))
+    line("second moment", "v", v, add(mul(S("beta_2"), vs), mul(add(1, -S("beta_2")), gs ** 2)),
+         lambda: add(mul(n(b2), n(v0)), mul(n(fit(1 - b2)), sympy.Pow(n(g), 2, **U))))
+    mh, vh, mform, vform = m_, v, ms, vs
+    if o.bias_correction:
+        mh, vh = fit(m_ / (1 - b1 ** t)), fit(v / (1 - b2 ** t))
+        mform, vform = S(f"mhat_{p}"), S(f"vhat_{p}")
+        for title, key, val, raw, sym, beta, bname in (("m̂ = m/(1 − β₁ᵗ)", "m̂", mh, m_, ms, b1, "beta_1"),
+                                                         ("v̂ = v/(1 − β₂ᵗ)", "v̂", vh, v, vs, b2, "beta_2")):
+            line(title, key, val, mul(sym, sympy.Pow(add(1, -S(bname) ** S("t")), -1, **U)),
+                 lambda raw=raw, beta=beta: mul(n(raw), sympy.Pow(add(1, mul(-1, sympy.Pow(n(beta), n(t), **U))),
+                                                                   -1, **U)))
+    den, dform, dsub = root(vh, vform)
+    xn = x - lr * mh / den
+    formula = add(P, mul(-1, S("alpha"), mform, sympy.Pow(dform, -1, **U)))
+    sub = (lambda: add(n(x), mul(-1, n(lr), n(mh), sympy.Pow(dsub(), -1, **U))))
+    if rule == "adamw":
+        wd = h("weight_decay")
+        xn = xn - lr * wd * x
+        formula = add(formula, mul(-1, S("alpha"), S("lambda"), P))
+        sub = (lambda s0=sub: add(s0(), mul(-1, n(lr), n(wd), n(x))))
+    return lines, fit(xn), (formula, sub() if show else None)
+
+
+_DISPLAY = {"m̂": "mhat", "v̂": "vhat"}   # quantity names (keys use them) to symbol names that print as m̂
 
 
 class _Arithmetic:
