@@ -310,14 +310,14 @@ def variants(file, count, seed, outdir, force) -> None:
 @click.option("--abs", "abs_", type=click.FloatRange(min=0), help="Absolute tolerance for every number, e.g. 0.01.")
 @click.option("--sig", type=click.IntRange(1, 30), help="Agree when rounded to this many significant figures.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--class", "class_csv", type=click.Path(dir_okay=False),
+              help="Grade a class: a CSV with id,variant,<answer names> (or Moodle's Responses report).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="--class: write the scores CSV (or JSON) here.")
 @_budgeted
 def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt, class_csv, output) -> None:
     """Grade a student's answers to the spec FILE: points per answer and feedback on known wrong paths.
 
     By default a decimal must be right to the digits written (at least 3 significant figures) and an
-@click.option("--class", "class_csv", type=click.Path(dir_okay=False),
-              help="Grade a class: a CSV with id,variant,<answer names> (or Moodle's Responses report).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="--class: write the scores CSV (or JSON) here.")
     exact answer must be equal; the spec's tolerance: and the options below change that.
 
     \b
@@ -325,28 +325,23 @@ def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt, class_csv, outp
       examsolve grade problems/sin_net.yaml --answer 'dL/dw=[-8,-4]'
       examsolve grade problems/sin_net.yaml --answer 'dL/dw=[-8.001,-4]' --rel 1e-3
       examsolve grade variants/bn_jacobian.v1.yaml --answers student.yaml --format json
+      examsolve grade problems/sin_net.yaml --class responses.csv -o scores.csv
     """
     from examsolve.grading import grade_file, report_json, report_text
 
+    if class_csv:
+        return _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig)
     if not pairs and not answers_file:
         click.echo("error: no answers to grade; give --answer 'NAME=VALUE' (names as `examsolve run` prints them) "
-      examsolve grade problems/sin_net.yaml --class responses.csv -o scores.csv
                    "or --answers FILE", err=True)
         sys.exit(2)
     try:
-    if class_csv:
-        return _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig)
         report = grade_file(file, pairs, answers_file, exact=exact, rel=rel, abs_=abs_, sig=sig)
     except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
         sys.exit(_fail(err))
     click.echo(report_json(report) if fmt == "json" else report_text(report), nl=False)
 
 
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--to", "to", required=True, type=click.Choice(("moodle", "canvas", "prairielearn")),
-              help="moodle: quiz.xml; canvas: a QTI 1.2 quiz.zip; prairielearn: a folder of question folders.")
-@click.option("--output", "-o", "out", required=True, type=click.Path(), help="quiz.xml, quiz.zip or a folder (pl/).")
 def _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig) -> None:
     """grade --class: scores CSV (or JSON) to -o or standard output, the summary table on standard error."""
     from examsolve.compare import Rule
@@ -361,6 +356,11 @@ def _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig) -> None:
         return classgrade.report_json(holder[0]) if fmt == "json" else classgrade.scores_csv(holder[0])
     _emit(make, output, (file, class_csv))
     click.echo(classgrade.summary_text(holder[0]), err=True, nl=False)
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--to", "to", required=True, type=click.Choice(("moodle", "canvas", "prairielearn")),
+              help="moodle: quiz.xml; canvas: a QTI 1.2 quiz.zip; prairielearn: a folder of question folders.")
+@click.option("--output", "-o", "out", required=True, type=click.Path(), help="quiz.xml, quiz.zip or a folder (pl/).")
 @click.option("--variants", "count", type=click.IntRange(1, 200), default=None,
               help="Draw this many variants of each spec with a vary: block (default: the files as they are).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same variants.")
