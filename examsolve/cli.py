@@ -8,7 +8,7 @@ import click
 
 from examsolve.errors import ExamsolveError
 
-FORMATS = ("terminal", "latex", "markdown", "json")
+FORMATS = ("terminal", "latex", "markdown", "json", "html")
 EXIT_INTERNAL = 3
 
 
@@ -215,7 +215,7 @@ def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--output", "-o", default="answers.tex", show_default=True, type=click.Path(dir_okay=False),
-              help="answers.tex, or answers.pdf to compile it with latexmk.")
+              help="answers.tex, answers.pdf to compile it with latexmk, or answers.html (one web page).")
 @click.option("--with-graph", is_flag=True, help="Draw each problem's computational graph (TikZ).")
 @click.option("--title", help="Title of the sheet (default: Answers, Questions or Answer key).")
 @click.option("--digits", type=click.IntRange(1, 50), default=6, show_default=True,
@@ -226,7 +226,7 @@ def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
 @click.option("--key", is_flag=True, help="The answer key: each problem's boxed answers only.")
 @_budgeted
 def sheet(files, output, with_graph, title, digits, questions, key) -> None:
-    """Make one answer sheet (LaTeX or PDF) from spec FILES or folders of them.
+    """Make one answer sheet (LaTeX, PDF or HTML) from spec FILES or folders of them.
 
     \b
     Example:
@@ -254,8 +254,13 @@ def sheet(files, output, with_graph, title, digits, questions, key) -> None:
 
         mode = "questions" if questions else "key" if key else "solutions"
         title = title or {"questions": "Questions", "key": "Answer key"}.get(mode, "Answers")
-        tex = sheet_renderer.render(solutions, digits, title, drawings if with_graph else None, mode=mode)
-        outputs.write(output, sheet_renderer.to_pdf(tex) if output.endswith(".pdf") else tex, paths)
+        if output.endswith((".html", ".htm")):
+            from examsolve.renderers import html
+            page = html.render(solutions, digits, drawings if with_graph else None, title=title, mode=mode)
+            outputs.write(output, page, paths)
+        else:
+            tex = sheet_renderer.render(solutions, digits, title, drawings if with_graph else None, mode=mode)
+            outputs.write(output, sheet_renderer.to_pdf(tex) if output.endswith(".pdf") else tex, paths)
     except Exception as err:  # noqa: BLE001
         sys.exit(_fail(err))
     click.echo(f"{output}: {len(solutions)} problem{'s' if len(solutions) != 1 else ''}", err=True)

@@ -61,6 +61,13 @@ class Drawing:
         """The node with this id (ids are n0, n1, ... in order)."""
         return self.nodes[int(id_[1:])]
 
+    def _repr_svg_(self) -> str:
+        """Jupyter display: graphviz's SVG, cleaned for inlining (SolveError when dot is missing)."""
+        from examsolve.renderers import dot
+        from examsolve.renderers.svg import clean
+
+        return clean(dot.to_svg(dot.render(self)), label=self.title or "Computational graph")
+
 
 def default_of(spec) -> str:
     """The scalar to take gradients of: the first grad ask's `of`, else the last equation."""

@@ -66,3 +66,84 @@ class Solution:
     statement: str = ""       # the question as printed, given values filled in
     points: dict = field(default_factory=dict)  # answer name -> points, for question sheets and grading
     quantities: dict = field(default_factory=dict)  # every named value computed (examsolve.quantity), by name
+
+    # ---- the Python API: renderings and Jupyter display. Renderers load on first use, so this module stays
+    # ---- data only and cheap to import.
+    def answer(self, name: str) -> Answer:
+        """The answer with this name (KeyError naming the answers there are)."""
+        for a in self.answers:
+            if a.name == name:
+                return a
+        raise KeyError(f"no answer {name!r}; the answers are: {', '.join(a.name for a in self.answers)}")
+
+    @property
+    def values(self) -> dict:
+        """Answer name -> exact value (a sympy number or expression, a Tensor, or a typed value of examsolve.typed)."""
+        return {a.name: a.value for a in self.answers}
+
+    def floats(self) -> dict:
+        """Answer name -> the value as plain Python data: floats (ints for integers), nested lists for tensors,
+        the JSON form for sets and classifications, a string for a symbolic expression."""
+        from examsolve.values import to_plain
+
+        return {a.name: to_plain(a.value) for a in self.answers}
+
+    def to_latex(self, digits: int = 6, standalone: bool = False) -> str:
+        """LaTeX (amsmath), as `run --format latex`."""
+        from examsolve.renderers import render
+
+        return render(self, "latex", digits=digits, standalone=standalone)
+
+    def to_markdown(self, digits: int = 6) -> str:
+        """Markdown with $$ maths, as `run --format markdown`."""
+        from examsolve.renderers import render
+
+        return render(self, "markdown", digits=digits)
+
+    def to_html(self, digits: int = 6, with_graph: bool = False, fragment: bool = False) -> str:
+        """A self-contained HTML page (MathML, no script), as `run --format html`; fragment: a <div> to embed."""
+        from examsolve.renderers import html
+
+        drawing = self.drawing() if with_graph and self.graph is not None else None
+        return html.render([self], digits, [drawing], fragment=fragment)
+
+    def to_json(self, digits: int = 6) -> str:
+        """The JSON of `run --format json`."""
+        from examsolve.renderers import render
+
+        return render(self, "json", digits=digits)
+
+    def drawing(self, of: str | None = None):
+        """The computational graph as an examsolve.drawing.Drawing (None for families without a graph);
+        gradients of `of`, by default the scalar the first gradient step differentiates."""
+        if self.graph is None:
+            return None
+        from examsolve import drawing
+
+        conventions = getattr(self.backprop, "conventions", None) or {}
+        return drawing.build(self.graph, conventions, of or _first_of(self.steps) or "", title=self.title,
+                             names=self.names, backprop=self.backprop)
+
+    def _repr_html_(self) -> str:
+        return self.to_html(fragment=True)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        """The boxed answers as one display formula (Jupyter's LaTeX is maths only, without \\section)."""
+        from examsolve.renderers.latex import _result, answer_label
+
+        rows = [f"{answer_label(a, self.names)} &= \\boxed{{{_result(a.value, 6, self.names)}}}" for a in self.answers]
+        return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$" if rows else "$$\\text{(no answers)}$$"
+
+
+def _first_of(steps) -> str:
+    """The name of the scalar the first ∂·/∂· target differentiates, searched depth first."""
+    for s in steps:
+        if hasattr(s.target, "of"):
+            return s.target.of.name
+        found = _first_of(s.substeps)
+        if found:
+            return found
+    return ""

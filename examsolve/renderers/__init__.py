@@ -1,7 +1,7 @@
 """Renderers: pure functions from a Solution to text, one file per format."""
 from __future__ import annotations
 
-FORMATS = ("terminal", "latex", "markdown", "json")
+FORMATS = ("terminal", "latex", "markdown", "json", "html")
 
 
 def render(solution, fmt: str = "terminal", **options) -> str:
