@@ -20,7 +20,7 @@ def _model():
 
     from pydantic import Field
 
-    from examsolve.spec import BaseSpec, Raw, _Model
+    from examsolve.spec import CONVENTION, BaseSpec, Raw, _Model
 
     class Layer(_Model):
         """One dense layer z = W·a + b, then an activation."""
@@ -39,7 +39,12 @@ def _model():
         input: str = Field("x", description="given name of the input vector")
         target: Optional[str] = Field(None, description="given name of the target")
         layers: list[Layer]
-        loss: Optional[Literal[tuple(LOSSES)]] = Field(None, description="mse, mse_half (with ½), sse, bce, ce")
+        loss: Optional[Literal[tuple(LOSSES)]] = Field(None, description="mse, mse_half (with ½), sse, bce (0·log 0 "
+                                                       "= 0 at a 0 or 1 target), ce")
+        reduction: Literal["mean", "sum"] = Field("mean", json_schema_extra=CONVENTION, description="mse, mse_half "
+                                                  "and bce over the output elements: their mean (PyTorch's "
+                                                  "default) or their sum (sse is always the sum, ce sums over "
+                                                  "classes)")
         l2: Optional[str] = Field(None, description="λ of a penalty λ·Σ W² over every weight matrix")
 
     return MlpSpec
@@ -72,17 +77,73 @@ def _solve(spec):
     if m.loss:
         if not m.target:
             raise SpecError("a loss needs target:", spec.loc("loss"))
-        eqs["L"] = LOSSES[m.loss].format(yhat="yhat", y=m.target)
+        eqs["L"] = _loss_text(m, graph)
         if m.l2:
             eqs["L"] += " + " + m.l2 + "*(" + " + ".join(f"sum({w}**2)" for w, _ in params) + ")"
     eqs.update(m.equations)
     add_equations(spec, graph, eqs)
     solver = Solver(spec, graph)
     solver.steps += rules
-    solver.steps.append(Step("the network as equations: " + "; ".join(f"{k} = {v}" for k, v in eqs.items())))
+    solver.steps.append(Step("the network as equations: " + "; ".join(f"{k} = {v}" for k, v in eqs.items()),
+                             note=_loss_note(m, graph)))
+    solver.steps += _zero_log_zero(m, graph, solver.values)
     solver.steps.append(_neuron_table(graph, solver.values, len(m.layers), m.layers))
     solver.run(m.ask)
     return solver.solution()
+
+
+def _hard_targets(m, graph) -> list:
+    """The target's entries when it is a given of numbers (0/1 labels drop a BCE term), else []."""
+    import sympy
+
+    if m.loss != "bce" or m.target not in graph.groups:
+        return []
+    nodes = [graph.nodes[s] for s in graph.groups[m.target].symbols]
+    items = [n.value for n in nodes]
+    ok = all(n.kind == "given" and isinstance(v, sympy.Basic) and v.is_number for n, v in zip(nodes, items))
+    return items if ok else []
+
+
+def _loss_text(m, graph) -> str:
+    """The loss as an equation; BCE at 0/1 targets without the terms of weight 0 (0·log ŷ = 0 for every ŷ)."""
+    text = LOSSES[m.loss].format(yhat="yhat", y=m.target)
+    if m.reduction == "sum" and m.loss in ("mse", "mse_half", "bce"):
+        text = text.replace("mean(", "sum(", 1)
+    hard = _hard_targets(m, graph)
+    if not any(t in (0, 1) for t in hard):
+        return text
+    vector = bool(graph.groups[m.target].shape)
+    terms = []
+    for k, t in enumerate(hard):
+        y, yhat = (f"{m.target}[{k}]" if vector else m.target), f"yhat[{k}]"
+        terms.append(f"log(1 - {yhat})" if t == 0 else f"log({yhat})" if t == 1
+                     else f"{y}*log({yhat}) + (1 - {y})*log(1 - {yhat})")
+    n = len(hard)
+    return f"-({' + '.join(terms)})" + (f"/{n}" if m.reduction == "mean" and n > 1 else "")
+
+
+def _loss_note(m, graph) -> str:
+    """What the loss equation assumed: the reduction, and BCE terms dropped at 0/1 targets."""
+    if not m.loss:
+        return ""
+    notes = [f"convention reduction = {m.reduction}: the loss is the {m.reduction} over the output elements"] \
+        if m.loss in ("mse", "mse_half", "bce") else []
+    if any(t in (0, 1) for t in _hard_targets(m, graph)):
+        notes.append("BCE at a target of 0 (or 1) drops the term t·log ŷ (or (1 − t)·log(1 − ŷ)): its weight "
+                     "is 0, so it is 0 for every ŷ, also at ŷ = 0 by the convention 0·log 0 = 0")
+    return "; ".join(notes)
+
+
+def _zero_log_zero(m, graph, values: dict) -> list:
+    """The limit step lim_{p→0⁺} p·log p = 0 when a dropped BCE term met 0·log 0 (a 0 target on a 0 output)."""
+    from examsolve.families.loss import _zero_log_zero_step
+
+    hard = _hard_targets(m, graph)
+    if not hard or "yhat" not in graph.groups:
+        return []
+    outs = [values.get(s) for s in graph.groups["yhat"].symbols]
+    met = any((t == 0 and p == 0) or (t == 1 and p == 1) for t, p in zip(hard, outs))
+    return [_zero_log_zero_step(None)] if met else []
 
 
 def _fill_rules(spec, graph) -> tuple[list, list]:

@@ -65,6 +65,11 @@ class TextPrinter(StrPrinter):
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
 
+    def _print_Limit(self, expr):
+        e, z, z0, side = expr.args
+        return f"lim_({self._print(z)}→{self._print(z0)}{'⁺' if str(side) == '+' else '⁻' if str(side) == '-' else ''}) " \
+            + self.parenthesize(e, 50)
+
     def _print_Piecewise(self, expr):
         cases = [f"{self._print(e)} otherwise" if c == sympy.true else f"{self._print(e)} if {self._print(c)}"
                  for e, c in expr.args]
