@@ -405,7 +405,7 @@ class Solver:
         """A function of one variable with |·|, relu or max kinks: its minimisers by 0 ∈ ∂f (examsolve.nonsmooth)."""
         from examsolve import nonsmooth
 
-        done = nonsmooth.critical_points(f, wrt, self.spec.loc(*path))
+        done = nonsmooth.critical_points(f, wrt, self.spec.loc(*path), of.name)
         if done is None:
             return False
         steps, found, note = done

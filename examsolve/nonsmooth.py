@@ -2,6 +2,9 @@
 subgradient condition 0 ∈ ∂f (soft-threshold closed form), and directions along which a polynomial is unbounded."""
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import itertools
 from typing import Any
 
@@ -224,8 +227,31 @@ REASONS = {"local_minimum": "f' changes sign from − to +", "local_maximum": "f
            "degenerate": "f'' = 0 or a one-sided derivative is 0", "cannot_classify": "depends on the symbols"}
 
 
-def critical_points(f, wrt: list, loc) -> tuple[list[Step], list[CriticalPoint], str] | None:
-    """Subgradient analysis of f(v) with kinks linear in v: (steps, points, note); None when not such an f."""
+def critical_points(f, wrt: list, loc, name: str = "f") -> tuple[list[Step], list[CriticalPoint], str] | None:
+    """Subgradient analysis of f(v) with kinks linear in v: (steps, points, note); None when not such an f.
+
+    The steps call the function `name` (g, h ...)."""
+    done = _critical_points(f, wrt, loc)
+    if done is None or name == "f":
+        return done
+    steps, points, why = done
+    return [_renamed(s, name) for s in steps], points, _F.sub(name, why)
+
+
+# "f" as the function's name in a text: f, f', f'', ∂f, f(0−), f is ... (not the f of "of" or "f_1")
+_F = re.compile(r"(?<![\w])f(?![\w])")
+
+
+def _renamed(step: Step, name: str) -> Step:
+    """The step with the function called `name` instead of f, in titles, notes and targets."""
+    target = step.target
+    if isinstance(target, sympy.Symbol) and re.match(r"∂?f(?:$|['_(])", target.name):
+        target = sympy.Symbol(re.sub(r"^(∂?)f", lambda m: m.group(1) + name, target.name))
+    return dataclasses.replace(step, title=_F.sub(name, step.title), note=_F.sub(name, step.note), target=target,
+                               substeps=tuple(_renamed(s, name) for s in step.substeps))
+
+
+def _critical_points(f, wrt: list, loc) -> tuple[list[Step], list[CriticalPoint], str] | None:
     if len(wrt) != 1:
         return None
     v = wrt[0]
@@ -308,7 +334,8 @@ def soft_threshold(f, v) -> Step | None:
     return Step(f"soft-threshold: f = a({text_name(v.name)} − c)² + λ|{text_name(v.name)}| + const with a = {sympy.sstr(a2)}, "
                 f"c = {sympy.sstr(c)}, λ = {sympy.sstr(lam)}", target=sympy.Symbol(text_name(v.name) + "*"), formula=general,
                 substituted=put, value=value,
-                note="the two branches v > 0 and v < 0 and the kink at 0 combined (valid for a > 0, λ ≥ 0)")
+                note=f"the two branches {text_name(v.name)} > 0 and {text_name(v.name)} < 0 and the kink at 0 combined "
+                     "(valid for a > 0, λ ≥ 0)")
 
 
 # ---- unbounded polynomials --------------------------------------------------------------------------------------
