@@ -108,11 +108,14 @@ def _element(part: Part) -> etree._Element:
     if part.shape and _tensor_numeric(part):
         return etree.Element("pl-matrix-component-input", {"answers-name": part.key, "label": label,
                                                             "allow-partial-credit": "true", **pl_comparison(part.rule)})
-    if part.shape:          # symbolic elements: one text field per element
+    if part.shape:          # rank 3 or symbolic elements: one field per element
         div = etree.Element("div")
         for i, blank in enumerate(part.blanks):
-            etree.SubElement(div, "pl-string-input", {"answers-name": f"{part.key}_{i}",
-                                                     "label": _no_mustache(blank.label + " =")})
+            attrs = {"answers-name": f"{part.key}_{i}", "label": _no_mustache(blank.label + " =")}
+            if blank.kind == "number":
+                etree.SubElement(div, "pl-number-input", {**attrs, **pl_comparison(part.rule)})
+            else:
+                etree.SubElement(div, "pl-string-input", attrs)
         return div
     if b.kind == "number":
         return etree.Element("pl-number-input", {"answers-name": part.key, "label": label, **pl_comparison(part.rule)})
@@ -142,7 +145,7 @@ def variant_data(q: Question) -> dict:
             continue
         if part.shape:
             for i, b in enumerate(part.blanks):
-                correct[f"{part.key}_{i}"] = b.value
+                correct[f"{part.key}_{i}"] = _number(b) if b.kind == "number" else b.value
             continue
         b = part.blanks[0]
         if b.kind == "number":
