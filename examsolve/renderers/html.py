@@ -39,7 +39,7 @@ white-space:pre-line}
 .examsolve ul.answers li{margin:.5rem 0}
 .examsolve .box{display:inline-block;border:1.5px solid var(--accent);border-radius:3px;padding:.1rem .4rem;
 max-width:100%;overflow-x:auto;vertical-align:middle}
-.examsolve .label{white-space:nowrap}
+.examsolve .label{display:inline-block;max-width:100%;overflow-x:auto;vertical-align:middle}
 .examsolve .ok{color:var(--ok)}
 .examsolve .bad{color:var(--bad);font-weight:600}
 .examsolve table{border-collapse:collapse;margin:.3rem 0}
@@ -128,8 +128,10 @@ def find(sol) -> str:
 
 
 def _label(a, names) -> str:
-    inner = M.value(a.label, names) if a.label is not None else M.mtext(a.name)
-    return M.math(inner, "label")
+    """The answer's name: typeset when the family gave it a symbol, else its words (which wrap on a phone)."""
+    if a.label is None:
+        return esc(a.name)
+    return M.math(M.value(a.label, names), "label")
 
 
 def steps(sol, digits: int, pid: str) -> str:
