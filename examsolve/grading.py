@@ -99,9 +99,11 @@ def _read(text: str, where: str) -> Any:
         return text
 
 
-def grade(spec, sol, given: dict, override: Rule | None = None, wrong_paths: "WrongPaths | None" = None) -> Report:
+def grade(spec, sol, given: dict, override: Rule | None = None, wrong_paths: "WrongPaths | None" = None,
+          follow_through: bool = False) -> Report:
     """Marks for every answer of the solution; `given` maps answer names to (value, text as written);
-    wrong_paths: one shared across the students of a class (its re-solved specs are cached)."""
+    wrong_paths: one shared across the students of a class (its re-solved specs are cached);
+    follow_through: a wrong answer right for the student's own earlier values gets its points."""
     names = [a.name for a in sol.answers]
     for name in given:
         if name not in names and not _is_quantity(sol, name):
@@ -127,10 +129,22 @@ def grade(spec, sol, given: dict, override: Rule | None = None, wrong_paths: "Wr
         except ExamsolveError as err:
             _reraise_run_budget(err)
             ok, why = False, f"could not read the answer: {err.message}"
-        feedback = why if ok or why else wrong_paths.explain(a, raw, text, rule, sol)
-        marks.append(Mark(a.name, text, exact_str(a.value), ok, worth if ok else Fraction(0), worth, feedback,
-                          str(rule)))
+        points, feedback = (worth if ok else Fraction(0), why) if ok or why else _known(
+            wrong_paths.match(a, raw, text, rule, sol), worth)
+        marks.append(Mark(a.name, text, exact_str(a.value), ok, points, worth, feedback, str(rule)))
+    if follow_through:
+        from examsolve.follow_through import carry
+
+        marks = carry(spec, sol, given, marks, wrong_paths, lambda name: override or _rule(spec, name))
     return Report(sol.file, sol.title, tuple(marks))
+
+
+def _known(found: tuple[str, Fraction], worth: Fraction) -> tuple[Fraction, str]:
+    """Points and feedback of a wrong answer on a known path: the mistake's credit: share of the points."""
+    feedback, credit = found
+    if not credit:
+        return Fraction(0), feedback
+    return worth * credit, f"{feedback} (partial credit: {_num(credit * 100)} % of the points)"
 
 
 def _paired(a: Answer, given: dict) -> Answer:
@@ -227,6 +241,10 @@ class WrongPaths:
 
     def explain(self, answer, raw, text, rule: Rule, sol, slips: bool = True) -> str:
         """Feedback naming the wrong path the student's answer matches, or ''."""
+        return self.match(answer, raw, text, rule, sol, slips)[0]
+
+    def match(self, answer, raw, text, rule: Rule, sol, slips: bool = True) -> tuple[str, Fraction]:
+        """(feedback, credit) of the wrong path the student's answer matches; ('', 0) when none does."""
         from examsolve.asks import spec_expr
         from examsolve.variants import resolve_path
 
@@ -248,22 +266,22 @@ class WrongPaths:
                     _reraise_run_budget(err)
                     value = None
                 if matches(value):
-                    return mistake.feedback
+                    return mistake.feedback, credit_of(mistake)
             if not mistake.set:
                 continue
             changes = {resolve_path(self.data, key, self.spec.key_loc("mistakes", i, "set", key), create=True): v
                        for key, v in mistake.set.items()}
             other = self._solve(changes)
             if other is not None and matches(_answer(other, answer.name)):
-                return mistake.feedback + _first_difference(sol, other)
+                return mistake.feedback + _first_difference(sol, other), credit_of(mistake)
         for path, now, alt in _other_conventions(self.spec.model, _notes(sol.steps)):
             other = self._solve({path: alt})
             # an answer named after the convention ("operations (macs)") is found under the other's name
             renamed = answer.name.replace(str(now), str(alt)) if str(now) in answer.name else answer.name
             if other is not None and matches(_answer(other, answer.name) or _answer(other, renamed)):
-                return f"matches the answer under the convention {path[-1]} = {alt}; this problem uses {now}"
+                return f"matches the answer under the convention {path[-1]} = {alt}; this problem uses {now}", Fraction(0)
         if not slips:
-            return ""
+            return "", Fraction(0)
         v = answer.value
         slips = [(lambda x: -x, "the sign is flipped: check the sign of a derivative or of the update "
                   "(θ ← θ − α·g)"),
@@ -273,13 +291,18 @@ class WrongPaths:
                   "counted twice")]
         for f, why in slips:
             if matches(_map(f, v)):
-                return why
+                return why, Fraction(0)
         if isinstance(v, Tensor) and len(v.shape) == 2 and 1 not in v.shape:
             from examsolve.expr import transpose
 
             if matches(transpose(v)):
-                return "the transpose of the correct matrix: check the layout (row i belongs to output i)"
-        return ""
+                return "the transpose of the correct matrix: check the layout (row i belongs to output i)", Fraction(0)
+        return "", Fraction(0)
+
+
+def credit_of(mistake) -> Fraction:
+    """A mistake's credit: as a fraction (0.5 is 1/2; 0.333… is 1/3, not a 53-bit binary fraction)."""
+    return Fraction(str(mistake.credit)).limit_denominator(10_000)
 
 
 def _other_conventions(model, used: str):
@@ -356,7 +379,8 @@ def report_text(r: Report) -> str:
     for m in r.marks:
         if not m.given:
             continue
-        verdict = "right" if m.correct else "wrong"
+        verdict = "right" if m.correct else "wrong" if not m.points else "carried" if m.points == m.max_points \
+            else "part"
         lines.append(f"  {m.name:<{width}}  {verdict:<5}  {_num(m.points)}/{_num(m.max_points)}  given {m.given}"
                      + ("" if m.correct else f", expected {m.expected}"))
         if m.feedback:

@@ -24,7 +24,7 @@ class Wrong:
 
     value: str
     feedback: str
-    credit: int = 0      # percent of the blank's points
+    credit: Fraction = Fraction(0)      # share of the blank's points (a mistake's credit:), 0 to 1
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def _part(a, key: str, rule: Rule, points: Fraction, wrongs: list) -> Part:
         blanks = []
         for i, x in enumerate(v.items):
             label = a.name + "".join(f"[{j}]" for j in _index(i, v.shape))
-            ws = [(w.items[i], fb) for w, fb in wrongs if isinstance(w, Tensor) and w.shape == v.shape]
+            ws = [(w.items[i], fb, c) for w, fb, c in wrongs if isinstance(w, Tensor) and w.shape == v.shape]
             blanks.append(_blank(label, x, rule, points / n, ws))
         return Part(a.name, key, v.shape, tuple(blanks), points, rule)
     return Part(a.name, key, (), (_blank(a.name, v, rule, points, wrongs),), points, rule)
@@ -217,7 +217,7 @@ def _blank(label: str, x: Any, rule: Rule, points: Fraction, wrongs: list) -> Bl
         m = margin(x, rule)
         right = to_decimal(x)
         out, seen = [], set()
-        for w, fb in wrongs:
+        for w, fb, credit in wrongs:
             if not is_real_number(w) or len(out) >= MAX_WRONG:
                 continue
             wd = to_decimal(w)
@@ -225,7 +225,7 @@ def _blank(label: str, x: Any, rule: Rule, points: Fraction, wrongs: list) -> Bl
             if abs(wd - right) <= m or plain(wd) in seen:
                 continue
             seen.add(plain(wd))
-            out.append(Wrong(plain(wd), fb))
+            out.append(Wrong(plain(wd), fb, credit))
         return Blank(label, "number", plain(right), exact_str(x), m, points, (), tuple(out))
     if isinstance(x, bool) or x in (sympy.true, sympy.false):
         right = "yes" if bool(x) else "no"
@@ -234,12 +234,12 @@ def _blank(label: str, x: Any, rule: Rule, points: Fraction, wrongs: list) -> Bl
         choices = tuple(dict.fromkeys(typed.CLASSES.values()))
         return Blank(label, "choice", x.words, str(x), None, points, choices)
     text = exact_str(x)
-    out = [Wrong(exact_str(w), fb) for w, fb in wrongs[:MAX_WRONG] if exact_str(w) != text]
+    out = [Wrong(exact_str(w), fb, c) for w, fb, c in wrongs[:MAX_WRONG] if exact_str(w) != text]
     return Blank(label, "text", text, text, None, points, (), tuple(dict.fromkeys(out)))
 
 
-def _wrong_values(wrong, answer, rule: Rule, sol) -> list[tuple[Any, str]]:
-    """Known wrong values of an answer with their feedback, in the order grading tries them."""
+def _wrong_values(wrong, answer, rule: Rule, sol) -> list[tuple[Any, str, Fraction]]:
+    """Known wrong values of an answer with their feedback and credit, in the order grading tries them."""
     from examsolve import grading
     from examsolve.errors import ExamsolveError
 
@@ -260,9 +260,8 @@ def _wrong_values(wrong, answer, rule: Rule, sol) -> list[tuple[Any, str]]:
         except ExamsolveError as err:
             grading._reraise_run_budget(err)
         if value is not None:
-            out.append((value, mistake.feedback))
-    out += _convention_values(wrong, answer, sol)
-    out += _slips(answer.value)
+            out.append((value, mistake.feedback, grading.credit_of(mistake)))
+    out += [(v, fb, Fraction(0)) for v, fb in _convention_values(wrong, answer, sol) + _slips(answer.value)]
     return out
 
 

@@ -15,6 +15,9 @@ from examsolve.export import html
 from examsolve.export.model import Blank, Problem, Question, plain
 
 PENALTY = "0.3333333"
+# Moodle's grade list (question_bank::fraction_options_full): an import refuses a fraction not on it
+GRADES = ("100", "90", "83.33333", "80", "75", "70", "66.66667", "60", "50", "40", "33.33333", "30", "25", "20",
+          "16.66667", "14.28571", "12.5", "11.11111", "10", "5", "0")
 CLOZE_SPECIAL = '\\}#~/"'      # Moodle's Cloze docs: escape these with a backslash inside {…}
 
 
@@ -74,7 +77,7 @@ def _numerical(q: Question) -> etree._Element:
     etree.SubElement(el, "defaultgrade").text = _num(part.points)
     etree.SubElement(el, "penalty").text = PENALTY
     etree.SubElement(el, "hidden").text = "0"
-    answers = [("100", b.value, "Correct.")] + [(str(w.credit), w.value, w.feedback) for w in b.wrong]
+    answers = [("100", b.value, "Correct.")] + [(percent(w.credit), w.value, w.feedback) for w in b.wrong]
     answers.append(("0", "*", f"Not correct; the answer is {b.exact}. See the worked solution."))
     for fraction, value, fb in answers:
         a = etree.SubElement(el, "answer", fraction=fraction, format="plain_text")
@@ -111,15 +114,20 @@ def field(b: Blank, weight: int) -> str:
     """One Cloze field: {2:NUMERICAL:=-8:0.005#Correct~%0%-4:0.005#feedback}."""
     if b.kind == "number":
         tol = plain(b.margin)
-        items = [f"={b.value}:{tol}#Correct"] + [f"%{w.credit}%{w.value}:{tol}#{cloze_escape(w.feedback)}"
+        items = [f"={b.value}:{tol}#Correct"] + [f"%{percent(w.credit)}%{w.value}:{tol}#{cloze_escape(w.feedback)}"
                                                   for w in b.wrong]
         return "{%d:NUMERICAL:%s}" % (weight, "~".join(items))
     if b.kind == "choice":
         items = [("=" if c == b.value else "") + cloze_escape(c) for c in b.choices]
         return "{%d:MULTICHOICE:%s}" % (weight, "~".join(items))
-    items = [f"={cloze_escape(b.value)}#Correct"] + [f"%{w.credit}%{cloze_escape(w.value)}#{cloze_escape(w.feedback)}"
+    items = [f"={cloze_escape(b.value)}#Correct"] + [f"%{percent(w.credit)}%{cloze_escape(w.value)}#{cloze_escape(w.feedback)}"
                                                      for w in b.wrong]
     return "{%d:SHORTANSWER:%s}" % (weight, "~".join(items))
+
+
+def percent(credit: Fraction) -> str:
+    """A credit (0 to 1) as the nearest grade on Moodle's list, in percent ("50", "33.33333")."""
+    return min(GRADES, key=lambda g: abs(Fraction(g) - credit * 100))
 
 
 def _num(p: Fraction) -> str:

@@ -33,16 +33,22 @@ def generate(data):
 
 
 def grade(data):
-    """Feedback for a number that matches a known mistake of the variant."""
+    """Feedback for a number that matches a known mistake of the variant, and the mistake's partial credit."""
     v = VARIANTS[data["params"]["variant"]]
+    scores = data.setdefault("partial_scores", {{}})
     for name, wrongs in v["mistakes"].items():
         got = data.get("submitted_answers", {{}}).get(name)
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             continue
-        for value, margin, feedback in wrongs:
+        for value, margin, feedback, credit in wrongs:
             if abs(got - value) <= margin:
                 data.setdefault("feedback", {{}})[name] = feedback
+                entry = scores.setdefault(name, {{"score": 0, "weight": 1}})
+                entry["score"] = max(entry.get("score") or 0, credit)
                 break
+    total = sum(s.get("weight", 1) for s in scores.values())
+    if total:        # the question's score is the weighted mean of its parts (as pl.set_weighted_score_data)
+        data["score"] = sum((s.get("score") or 0) * s.get("weight", 1) for s in scores.values()) / total
 '''
 
 
@@ -151,7 +157,8 @@ def variant_data(q: Question) -> dict:
         if b.kind == "number":
             correct[part.key] = _number(b)
             if b.wrong:
-                mistakes[part.key] = [(float(Decimal(w.value)), float(b.margin), w.feedback) for w in b.wrong]
+                mistakes[part.key] = [(float(Decimal(w.value)), float(b.margin), w.feedback, float(w.credit))
+                                      for w in b.wrong]
         elif b.kind == "choice":
             correct[part.key] = b.value
             for i, c in enumerate(b.choices):
