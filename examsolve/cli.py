@@ -318,8 +318,11 @@ def variants(file, count, seed, outdir, force) -> None:
 @click.option("--class", "class_csv", type=click.Path(dir_okay=False),
               help="Grade a class: a CSV with id,variant,<answer names> (or Moodle's Responses report).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="--class: write the scores CSV (or JSON) here.")
+@click.option("--follow-through", "follow_through", is_flag=True,
+              help="Credit carried forward: a later answer right for the student's own wrong earlier values "
+                   "(graph nodes) gets its points.")
 @_budgeted
-def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt, class_csv, output) -> None:
+def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt, class_csv, output, follow_through) -> None:
     """Grade a student's answers to the spec FILE: points per answer and feedback on known wrong paths.
 
     By default a decimal must be right to the digits written (at least 3 significant figures) and an
@@ -331,23 +334,25 @@ def grade(file, pairs, answers_file, exact, rel, abs_, sig, fmt, class_csv, outp
       examsolve grade problems/sin_net.yaml --answer 'dL/dw=[-8.001,-4]' --rel 1e-3
       examsolve grade variants/bn_jacobian.v1.yaml --answers student.yaml --format json
       examsolve grade problems/sin_net.yaml --class responses.csv -o scores.csv
+      examsolve grade problems/sin_net.yaml --follow-through --answer u=pi/3 --answer 'y=sqrt(3)/2'
     """
     from examsolve.grading import grade_file, report_json, report_text
 
     if class_csv:
-        return _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig)
+        return _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig, follow_through)
     if not pairs and not answers_file:
         click.echo("error: no answers to grade; give --answer 'NAME=VALUE' (names as `examsolve run` prints them) "
                    "or --answers FILE", err=True)
         sys.exit(2)
     try:
-        report = grade_file(file, pairs, answers_file, exact=exact, rel=rel, abs_=abs_, sig=sig)
+        report = grade_file(file, pairs, answers_file, exact=exact, rel=rel, abs_=abs_, sig=sig,
+                            follow_through=follow_through)
     except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
         sys.exit(_fail(err))
     click.echo(report_json(report) if fmt == "json" else report_text(report), nl=False)
 
 
-def _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig) -> None:
+def _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig, follow_through=False) -> None:
     """grade --class: scores CSV (or JSON) to -o or standard output, the summary table on standard error."""
     from examsolve.compare import Rule
     from examsolve.export import classgrade
@@ -357,7 +362,7 @@ def _grade_class(file, class_csv, output, fmt, exact, rel, abs_, sig) -> None:
     holder = []
 
     def make() -> str:
-        holder.append(classgrade.grade_class(file, class_csv, rule))
+        holder.append(classgrade.grade_class(file, class_csv, rule, follow_through))
         return classgrade.report_json(holder[0]) if fmt == "json" else classgrade.scores_csv(holder[0])
     _emit(make, output, (file, class_csv))
     click.echo(classgrade.summary_text(holder[0]), err=True, nl=False)

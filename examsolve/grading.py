@@ -46,7 +46,7 @@ class Report:
 
 
 def grade_file(path: str, pairs=(), answers_file: str | None = None, exact: bool = False, rel: float | None = None,
-               abs_: float | None = None, sig: int | None = None) -> Report:
+               abs_: float | None = None, sig: int | None = None, follow_through: bool = False) -> Report:
     """Load, solve and grade: answers from NAME=VALUE pairs and/or a YAML file."""
     from examsolve import load_spec, solve
     from examsolve.spec import read_yaml
@@ -69,7 +69,7 @@ def grade_file(path: str, pairs=(), answers_file: str | None = None, exact: bool
         given.update({str(k): (v, v if isinstance(v, str) else json.dumps(v)) for k, v in data.items()})
     override = (Rule("exact") if exact else Rule("rel", rel) if rel is not None else Rule("abs", abs_)
                 if abs_ is not None else Rule("sig", sig) if sig is not None else None)
-    return grade(spec, sol, given, override)
+    return grade(spec, sol, given, override, follow_through=follow_through)
 
 
 def _read_text(path: str, what: str) -> str:

@@ -131,7 +131,7 @@ def _split_cloze(cell: str, names: list[str], sizes: dict) -> dict:
     return out
 
 
-def grade_class(spec_file: str, csv_path: str, override=None) -> ClassReport:
+def grade_class(spec_file: str, csv_path: str, override=None, follow_through: bool = False) -> ClassReport:
     """Grade every student of the CSV; each spec file is solved once, its wrong paths shared."""
     from examsolve import load_spec, solve
     from examsolve.grading import WrongPaths
@@ -148,11 +148,11 @@ def grade_class(spec_file: str, csv_path: str, override=None) -> ClassReport:
         if key not in cache:
             spec = load_spec(st.spec_file)
             cache[key] = (spec, solve(spec), WrongPaths(spec))
-        rows.append((st, grade_student(*cache[key], st, override)))
+        rows.append((st, grade_student(*cache[key], st, override, follow_through)))
     return ClassReport(spec_file, tuple(names), tuple(rows))
 
 
-def grade_student(spec, sol, wrong, st: Student, override):
+def grade_student(spec, sol, wrong, st: Student, override, follow_through: bool = False):
     """One student's Report; a cell that cannot be read is 0 points with the reason, never a crash."""
     from examsolve import grading
     from examsolve.errors import ExamsolveError
@@ -167,10 +167,10 @@ def grade_student(spec, sol, wrong, st: Student, override):
             continue
         given[name] = (grading._read(text, f"{st.spec_file}, row {st.line}, {name}"), text)
     try:
-        report = grading.grade(spec, sol, given, override, wrong)
+        report = grading.grade(spec, sol, given, override, wrong, follow_through)
     except ExamsolveError as err:
         grading._reraise_run_budget(err)
-        report = _one_by_one(spec, sol, wrong, given, override)
+        report = _one_by_one(spec, sol, wrong, given, override)      # one by one: nothing earlier to carry
     return _with_bad(report, bad)
 
 
@@ -238,7 +238,8 @@ def summary(r: ClassReport) -> dict:
         for m in rep.marks:
             if m.name in per:
                 per[m.name].append(m.points)
-            if m.given and not m.correct and m.feedback and not m.feedback.startswith(("could not", "the answer is", "give at least")):
+            if m.given and not m.correct and m.feedback and not m.feedback.startswith(
+                    ("could not", "the answer is", "give at least", "consistent with your")):
                 mistakes[(m.name, m.feedback)] = mistakes.get((m.name, m.feedback), 0) + 1
     out = {"students": len(r.rows), "answers": {}, "mistakes": []}
     for n, pts in per.items():
