@@ -46,44 +46,57 @@ def known_sign(value, what: str, loc) -> int:
 
 def step(variant: str, h: Callable, st: dict, i: int, g, x, ar, p: str, t: int, worse: bool | None,
          show: bool, loc) -> tuple[list, Any, tuple, int]:
-    """One parameter's Rprop step: shown lines (title, quantity, target, value, formula, substituted), the new
-    value, the update's (formula, substituted), and the sign of g·g_prev."""
-    import sympy
-
-    S, U = sympy.Symbol, {"evaluate": False}
-    n = ar.sym
-    prev, delta, moved = st["g_prev"][i], st["Δ"][i], st["Δw"][i]
-    gs, gp = _iterate(f"g_{p}", t), _iterate(f"g_{p}", t - 1)
+    """One parameter's Rprop step: lines (title, quantity, target, value, formula, substituted; only quantity and
+    value for a step not shown), the new value, the update's (formula, substituted), and the sign of g·g_prev."""
+    prev, delta0, moved = st["g_prev"][i], st["Δ"][i], st["Δw"][i]
     product = ar.fit(g * prev)
     sign = known_sign(ar.sym(product), f"g·g_prev of {p}", loc)
-    lines = [(f"sign comparison g·g_prev {relation(sign)}", "gg_prev", sympy.Mul(gs, gp, **U), n(product), None,
-              sympy.Mul(n(g), n(prev), **U) if show else None)]
-    dsym = S(f"Delta_{p}")
     if sign > 0:
-        delta = ar.fit(ar.min(delta * h("eta_plus"), h("step_max")))
-        lines.append(("same sign: Δ grows", "Δ", dsym, n(delta), sympy.Min(S("eta_+") * dsym, S("Delta_max")),
-                      sympy.Min(sympy.Mul(n(h("eta_plus")), n(st["Δ"][i]), **U), n(h("step_max")), **U)
-                      if show else None))
+        delta = ar.fit(ar.min(delta0 * h("eta_plus"), h("step_max")))
     elif sign < 0:
-        delta = ar.fit(ar.max(delta * h("eta_minus"), h("step_min")))
-        lines.append(("sign change: Δ shrinks", "Δ", dsym, n(delta), sympy.Max(S("eta_-") * dsym, S("Delta_min")),
-                      sympy.Max(sympy.Mul(n(h("eta_minus")), n(st["Δ"][i]), **U), n(h("step_min")), **U)
-                      if show else None))
+        delta = ar.fit(ar.max(delta0 * h("eta_minus"), h("step_min")))
     else:
-        lines.append(("g·g_prev = 0 (first step, or after a sign change): Δ kept", "Δ", dsym, n(delta), None, None))
+        delta = delta0
     backtrack = sign < 0 and (variant == "rprop+" or (variant == "irprop+" and bool(worse)))
     if sign < 0 and variant != "rprop-":
         move = ar.fit(-moved) if backtrack else 0 * g
-        g = 0 * g                     # stored as 0: the next step takes the = 0 branch
+        stored = 0 * g                 # stored as 0: the next step takes the = 0 branch
     else:
-        move = ar.fit(-ar.sign(g) * delta)
-    st["g_prev"][i], st["Δ"][i], st["Δw"][i] = g, delta, move
-    dw = _iterate(f"Δw_{p}", t)
+        move, stored = ar.fit(-ar.sign(g) * delta), g
+    st["g_prev"][i], st["Δ"][i], st["Δw"][i] = stored, delta, move
+    xn = ar.fit(x + move)
+    n = ar.sym
+    if not show:      # sympy display trees cost more than the arithmetic: only for shown steps
+        return [(None, k, None, n(v), None, None) for k, v in (("gg_prev", product), ("Δ", delta), ("Δw", move))], \
+            xn, (None, None), sign
+    what = {"g": g, "prev": prev, "product": product, "delta0": delta0, "delta": delta, "moved": moved,
+            "move": move, "x": x}
+    lines, update = _shown(variant, h, ar, p, t, sign, backtrack, {k: n(v) for k, v in what.items()})
+    return lines, xn, update, sign
+
+
+def _shown(variant: str, h: Callable, ar, p: str, t: int, sign: int, backtrack: bool, v: dict) -> tuple:
+    """The shown lines of one parameter's Rprop step and its update's (formula, substituted)."""
+    import sympy
+
+    S, U, n = sympy.Symbol, {"evaluate": False}, ar.sym
+    gs, dsym = _iterate(f"g_{p}", t), S(f"Delta_{p}")
+    lines = [(f"sign comparison g·g_prev {relation(sign)}", "gg_prev", sympy.Mul(gs, _iterate(f"g_{p}", t - 1), **U),
+              v["product"], None, sympy.Mul(v["g"], v["prev"], **U))]
+    if sign != 0:
+        eta, bound, f = ("eta_plus", "step_max", sympy.Min) if sign > 0 else ("eta_minus", "step_min", sympy.Max)
+        formula = f(sympy.Mul(S("eta_+" if sign > 0 else "eta_-"), dsym, **U),
+                    S("Delta_max" if sign > 0 else "Delta_min"), **U)
+        lines.append(("same sign: Δ grows" if sign > 0 else "sign change: Δ shrinks", "Δ", dsym, v["delta"],
+                      formula, f(sympy.Mul(n(h(eta)), v["delta0"], **U), n(h(bound)), **U)))
+    else:
+        lines.append(("g·g_prev = 0 (first step, or after a sign change): Δ kept", "Δ", dsym, v["delta"], None,
+                      None))
     if backtrack:
+        # no formula: the title (shown only without one) names the backtracking
         title = ("weight backtracking" if variant == "rprop+" else "the loss increased: weight backtracking") + \
             ": undo the previous move, Δw = −Δw_prev"
-        # no formula: the title (shown only without one) names the backtracking
-        formula, sub = None, sympy.Mul(-1, n(moved), **U) if show else None
+        formula, sub = None, sympy.Mul(-1, v["moved"], **U)
     elif sign < 0 and variant != "rprop-":
         title = ("no move after a sign change" if variant == "irprop-" else
                  "the loss did not increase: no move, no backtracking")
@@ -91,11 +104,10 @@ def step(variant: str, h: Callable, st: dict, i: int, g, x, ar, p: str, t: int, 
     else:
         title = "move Δw = −sign(g)·Δ"
         formula = sympy.Mul(-1, sympy.sign(gs), dsym, **U)
-        sub = sympy.Mul(-1, sympy.Mul(sympy.sign(n(g), **U), n(delta), **U), **U) if show else None
-    lines.append((title, "Δw", dw, n(move), formula, sub))
-    xn = ar.fit(x + move)
-    update = (sympy.Add(_iterate(p, t - 1), dw, **U), sympy.Add(n(x), n(move), **U) if show else None)
-    return lines, xn, update, sign
+        sub = sympy.Mul(-1, sympy.Mul(sympy.sign(v["g"], **U), v["delta"], **U), **U)
+    dw = _iterate(f"Δw_{p}", t)
+    lines.append((title, "Δw", dw, v["move"], formula, sub))
+    return lines, (sympy.Add(_iterate(p, t - 1), dw, **U), sympy.Add(v["x"], v["move"], **U))
 
 
 def _iterate(name: str, t: int):

@@ -1,21 +1,9 @@
-"""optimizer: steps of gradient descent, momentum (three forms), Nesterov, AdaGrad, RMSProp, Adam(W), RPROP."""
+"""optimizer: steps of gradient descent, momentum (three forms), Nesterov, AdaGrad, RMSProp, Adam(W), Rprop (four variants)."""
 import dataclasses
 import functools
 
 from examsolve.registry import family
 
-RULES = {
-    "gd": "p ← p − α·g",
-    "momentum/classic": "v ← μ·v + g;  p ← p − α·v",
-    "momentum/negative": "v ← μ·v − α·g;  p ← p + v",
-    "momentum/ema": "v ← β·v + (1 − β)·g;  p ← p − α·v̂ with v̂ = v/(1 − βᵗ) when bias-corrected",
-    "nesterov": "v ← μ·v − α·∇f(p + μ·v);  p ← p + v  (the gradient at the look-ahead point)",
-    "adagrad": "G ← G + g²;  p ← p − α·g/(√G + ε)",
-    "rmsprop": "s ← ρ·s + (1 − ρ)·g²;  p ← p − α·g/(√s + ε)",
-    "adam": "m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ);  "
-            "p ← p − α·m̂/(√v̂ + ε)",
-    "adamw": "as adam, then p ← p − α·λ·p (decoupled weight decay)",
-}
 MAX_ALL = 500      # steps that table: all shows in full
 
 
@@ -123,6 +111,8 @@ class _Run:
                        "adamw": ["m", "v"], "rprop": ["g_prev", "Δ", "Δw"]}.get(o.type, [])
         self.lr = self.h("lr")
         self.st = self._start_state()
+        from examsolve.update_rules import rule_text
+
         head = f"{o.type}{' (' + o.form + ' form)' if o.type == 'momentum' else ''}: {rule_text(o, self.rule)}"
         self.steps = [Step(head)]
         self.rows: list = []
@@ -248,7 +238,9 @@ class _Run:
             lines, xn, upd, sign = rprop.step(self.o.variant, self.h, self.st, i, g, self.x[i], ar, p.name, t,
                                               worse, show, self.spec.loc("params", p.name))
         else:
-            lines, xn, upd = _update(self.o, self.h, self.rule, self.st, i, g, self.x[i], self.lr, tt, ar, p.name,
+            from examsolve.update_rules import update
+
+            lines, xn, upd = update(self.o, self.h, self.rule, self.st, i, g, self.x[i], self.lr, tt, ar, p.name,
                                      show)
         self.qs += [(f"{key}.{p.name}[{t}]", value) for _, key, _, value, _, _ in lines]
         self.qs.append((f"iterates.{p.name}[{t}]", ar.sym(xn)))
@@ -293,7 +285,7 @@ class _Run:
         out = [Answer(f"{p.name} {after}", self.ar.sym(xi), Iterate(p, n)) for p, xi in zip(self.params, self.x)]
         for k in self.states:
             if k in ("v", "m", "s", "G"):
-                out += [Answer(f"{k}_{p.name} {after}", val) for p, val in zip(self.params, map(self.ar.sym, self.st[k]))]
+                out += [Answer(f"{k}_{p.name} {after}", self.ar.sym(val)) for p, val in zip(self.params, self.st[k])]
         return out
 
 
@@ -301,131 +293,6 @@ def _rprop_name(variant: str) -> str:
     from examsolve.rprop import NAMES
 
     return NAMES[variant]
-
-
-def rule_text(o, rule: str) -> str:
-    """The rule the run uses: without bias correction no m̂, with eps_inside √(v + ε); Rprop's variant named."""
-    if rule == "rprop":
-        from examsolve.rprop import rule as rprop_rule
-
-        return rprop_rule(o.variant)
-    text = RULES[rule]
-    if not o.bias_correction and rule in ("adam", "adamw"):
-        text = ("m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  p ← p − α·m/(√v + ε)  (no bias correction)"
-                + (";  then p ← p − α·λ·p (decoupled weight decay)" if rule == "adamw" else ""))
-    if not o.bias_correction and rule == "momentum/ema":
-        text = "v ← β·v + (1 − β)·g;  p ← p − α·v  (no bias correction)"
-    if o.eps_inside:
-        text = text.replace("(√v̂ + ε)", "√(v̂ + ε)").replace("(√v + ε)", "√(v + ε)").replace(
-            "(√G + ε)", "√(G + ε)").replace("(√s + ε)", "√(s + ε)")
-    return text
-
-
-def _update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool):
-    """One parameter's update: the shown lines (title, quantity, target, value, formula, substituted), the new
-    value, and the update's (formula, substituted); substituted forms are built only for shown steps."""
-    import sympy
-
-    S, U, n = sympy.Symbol, {"evaluate": False}, ar.sym
-    fit, lines = ar.fit, []
-    add = functools.partial(sympy.Add, **U)
-    mul = functools.partial(sympy.Mul, **U)
-
-    def div(a, b):
-        return mul(a, sympy.Pow(b, -1, **U))
-
-    def line(title, key, value, formula, substituted):   # substituted: called only for a shown step
-        lines.append((title, key, S(f"{_DISPLAY.get(key, key)}_{p}"), n(value), formula,
-                      substituted() if show else None))
-
-    def root(v, vs):   # the denominator, its formula from the state's symbol vs
-        eps = h("eps")
-        if o.eps_inside:
-            return ar.sqrt(v + eps), sympy.sqrt(vs + S("epsilon")), lambda: sympy.Pow(add(n(v), n(eps)), sympy.S.Half, **U)
-        return ar.sqrt(v) + eps, sympy.sqrt(vs) + S("epsilon"), lambda: add(sympy.Pow(n(v), sympy.S.Half, **U), n(eps))
-
-    P, gs = S(p), S(f"g_{p}")
-    if rule == "gd":
-        return lines, fit(x - lr * g), (P - S("alpha") * gs, (lambda: add(n(x), mul(-1, n(lr), n(g)))) if show else None)
-    if rule.startswith("momentum") or rule == "nesterov":
-        mu, before, vs = h("momentum"), st["v"][i], S(f"v_{p}")
-        if rule == "momentum/classic":
-            v = fit(mu * before + g)
-            line("velocity", "v", v, add(mul(S("mu"), vs), gs), lambda: add(mul(n(mu), n(before)), n(g)))
-            xn, upd = fit(x - lr * v), (add(P, mul(-1, S("alpha"), vs)), lambda: add(n(x), mul(-1, n(lr), n(v))))
-        elif rule in ("momentum/negative", "nesterov"):
-            v = fit(mu * before - lr * g)
-            line("velocity" + (" (g at the look-ahead point)" if rule == "nesterov" else ""), "v", v,
-                 add(mul(S("mu"), vs), mul(-1, S("alpha"), gs)), lambda: add(mul(n(mu), n(before)), mul(-1, n(lr), n(g))))
-            xn, upd = fit(x + v), (add(P, vs), lambda: add(n(x), n(v)))
-        else:
-            v = fit(mu * before + (1 - mu) * g)
-            line("velocity", "v", v, add(mul(S("beta"), vs), mul(add(1, -S("beta")), gs)),
-                 lambda: add(mul(n(mu), n(before)), mul(n(fit(1 - mu)), n(g))))
-            vhat = fit(v / (1 - mu ** t)) if o.bias_correction else v
-            if o.bias_correction:
-                line("bias correction v̂ = v/(1 − βᵗ)", "v̂", vhat, div(vs, add(1, -S("beta") ** S("t"))),
-                     lambda: div(n(v), add(1, mul(-1, sympy.Pow(n(mu), n(t), **U)))))
-            vv = S(f"vhat_{p}") if o.bias_correction else vs
-            xn, upd = fit(x - lr * vhat), (add(P, mul(-1, S("alpha"), vv)), lambda: add(n(x), mul(-1, n(lr), n(vhat))))
-        st["v"][i] = v
-        return lines, xn, (upd[0], upd[1]() if show else None)
-    if rule in ("adagrad", "rmsprop"):
-        key = "G" if rule == "adagrad" else "s"
-        before, acc = st[key][i], S(f"{key}_{p}")
-        if rule == "adagrad":
-            new = fit(before + g ** 2)
-            line("sum of squared gradients", key, new, add(acc, gs ** 2), lambda: add(n(before), sympy.Pow(n(g), 2, **U)))
-        else:
-            r = h("rho")
-            new = fit(r * before + (1 - r) * g ** 2)
-            line("running mean of g²", key, new, add(mul(S("rho"), acc), mul(add(1, -S("rho")), gs ** 2)),
-                 lambda: add(mul(n(r), n(before)), mul(n(fit(1 - r)), sympy.Pow(n(g), 2, **U))))
-        st[key][i] = new
-        den, dform, dsub = root(new, acc)
-        return lines, fit(x - lr * g / den), (add(P, mul(-1, S("alpha"), div(gs, dform))),
-                                              add(n(x), mul(-1, div(mul(n(lr), n(g)), dsub()))) if show else None)
-    return _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root)
-
-
-def _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root):
-    """Adam and AdamW's update (see _update)."""
-    import sympy
-
-    S, U, n, fit = sympy.Symbol, {"evaluate": False}, ar.sym, ar.fit
-    add = functools.partial(sympy.Add, **U)
-    mul = functools.partial(sympy.Mul, **U)
-    b1, b2, m0, v0 = h("beta1"), h("beta2"), st["m"][i], st["v"][i]
-    ms, vs, gs, P = S(f"m_{p}"), S(f"v_{p}"), S(f"g_{p}"), S(p)
-    m_ = fit(b1 * m0 + (1 - b1) * g)
-    v = fit(b2 * v0 + (1 - b2) * g ** 2)
-    st["m"][i], st["v"][i] = m_, v
-    line("first moment", "m", m_, add(mul(S("beta_1"), ms), mul(add(1, -S("beta_1")), gs)),
-         lambda: add(mul(n(b1), n(m0)), mul(n(fit(1 - b1)), n(g))))
-    line("second moment", "v", v, add(mul(S("beta_2"), vs), mul(add(1, -S("beta_2")), gs ** 2)),
-         lambda: add(mul(n(b2), n(v0)), mul(n(fit(1 - b2)), sympy.Pow(n(g), 2, **U))))
-    mh, vh, mform, vform = m_, v, ms, vs
-    if o.bias_correction:
-        mh, vh = fit(m_ / (1 - b1 ** t)), fit(v / (1 - b2 ** t))
-        mform, vform = S(f"mhat_{p}"), S(f"vhat_{p}")
-        for title, key, val, raw, sym, beta, bname in (("m̂ = m/(1 − β₁ᵗ)", "m̂", mh, m_, ms, b1, "beta_1"),
-                                                         ("v̂ = v/(1 − β₂ᵗ)", "v̂", vh, v, vs, b2, "beta_2")):
-            line(title, key, val, mul(sym, sympy.Pow(add(1, -S(bname) ** S("t")), -1, **U)),
-                 lambda raw=raw, beta=beta: mul(n(raw), sympy.Pow(add(1, mul(-1, sympy.Pow(n(beta), n(t), **U))),
-                                                                   -1, **U)))
-    den, dform, dsub = root(vh, vform)
-    xn = x - lr * mh / den
-    formula = add(P, mul(-1, S("alpha"), mform, sympy.Pow(dform, -1, **U)))
-    sub = (lambda: add(n(x), mul(-1, n(lr), n(mh), sympy.Pow(dsub(), -1, **U))))
-    if rule == "adamw":
-        wd = h("weight_decay")
-        xn = xn - lr * wd * x
-        formula = add(formula, mul(-1, S("alpha"), S("lambda"), P))
-        sub = (lambda s0=sub: add(s0(), mul(-1, n(lr), n(wd), n(x))))
-    return lines, fit(xn), (formula, sub() if show else None)
-
-
-_DISPLAY = {"m̂": "mhat", "v̂": "vhat"}   # quantity names (keys use them) to symbol names that print as m̂
 
 
 class _Arithmetic:
