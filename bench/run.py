@@ -1,6 +1,6 @@
 """Benchmarks for the issue's targets; prints a table (no timings live in tests).
 
-Run with `make bench`.
+Run with `make bench`; `python bench/run.py --startup` prints only the start-up rows.
 """
 from __future__ import annotations
 
@@ -21,9 +21,72 @@ def wall(cmd: list[str], repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
+        subprocess.run(cmd, check=True, capture_output=True, env=CACHED_BYTECODE)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+COLD_EXAMPLES = ("sin_net.yaml", "bn_jacobian.yaml", "mlp_2_2_1.yaml", "conv_maxpool_grad.yaml",
+                 "rnn_step_back.yaml", "adam_two_steps.yaml", "softmax_ce.yaml")
+TEN_LINES = ("kind: graph\ngiven:\n  x: [2, 1]\n  w: [pi/2, pi]\n  b: 0\n  l: 2\nequations:\n"
+             "  y: sin(w @ x) - b\n  L: (y - l)**2\nask:\n  - grad: {of: L, wrt: w}\n")
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of a command."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CACHED_BYTECODE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed")
+    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime
+
+
+# as after pip install: bytecode compiled once and reused (the shell may set PYTHONDONTWRITEBYTECODE)
+CACHED_BYTECODE = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+CACHED_BYTECODE["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "examsolve-bench-pycache")
+
+
+def interleaved(cmds: dict[str, list[str]], repeat: int = 9) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of each command, run in turn (so load noise hits them alike); one warm-up."""
+    for cmd in cmds.values():
+        timed(cmd)
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for k, cmd in cmds.items():
+            runs[k].append(timed(cmd))
+    return {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in runs.items()}
+
+
+def cold_start_rows(repeat: int = 9) -> list[tuple[str, float, str]]:
+    """Whole-process `run` of each example against `python -c "import sympy"`, medians of interleaved runs."""
+    rows = []
+    for name in COLD_EXAMPLES:
+        m = interleaved({"sympy": [sys.executable, "-c", "import sympy"],
+                         "run": EXE + ["run", str(ROOT / "problems" / name)]}, repeat)
+        (sw, sc), (rw, rc) = m["sympy"], m["run"]
+        rows.append((f"run {name} (cold; import sympy {sw:.3f} s)", rw,
+                     f"{rw / sw:.2f}x import sympy (target <= 1.3x); CPU {rc:.3f} s = {rc / sc:.2f}x"))
+    return rows
+
+
+FIRST_LOAD = """
+import sys, time
+import examsolve.spec, examsolve.registry, examsolve.families.graph
+wall, cpu = time.perf_counter(), time.process_time()
+examsolve.spec.parse_spec(sys.argv[1], "ten.yaml")
+print(time.perf_counter() - wall, time.process_time() - cpu)
+"""
+
+
+def spec_load_time(repeat: int = 9) -> tuple[float, float]:
+    """Median wall and CPU seconds of a process's first load of a 10-line spec, after its imports."""
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", FIRST_LOAD, TEN_LINES], check=True, capture_output=True,
+                             text=True, env=CACHED_BYTECODE).stdout.split()
+        runs.append((float(out[0]), float(out[1])))
+    return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
 
 
 def in_process(spec_text: str) -> float:
@@ -102,6 +165,155 @@ def chain_spec(n: int) -> str:
     return f"kind: graph\ngiven:\n  a0: 0.5\nequations:\n{eqs}\nask:\n  - grad: {{of: a{n}, wrt: a0}}\n"
 
 
+# ---- issue 16, items 2 and 3: per-node cost, linear BPTT, given tensors as data, rendering and JSON ----
+
+def conv_spec(n: int) -> str:
+    """A 3x3 kernel over an n x n input (padding 1), L = sum(c**2)/2, gradient w.r.t. the kernel."""
+    return (f"kind: conv\ngiven:\n  x: {conv_input(n)}\n  w: {CONV_KERNEL}\n"
+            "conv: {input: x, kernel: w, padding: 1, name: c}\nequations:\n  L: sum(c**2)/2\n"
+            "ask:\n  - grad: {of: L, wrt: w}\n")
+
+
+CONV_KERNEL = [[0.1, -0.2, 0.3], [0.0, 0.5, -0.1], [0.2, 0.1, -0.3]]
+
+
+def conv_input(n: int) -> list:
+    """The bench's n x n conv input."""
+    return [[((i * 7 + j * 3) % 11) / 10 for j in range(n)] for i in range(n)]
+
+
+def dense_data(width: int) -> tuple:
+    """(W, x, b) of the dense-layer bench: integer weights (a 256 x 256 matrix of decimals is past the
+    spec's 256 KiB), small decimal inputs and biases."""
+    W = [[(i * 7 + j * 3) % 11 - 5 for j in range(width)] for i in range(width)]
+    x = [((j * 5) % 7 - 3) / 4 for j in range(width)]
+    b = [((i * 3) % 5 - 2) / 10 for i in range(width)]
+    return W, x, b
+
+
+def dense_spec(width: int) -> str:
+    """y = tanh(W @ x / 64 + b) with a given width x width matrix; the Jacobian dy/dx."""
+    W, x, b = dense_data(width)
+    return (f"kind: graph\ngiven:\n  W: {W}\n  x: {x}\n  b: {b}\nequations:\n  y: tanh(W @ x / 64 + b)\n"
+            "ask:\n  - jacobian: {of: y, wrt: x}\n")
+
+
+def mlp_data(sizes=(784, 32, 10)) -> tuple:
+    """(x, y, [W1, W2], [b1, b2]) of the MLP bench: inputs and weights as small decimals."""
+    x = [(i % 10) / 10 for i in range(sizes[0])]
+    y = [1 if k == 3 else 0 for k in range(sizes[-1])]
+    Ws = [[[((i * 7 + j * 3) % 11 - 5) / 100 for j in range(a)] for i in range(b)] for a, b in zip(sizes, sizes[1:])]
+    bs = [[((i * 3) % 5 - 2) / 10 for i in range(b)] for b in sizes[1:]]
+    return x, y, Ws, bs
+
+
+def mlp_spec(sizes=(784, 32, 10)) -> str:
+    """One SGD step (lr 0.5) of a sigmoid MLP with the MSE, weights given as small decimals."""
+    x, y, Ws, bs = mlp_data(sizes)
+    given = "".join(f"  W{k}: {W}\n  b{k}: {b}\n" for k, (W, b) in enumerate(zip(Ws, bs), 1))
+    layers = "".join(f"  - {{weights: W{k}, bias: b{k}, activation: sigmoid}}\n" for k in range(1, len(Ws) + 1))
+    params = ", ".join(f"W{k}, b{k}" for k in range(1, len(Ws) + 1))
+    return (f"kind: mlp\ngiven:\n  x: {x}\n  y: {y}\n{given}input: x\ntarget: y\nlayers:\n{layers}loss: mse\n"
+            f"ask:\n  - update: {{of: L, params: [{params}], lr: 0.5}}\n")
+
+
+def answers_as_floats(sol) -> list[float]:
+    """Every answer of a solution, flattened to floats in order (tensors row-major)."""
+    from examsolve.tensor import Tensor
+
+    out = []
+    for a in sol.answers:
+        items = a.value.items if isinstance(a.value, Tensor) else (a.value,)
+        out.extend(float(v) for v in items)
+    return out
+
+
+def solve_timed(spec_text: str) -> tuple[float, float, object]:
+    """(solve seconds, terminal render seconds, solution) in this process."""
+    from examsolve import render, solve
+    from examsolve.spec import parse_spec
+
+    t = time.perf_counter()
+    sol = solve(parse_spec(spec_text, "bench.yaml"))
+    t1 = time.perf_counter()
+    render(sol, "terminal")
+    return t1 - t, time.perf_counter() - t1, sol
+
+
+def run_child(args: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MiB, exit code) of one `examsolve` process (os.wait4: this child's rusage)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(EXE + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t, usage.ru_maxrss / 1024, p.returncode
+
+
+def engine_row(name: str, spec_text: str, reference) -> dict:
+    """One issue-16 row: in-process solve/render, whole-process terminal vs JSON with peak memory, and the
+    answers against the plain-Python float reverse mode."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from reference import agree
+
+    row = {"name": name}
+    try:
+        row["solve"], row["render"], sol = solve_timed(spec_text)
+        ok, worst = agree(answers_as_floats(sol), reference())
+        row["ref"] = f"{'ok' if ok else 'DIFF'} {worst:.0e}"
+    except Exception as e:  # noqa: BLE001 - a refused or failing spec is a row, not a crash
+        row["ref"] = "failed: " + str(e).splitlines()[0][:50]
+        return row
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "bench.yaml"
+        path.write_text(spec_text)
+        row["term"], row["term_mib"], _ = run_child(["run", str(path)])
+        row["json"], row["json_mib"], _ = run_child(["run", str(path), "--format", "json"])
+    return row
+
+
+def engine_rows(quick: bool = False) -> list[dict]:
+    """The issue's engine and rendering rows (quick: smaller sizes, for a first look)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import reference as ref
+
+    chain_n, rnn_T, conv_n, width = (1000, (300, 900), 28, 64) if quick else (4000, (1000, 3000), 56, 256)
+    xs = lambda T: [((t * 7) % 5 - 2) / 4 for t in range(T)]     # noqa: E731 - rnn_spec's sequence
+    rows = [engine_row(f"tanh chain gradient, n = {chain_n}", chain_spec(chain_n), lambda: ref.tanh_chain(chain_n))]
+    for T in rnn_T:
+        rows.append(engine_row(f"scalar tanh RNN, dL/d(V, W), T = {T}", rnn_spec(T), lambda T=T: ref.scalar_rnn(xs(T))))
+    a, b = rows[1], rows[2]
+    if "solve" in a and "solve" in b:
+        import math
+        for key in ("solve", "render"):
+            b[f"slope_{key}"] = math.log((b[key]) / (a[key])) / math.log(rnn_T[1] / rnn_T[0])
+    rows.append(engine_row(f"3x3 conv gradient w.r.t. the kernel, {conv_n}x{conv_n}", conv_spec(conv_n),
+                           lambda: ref.conv_kernel_grad(conv_input(conv_n), CONV_KERNEL)))
+    W, x, b_ = dense_data(width)
+    rows.append(engine_row(f"dense Jacobian dy/dx, width {width}", dense_spec(width),
+                           lambda: ref.dense_jacobian(W, x, b_, 64)))
+    sizes = (196, 16, 10) if quick else (784, 32, 10)
+    mx, my, mW, mb = mlp_data(sizes)
+    rows.append(engine_row(f"MLP {'-'.join(map(str, sizes))} one SGD step", mlp_spec(sizes),
+                           lambda: ref.mlp_sgd(mx, my, mW, mb, 0.5)))
+    return rows
+
+
+def print_engine_rows(rows: list[dict]) -> None:
+    """The issue-16 table: seconds, JSON/terminal ratio, peak MiB and the reference column."""
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'engine benchmark':<{width}}  {'solve':>7} {'render':>7} {'term':>7} {'json':>7} {'j/t':>5} "
+          f"{'MiB t':>6} {'MiB j':>6}  float ref (1e-9)")
+    print("-" * (width + 80))
+    f = lambda r, k, fmt="7.2f": format(r[k], fmt) if k in r else " " * int(fmt.split(".")[0])  # noqa: E731
+    for r in rows:
+        ratio = f"{r['json'] / r['term']:5.2f}" if "json" in r else "     "
+        slope = "".join(f"; slope {k[6:]} {r[k]:.2f}" for k in ("slope_solve", "slope_render") if k in r)
+        print(f"{r['name']:<{width}}  {f(r, 'solve')} {f(r, 'render')} {f(r, 'term')} {f(r, 'json')} {ratio} "
+              f"{f(r, 'term_mib', '6.0f')} {f(r, 'json_mib', '6.0f')}  {r.get('ref', '')}{slope}")
+    print("\n(solve/render: in-process seconds; term/json: whole `examsolve run` processes; MiB: their peak RSS;"
+          " ratios are from the same run — the machine is shared, absolute seconds are noisy)")
+
+
 def main() -> None:
     rows = []
     base = wall([sys.executable, "-c", "pass"])
@@ -110,9 +322,12 @@ def main() -> None:
     rows.append(("python -c pass", base, ""))
     rows.append(("python -c 'import sympy'", sym, ""))
     rows.append(("examsolve list (cold)", lst, f"{lst / base:.1f}x bare start (target <= 10x)"))
-    for p in sorted((ROOT / "problems").glob("*.yaml")):
-        t = wall(EXE + ["run", str(p)], repeat=3)
-        rows.append((f"run {p.name} (cold)", t, f"{t / sym:.2f}x import sympy (target <= 2x)"))
+    rows.extend(cold_start_rows())
+    wall_load, cpu_load = spec_load_time()
+    rows.append(("first load of a 10-line spec in a process, after imports", wall_load,
+                 f"target < 0.020 s; CPU {cpu_load:.3f} s"))
+    if "--startup" in sys.argv:     # only the start-up rows
+        return _print(rows)
     in_process(bn_spec(4))   # warm up imports and caches
     for m in (8, 64, 256):
         t = in_process(bn_spec(m))
@@ -162,6 +377,11 @@ def main() -> None:
         rows.append((f"{name} summary with steps (after start-up)", t, "target < 1 s"))
     t = draw_dot(chain_spec(2000))
     rows.append(("drawing (DOT, values and gradients) of a 2000-node graph", t, "target < 2 s (after solving)"))
+    _print(rows)
+
+
+def _print(rows: list[tuple[str, float, str]]) -> None:
+    """The table: name, seconds, note."""
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{width}}  {'seconds':>8}  note")
     print("-" * (width + 40))
@@ -171,4 +391,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["engine"]:      # only the issue-16 engine rows: `python -m bench.run engine [quick]`
+        print_engine_rows(engine_rows(quick=sys.argv[2:3] == ["quick"]))
+    else:
+        main()

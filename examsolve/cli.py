@@ -194,7 +194,7 @@ def _check_output(output: str, inputs) -> None:
 
 def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
     """Solve every file (one error line each); the drawings too when asked."""
-    from examsolve import drawing, load_spec, solve
+    from examsolve import load_spec, solve
 
     solutions, drawings, code = [], [], 0
     for path in files:
@@ -203,6 +203,8 @@ def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
             sol = solve(spec)
             d = None
             if with_graph and sol.graph is not None:
+                from examsolve import drawing   # only drawings need it (sympy's tree walkers, layout)
+
                 d = drawing.build(sol.graph, spec.model.conventions.model_dump(), drawing.default_of(spec),
                                   title=sol.title, names=sol.names, backprop=sol.backprop)
             solutions.append(sol)
@@ -472,14 +474,13 @@ def check(files) -> None:
 @main.command(name="list")
 def list_() -> None:
     """List the problem families (the values of `kind:`)."""
-    from examsolve.registry import load_all
+    from examsolve.catalog import CATALOG   # names, summaries, examples: no family module imported
 
-    fams = load_all()
-    width = max(len(n) for n in fams)
-    for name, fam in fams.items():
-        click.echo(f"{name:<{width}}  {fam.summary}")
-        if fam.examples:
-            click.echo(f"{'':<{width}}  examples: {', '.join('problems/' + e for e in fam.examples)}")
+    width = max(len(n) for n in CATALOG)
+    for name, (summary, examples) in CATALOG.items():
+        click.echo(f"{name:<{width}}  {summary}")
+        if examples:
+            click.echo(f"{'':<{width}}  examples: {', '.join('problems/' + e for e in examples)}")
 
 
 @main.command()
@@ -493,10 +494,10 @@ def new(kind) -> None:
     """
     from importlib import resources
 
-    from examsolve.registry import get_family
+    from examsolve.registry import check_kind
 
     try:
-        get_family(kind)
+        check_kind(kind)
         click.echo(resources.files("examsolve").joinpath("templates", f"{kind}.yaml").read_text("utf-8"), nl=False)
     except FileNotFoundError:
         sys.exit(_fail(ValueError(f"no template for {kind}")))

@@ -1,4 +1,4 @@
-"""The family registry. Family modules import only this at their top, so `examsolve list` stays fast."""
+"""The family registry; examsolve/catalog.py holds the names, summaries and examples for `examsolve list`."""
 from __future__ import annotations
 
 import importlib
@@ -45,7 +45,7 @@ def family(name: str, summary: str, examples: tuple[str, ...] = (), model: Any =
 
 
 def load_all() -> dict[str, Family]:
-    """Import every module of examsolve.families (cheap: they import sympy lazily)."""
+    """Import every module of examsolve.families (for the schema of all kinds, docs and tests)."""
     from examsolve import families
 
     for info in sorted(pkgutil.iter_modules(families.__path__), key=lambda m: m.name):
@@ -53,10 +53,45 @@ def load_all() -> dict[str, Family]:
     return dict(sorted(FAMILIES.items()))
 
 
-def get_family(name: Any, loc: Loc | None = None) -> Family:
-    """The family of a `kind:`; SpecError with the nearest name when unknown."""
-    fams = load_all()
+def check_kind(name: Any, loc: Loc | None = None) -> None:
+    """SpecError with the nearest name when `name` is no family's kind; imports no family module when it is one."""
+    from examsolve.catalog import CATALOG
+
+    if isinstance(name, str) and name in CATALOG:
+        return
+    fams = load_all()   # the catalog may lag behind a family just added
     if not isinstance(name, str) or name not in fams:
         raise SpecError(f"unknown kind '{name}'{nearest(str(name), list(fams))}; "
                         f"known kinds: {', '.join(fams)}", loc)
-    return fams[name]
+
+
+def get_family(name: Any, loc: Loc | None = None) -> Family:
+    """The family of a `kind:`, importing only its module; SpecError with the nearest name when unknown."""
+    check_kind(name, loc)
+    if name not in FAMILIES:
+        importlib.import_module(f"examsolve.families.{name}")   # each family lives in the module of its name
+    if name not in FAMILIES:
+        load_all()
+    return FAMILIES[name]
+
+
+def catalog_text() -> str:
+    """The source of examsolve/catalog.py, from the registered families."""
+    lines = ['"""The families\' names, summaries and examples, so `examsolve list` imports no family module.',
+             "",
+             "Generated from the registry; tests/test_startup.py checks it. After changing a family's @family(...):",
+             "    python -c 'from examsolve.registry import write_catalog; write_catalog()'",
+             '"""', "", "CATALOG = {"]
+    for name, fam in load_all().items():
+        lines.append(f"    {name!r}: (")
+        lines.append(f"        {fam.summary!r},")
+        lines.append(f"        {fam.examples!r}),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_catalog() -> None:
+    """Rewrite examsolve/catalog.py from the registry."""
+    from pathlib import Path
+
+    Path(__file__).with_name("catalog.py").write_text(catalog_text(), "utf-8")

@@ -377,16 +377,16 @@ def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dic
 
     def plain(n, path: tuple, depth: int) -> Any:
         count[0] += 1
-        loc = Loc(file, *pos(n))
+        at = marks[path] = pos(n)
         if count[0] > MAX_YAML_NODES:
-            raise SpecError(f"the spec has more than {MAX_YAML_NODES} values (aliases count each time)", loc)
+            raise SpecError(f"the spec has more than {MAX_YAML_NODES} values (aliases count each time)", Loc(file, *at))
         if depth > MAX_YAML_DEPTH:
-            raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} deep", loc)
-        marks[path] = pos(n)
+            raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} deep", Loc(file, *at))
         tag = n.tag or ""
         if not tag.startswith(_STD) or tag[len(_STD):] not in ("str", "int", "float", "bool", "null",
                                                                 "seq", "map", "timestamp"):
-            raise SpecError(f"YAML tag '{tag}' is not allowed; a spec holds plain values (numbers, text, lists, maps)", loc)
+            raise SpecError(f"YAML tag '{tag}' is not allowed; a spec holds plain values (numbers, text, lists, maps)",
+                            Loc(file, *at))
         if isinstance(n, yaml.MappingNode):
             out: dict = {}
             for k, v in n.value:

@@ -1,0 +1,86 @@
+"""Start-up: each command imports only what it needs (the modules loaded, not timings)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+SIN_NET = str(ROOT / "problems" / "sin_net.yaml")
+
+
+# runs the command as `python -m examsolve ARGS` does, then prints every module loaded (importtime misses the
+# ones loaded with importlib.import_module, such as a family or a renderer)
+PROBE = """
+import runpy, sys
+sys.argv = ["examsolve", *sys.argv[1:]]
+code = 0
+try:
+    runpy.run_module("examsolve", run_name="__main__", alter_sys=True)
+except SystemExit as e:
+    code = e.code or 0
+print("MODULES", *sorted(sys.modules), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def imported(*args: str) -> set[str]:
+    """The modules `python -m examsolve ARGS` loads (the command must succeed)."""
+    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return set(r.stderr.rsplit("MODULES ", 1)[1].split())
+
+
+def top_level(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def families(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("examsolve.families.")}
+
+
+@pytest.mark.parametrize("args", [("--help",), ("list",), ("new", "graph"), ("run", "--help")])
+def test_help_list_and_new_import_no_sympy_pydantic_rich_or_family(args):
+    mods = imported(*args)
+    assert not top_level(mods) & {"sympy", "pydantic", "rich", "yaml"}
+    assert not families(mods)
+
+
+@pytest.mark.parametrize("fmt", ["json", "latex", "markdown"])
+def test_run_without_terminal_output_imports_no_rich_and_no_drawing(fmt):
+    mods = imported("run", SIN_NET, "--format", fmt)
+    assert "rich" not in top_level(mods)
+    assert "examsolve.drawing" not in mods
+    assert families(mods) == {"examsolve.families.graph"}   # only the spec's own family
+
+
+def test_run_in_the_terminal_imports_no_drawing():
+    mods = imported("run", SIN_NET)
+    assert "rich" in top_level(mods)
+    assert "examsolve.drawing" not in mods
+
+
+def test_with_graph_imports_the_drawing():
+    assert "examsolve.drawing" in imported("run", SIN_NET, "--format", "json", "--with-graph")
+
+
+def test_catalog_matches_the_registry():
+    from examsolve.catalog import CATALOG
+    from examsolve.registry import load_all
+
+    registered = {name: (fam.summary, fam.examples) for name, fam in load_all().items()}
+    assert CATALOG == registered, ("examsolve/catalog.py is out of date; regenerate it with "
+                                   "python -c 'from examsolve.registry import write_catalog; write_catalog()'")
+    assert list(CATALOG) == sorted(CATALOG)   # `examsolve list` prints them in this order
+
+
+def test_unknown_kind_message_lists_every_family():
+    from examsolve.errors import SpecError
+    from examsolve.registry import get_family, load_all
+
+    with pytest.raises(SpecError) as err:
+        get_family("grpah")
+    assert "did you mean 'graph'" in str(err.value) or "graph" in str(err.value)
+    assert str(err.value).endswith("known kinds: " + ", ".join(load_all()))
