@@ -64,6 +64,11 @@ class Question:
     parts: tuple[Part, ...]
     solution: str                # the worked solution, plain text with line breaks
     file: str
+    given_html: str = ""         # the given values with MathML (export/html.rich_parts)
+    solution_html: str = ""      # the worked solution's steps and answers with MathML
+    graph_svg: str = ""          # the graph without values (for the question text), cleaned SVG
+    solved_svg: str = ""         # the graph with values and gradients (for the feedback)
+    graph_note: str = ""         # why a graph spec has no picture (dot missing)
 
     @property
     def points(self) -> Fraction:
@@ -183,7 +188,10 @@ def question(spec, sol, slug_: str) -> Question:
         parts.append(_part(a, key, rule, points, _wrong_values(wrong, a, rule, sol)))
     given = tuple((name, text(v, sol.names)) for name, v in sol.given)
     solution = terminal.render([sol], color=False, width=100)
-    return Question(slug_, sol.title, sol.statement or sol.title, given, tuple(parts), solution, sol.file)
+    from examsolve.export.html import rich_parts
+
+    return Question(slug_, sol.title, sol.statement or sol.title, given, tuple(parts), solution, sol.file,
+                    **rich_parts(spec, sol, slug_))
 
 
 def _part(a, key: str, rule: Rule, points: Fraction, wrongs: list) -> Part:

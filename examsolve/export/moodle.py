@@ -58,9 +58,9 @@ def _head(q: Question, qtype: str, body: list) -> etree._Element:
     el = etree.Element("question", type=qtype)
     _text(etree.SubElement(el, "name"), q.title if len(q.title) < 200 else q.title[:199] + "…")
     qt = etree.SubElement(el, "questiontext", format="html")
-    html.text_element(qt, "text", html.serialise(html.statement(q) + body))
+    html.text_element(qt, "text", html.serialise(html.statement(q, rich=True) + body))
     gf = etree.SubElement(el, "generalfeedback", format="html")
-    html.text_element(gf, "text", html.serialise(html.solution(q)))
+    html.text_element(gf, "text", html.serialise(html.solution(q, rich=True)))
     return el
 
 

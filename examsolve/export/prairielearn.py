@@ -71,12 +71,19 @@ def write(problems: list[Problem], out: str, inputs=()) -> None:
         folder = os.path.join(out, p.slug)
         os.makedirs(folder, exist_ok=True)
         for name, text in files(p).items():
+            os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
             outputs.write(os.path.join(folder, name), text, inputs)
 
 
+GRAPH = "clientFilesQuestion/graph.svg"
+
+
 def files(p: Problem) -> dict[str, str]:
-    """The files of one question folder, by name."""
-    return {"info.json": info(p), "question.html": question_html(p.questions[0]), "server.py": server(p)}
+    """The files of one question folder, by name (the graph, without values, where the spec draws one)."""
+    out = {"info.json": info(p), "question.html": question_html(p.questions[0]), "server.py": server(p)}
+    if p.questions[0].graph_svg:      # the bare graph is the same for every variant: only values differ
+        out[GRAPH] = p.questions[0].graph_svg + "\n"
+    return out
 
 
 def info(p: Problem) -> str:
@@ -97,6 +104,8 @@ def question_html(q: Question) -> str:
     panel = etree.Element("pl-question-panel")
     stmt = etree.SubElement(panel, "div")
     stmt.text = "{{{params.statement_html}}}"
+    if q.graph_svg:
+        etree.SubElement(panel, "pl-figure", {"file-name": GRAPH.rsplit("/", 1)[1]})
     out = [panel]
     for part in q.parts:
         out.append(_element(part))

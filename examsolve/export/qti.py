@@ -124,7 +124,7 @@ def _item(sec, q: Question, b: Blank, iid: str) -> None:
               [("question_type", QTYPE[b.kind]), ("points_possible", _points(b)),
                ("original_answer_ids", f"{iid}_a1")])
     pres = _q(item, "presentation")
-    body = html.statement(q) + [html._p(f"{b.label} = ?")]
+    body = html.statement(q, rich=True, graph=False) + [html._p(f"{b.label} = ?")]
     _q(_q(pres, "material"), "mattext", html.serialise(body), texttype="text/html")
     if b.kind == "choice":
         lid = _q(pres, "response_lid", ident="response1", rcardinality="Single")
@@ -183,7 +183,7 @@ def _feedbacks(item, q: Question, b: Blank) -> None:
         ul.text = None
         ul.extend(wrong)
         incorrect.append(ul)
-    for fid, body in (("general_fb", html.solution(q)), ("correct_fb", [html._p("Correct.")]),
+    for fid, body in (("general_fb", html.solution(q, rich=True, graph=False)), ("correct_fb", [html._p("Correct.")]),
                       ("general_incorrect_fb", incorrect)):
         fb = _q(item, "itemfeedback", ident=fid)
         _q(_q(_q(fb, "flow_mat"), "material"), "mattext", html.serialise(body), texttype="text/html")
