@@ -165,6 +165,155 @@ def chain_spec(n: int) -> str:
     return f"kind: graph\ngiven:\n  a0: 0.5\nequations:\n{eqs}\nask:\n  - grad: {{of: a{n}, wrt: a0}}\n"
 
 
+# ---- issue 16, items 2 and 3: per-node cost, linear BPTT, given tensors as data, rendering and JSON ----
+
+def conv_spec(n: int) -> str:
+    """A 3x3 kernel over an n x n input (padding 1), L = sum(c**2)/2, gradient w.r.t. the kernel."""
+    return (f"kind: conv\ngiven:\n  x: {conv_input(n)}\n  w: {CONV_KERNEL}\n"
+            "conv: {input: x, kernel: w, padding: 1, name: c}\nequations:\n  L: sum(c**2)/2\n"
+            "ask:\n  - grad: {of: L, wrt: w}\n")
+
+
+CONV_KERNEL = [[0.1, -0.2, 0.3], [0.0, 0.5, -0.1], [0.2, 0.1, -0.3]]
+
+
+def conv_input(n: int) -> list:
+    """The bench's n x n conv input."""
+    return [[((i * 7 + j * 3) % 11) / 10 for j in range(n)] for i in range(n)]
+
+
+def dense_data(width: int) -> tuple:
+    """(W, x, b) of the dense-layer bench: integer weights (a 256 x 256 matrix of decimals is past the
+    spec's 256 KiB), small decimal inputs and biases."""
+    W = [[(i * 7 + j * 3) % 11 - 5 for j in range(width)] for i in range(width)]
+    x = [((j * 5) % 7 - 3) / 4 for j in range(width)]
+    b = [((i * 3) % 5 - 2) / 10 for i in range(width)]
+    return W, x, b
+
+
+def dense_spec(width: int) -> str:
+    """y = tanh(W @ x / 64 + b) with a given width x width matrix; the Jacobian dy/dx."""
+    W, x, b = dense_data(width)
+    return (f"kind: graph\ngiven:\n  W: {W}\n  x: {x}\n  b: {b}\nequations:\n  y: tanh(W @ x / 64 + b)\n"
+            "ask:\n  - jacobian: {of: y, wrt: x}\n")
+
+
+def mlp_data(sizes=(784, 32, 10)) -> tuple:
+    """(x, y, [W1, W2], [b1, b2]) of the MLP bench: inputs and weights as small decimals."""
+    x = [(i % 10) / 10 for i in range(sizes[0])]
+    y = [1 if k == 3 else 0 for k in range(sizes[-1])]
+    Ws = [[[((i * 7 + j * 3) % 11 - 5) / 100 for j in range(a)] for i in range(b)] for a, b in zip(sizes, sizes[1:])]
+    bs = [[((i * 3) % 5 - 2) / 10 for i in range(b)] for b in sizes[1:]]
+    return x, y, Ws, bs
+
+
+def mlp_spec(sizes=(784, 32, 10)) -> str:
+    """One SGD step (lr 0.5) of a sigmoid MLP with the MSE, weights given as small decimals."""
+    x, y, Ws, bs = mlp_data(sizes)
+    given = "".join(f"  W{k}: {W}\n  b{k}: {b}\n" for k, (W, b) in enumerate(zip(Ws, bs), 1))
+    layers = "".join(f"  - {{weights: W{k}, bias: b{k}, activation: sigmoid}}\n" for k in range(1, len(Ws) + 1))
+    params = ", ".join(f"W{k}, b{k}" for k in range(1, len(Ws) + 1))
+    return (f"kind: mlp\ngiven:\n  x: {x}\n  y: {y}\n{given}input: x\ntarget: y\nlayers:\n{layers}loss: mse\n"
+            f"ask:\n  - update: {{of: L, params: [{params}], lr: 0.5}}\n")
+
+
+def answers_as_floats(sol) -> list[float]:
+    """Every answer of a solution, flattened to floats in order (tensors row-major)."""
+    from examsolve.tensor import Tensor
+
+    out = []
+    for a in sol.answers:
+        items = a.value.items if isinstance(a.value, Tensor) else (a.value,)
+        out.extend(float(v) for v in items)
+    return out
+
+
+def solve_timed(spec_text: str) -> tuple[float, float, object]:
+    """(solve seconds, terminal render seconds, solution) in this process."""
+    from examsolve import render, solve
+    from examsolve.spec import parse_spec
+
+    t = time.perf_counter()
+    sol = solve(parse_spec(spec_text, "bench.yaml"))
+    t1 = time.perf_counter()
+    render(sol, "terminal")
+    return t1 - t, time.perf_counter() - t1, sol
+
+
+def run_child(args: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MiB, exit code) of one `examsolve` process (os.wait4: this child's rusage)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(EXE + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t, usage.ru_maxrss / 1024, p.returncode
+
+
+def engine_row(name: str, spec_text: str, reference) -> dict:
+    """One issue-16 row: in-process solve/render, whole-process terminal vs JSON with peak memory, and the
+    answers against the plain-Python float reverse mode."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from reference import agree
+
+    row = {"name": name}
+    try:
+        row["solve"], row["render"], sol = solve_timed(spec_text)
+        ok, worst = agree(answers_as_floats(sol), reference())
+        row["ref"] = f"{'ok' if ok else 'DIFF'} {worst:.0e}"
+    except Exception as e:  # noqa: BLE001 - a refused or failing spec is a row, not a crash
+        row["ref"] = "failed: " + str(e).splitlines()[0][:50]
+        return row
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "bench.yaml"
+        path.write_text(spec_text)
+        row["term"], row["term_mib"], _ = run_child(["run", str(path)])
+        row["json"], row["json_mib"], _ = run_child(["run", str(path), "--format", "json"])
+    return row
+
+
+def engine_rows(quick: bool = False) -> list[dict]:
+    """The issue's engine and rendering rows (quick: smaller sizes, for a first look)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import reference as ref
+
+    chain_n, rnn_T, conv_n, width = (1000, (300, 900), 28, 64) if quick else (4000, (1000, 3000), 56, 256)
+    xs = lambda T: [((t * 7) % 5 - 2) / 4 for t in range(T)]     # noqa: E731 - rnn_spec's sequence
+    rows = [engine_row(f"tanh chain gradient, n = {chain_n}", chain_spec(chain_n), lambda: ref.tanh_chain(chain_n))]
+    for T in rnn_T:
+        rows.append(engine_row(f"scalar tanh RNN, dL/d(V, W), T = {T}", rnn_spec(T), lambda T=T: ref.scalar_rnn(xs(T))))
+    a, b = rows[1], rows[2]
+    if "solve" in a and "solve" in b:
+        import math
+        for key in ("solve", "render"):
+            b[f"slope_{key}"] = math.log((b[key]) / (a[key])) / math.log(rnn_T[1] / rnn_T[0])
+    rows.append(engine_row(f"3x3 conv gradient w.r.t. the kernel, {conv_n}x{conv_n}", conv_spec(conv_n),
+                           lambda: ref.conv_kernel_grad(conv_input(conv_n), CONV_KERNEL)))
+    W, x, b_ = dense_data(width)
+    rows.append(engine_row(f"dense Jacobian dy/dx, width {width}", dense_spec(width),
+                           lambda: ref.dense_jacobian(W, x, b_, 64)))
+    sizes = (196, 16, 10) if quick else (784, 32, 10)
+    mx, my, mW, mb = mlp_data(sizes)
+    rows.append(engine_row(f"MLP {'-'.join(map(str, sizes))} one SGD step", mlp_spec(sizes),
+                           lambda: ref.mlp_sgd(mx, my, mW, mb, 0.5)))
+    return rows
+
+
+def print_engine_rows(rows: list[dict]) -> None:
+    """The issue-16 table: seconds, JSON/terminal ratio, peak MiB and the reference column."""
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'engine benchmark':<{width}}  {'solve':>7} {'render':>7} {'term':>7} {'json':>7} {'j/t':>5} "
+          f"{'MiB t':>6} {'MiB j':>6}  float ref (1e-9)")
+    print("-" * (width + 80))
+    f = lambda r, k, fmt="7.2f": format(r[k], fmt) if k in r else " " * int(fmt.split(".")[0])  # noqa: E731
+    for r in rows:
+        ratio = f"{r['json'] / r['term']:5.2f}" if "json" in r else "     "
+        slope = "".join(f"; slope {k[6:]} {r[k]:.2f}" for k in ("slope_solve", "slope_render") if k in r)
+        print(f"{r['name']:<{width}}  {f(r, 'solve')} {f(r, 'render')} {f(r, 'term')} {f(r, 'json')} {ratio} "
+              f"{f(r, 'term_mib', '6.0f')} {f(r, 'json_mib', '6.0f')}  {r.get('ref', '')}{slope}")
+    print("\n(solve/render: in-process seconds; term/json: whole `examsolve run` processes; MiB: their peak RSS;"
+          " ratios are from the same run — the machine is shared, absolute seconds are noisy)")
+
+
 def main() -> None:
     rows = []
     base = wall([sys.executable, "-c", "pass"])
@@ -242,4 +391,7 @@ def _print(rows: list[tuple[str, float, str]]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["engine"]:      # only the issue-16 engine rows: `python -m bench.run engine [quick]`
+        print_engine_rows(engine_rows(quick=sys.argv[2:3] == ["quick"]))
+    else:
+        main()

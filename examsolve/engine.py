@@ -116,12 +116,36 @@ def derivative(expr: Any, p: sympy.Symbol) -> Any:
         terms = []
         for i, a in enumerate(expr.args, 1):
             if p in free(a):
-                outer = expr.fdiff(i)
+                outer = _outer(expr, i)
                 if outer.has(sympy.Derivative, sympy.Subs):
                     return sympy.diff(expr, p)
                 terms.append(outer * derivative(a, p))
         return sympy.Add(*terms)
     return sympy.diff(expr, p)
+
+
+_F = sympy.Dummy("F")
+
+
+@functools.lru_cache(maxsize=64)
+def _outer_in_value(func: type) -> Any:
+    """f'(x) written in f(x) alone (tanh' = 1 - F**2, σ' = F·(1 - F)), or None when it needs x itself."""
+    x = sympy.Dummy("x", real=True)
+    out = func(x).fdiff(1).xreplace({func(x): _F})
+    return None if x in out.free_symbols else out
+
+
+def _outer(expr: Any, i: int) -> Any:
+    """expr.fdiff(i); for a one-argument function whose derivative is a formula in its own value, that
+    formula with expr put in, so tanh(argument) is not built (and its argument's assumptions asked) again."""
+    if len(expr.args) == 1 and type(expr).__name__ in _OWN_VALUE_DERIVATIVE:
+        tmpl = _outer_in_value(type(expr))
+        if tmpl is not None:
+            return tmpl.xreplace({_F: expr})
+    return expr.fdiff(i)
+
+
+_OWN_VALUE_DERIVATIVE = ("tanh", "exp", "sigmoid")
 
 
 def _undefined(v: Any) -> bool:

@@ -11,7 +11,7 @@ from examsolve.expr import CONSTANTS, FUNCTION_NAMES, symbol
 from examsolve.names import NAME_HINT, is_name, shown
 from examsolve.tensor import Tensor, element_suffix, indices
 
-MAX_NODES = 50_000
+MAX_NODES = 50_000     # computed nodes (equations' elements); given tensors are data and do not count
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Graph:
     _names: dict = field(default_factory=Names)      # name -> symbol or Tensor, for parsing
     sources: dict = field(default_factory=dict)      # equation name -> its text, for drawings
     aliases: dict = field(default_factory=dict)      # name -> Group of other groups' elements (h = h_1..h_T)
+    computed: int = 0                                # nodes defined by equations (the size limit counts these)
 
     def names(self) -> dict[str, Any]:
         """What expressions may refer to: group names and element names (kept up to date; read only)."""
@@ -86,8 +87,9 @@ class Graph:
             raise SpecError(f"'{name}' is defined twice; give each quantity one name", loc)
         if name in FUNCTION_NAMES:
             raise SpecError(f"'{name}' is a function name; choose another name", loc)
-        if len(self.nodes) >= MAX_NODES:
-            raise SpecError(f"the graph has more than {MAX_NODES} scalar nodes; make the problem smaller", loc)
+        if self.computed >= MAX_NODES:
+            raise SpecError(f"the graph has more than {MAX_NODES} computed scalar nodes; make the problem smaller",
+                            loc)
 
     def _add(self, name: str, shape: tuple, kind: str, items: tuple, loc: Loc | None, **extra) -> Group:
         self._claim(name, loc)
@@ -109,6 +111,8 @@ class Graph:
                 node.value = item
             self.order[s] = len(self.order)
             self.nodes[s] = node
+        if kind == "node":
+            self.computed += len(syms)
         group = Group(name, shape, syms)
         self.groups[name] = group
         self._names[name] = group.as_value()

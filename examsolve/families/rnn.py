@@ -121,14 +121,15 @@ def _solve(spec):
                             spec.loc("sequences", name, t - 1))
     graph.add_given(f"{h}_0", spec_expr(spec, m.initial, ("initial",), graph.names()), spec.loc("initial"))
 
-    def at(t: int, extra: dict) -> ChainMap:
+    def at(t: int, extra: dict) -> dict:
         """What names mean inside a step-t formula: x is x_t, h is the previous state, ..."""
         now = {name: graph.groups[f"{name}_{t}"].as_value() for name in m.sequences}
-        return ChainMap(extra, now, graph.names())
+        return {**now, **extra}
 
-    def node(name: str, text: str, names, path: tuple, t: int) -> None:
-        value = spec_expr(spec, text, path, names)
-        display = spec_expr(spec, text, path, names, evaluate=False)
+    templates = StepTemplates(spec, graph)
+
+    def node(name: str, text: str, varying: dict, path: tuple, t: int) -> None:
+        value, display = templates.build(text, path, varying)
         graph.add_node(f"{name}_{t}", value, display, spec.loc(*path))
 
     kind = m.cell.strip().lower() if m.cell.strip().lower() in ("lstm", "gru") else None
@@ -230,6 +231,139 @@ def _solve(spec):
     if preset:
         solver.steps.append(_parameter_counts(graph, kind, solver))
     return solver.solution()
+
+
+class StepTemplates:
+    """Each per-step formula parsed once with stand-in symbols, then instantiated per step by substitution.
+
+    Parsing costs ~2 ms a formula and the parser's name lookup grows with the graph, so parsing at every
+    step made BPTT quadratic. The first step is parsed both ways and compared: a formula whose template
+    does not give the same trees there (or that names a step's own element, such as h_1) is parsed per step.
+    """
+
+    def __init__(self, spec, graph):
+        self.spec, self.graph, self.cache = spec, graph, {}
+
+    def build(self, text: str, path: tuple, varying: dict) -> tuple:
+        """(value, display) of text with the step's names in varying (name -> symbol or Tensor)."""
+        key = (text, path, tuple(sorted((k, _shape_of(v)) for k, v in varying.items())))
+        tpl = self.cache.get(key)
+        if tpl is None:
+            value, display = self._parse(text, path, varying)
+            self.cache[key] = self._template(text, path, varying, value, display)
+            return value, display
+        if tpl is False:
+            return self._parse(text, path, varying)
+        t_value, t_display, stand = tpl
+        mapping = {}
+        for k, v in stand.items():
+            mapping.update(zip(_items(v), _items(varying[k])))
+        return _instantiate(t_value, mapping, True), _instantiate(t_display, mapping, False)
+
+    def _parse(self, text: str, path: tuple, varying: dict) -> tuple:
+        from collections import ChainMap
+
+        from examsolve.asks import spec_expr
+
+        names = ChainMap(varying, self.graph.names())
+        return (spec_expr(self.spec, text, path, names), spec_expr(self.spec, text, path, names, evaluate=False))
+
+    def _template(self, text: str, path: tuple, varying: dict, value, display):
+        """(template value, template display, stand-ins) when instantiating it at this step gives the same
+        trees as parsing, else False."""
+        import re
+
+        import sympy
+
+        from examsolve.expr import symbol
+        from examsolve.tensor import Tensor
+
+        stand = {}      # stand-in names hold an invisible separator (U+2063): no spec name can clash
+        for k, v in varying.items():
+            if isinstance(v, Tensor) and all(isinstance(e, sympy.Symbol) for e in v.items):
+                stand[k] = Tensor(v.shape, tuple(symbol(f"{k}\u2063step\u2063{i}") for i in range(len(v.items))))
+            elif isinstance(v, sympy.Symbol):
+                stand[k] = symbol(f"{k}\u2063step")
+            else:
+                return False      # a step value that is not a symbol: parse per step
+        t_value, t_display = self._parse(text, path, stand)
+        series = re.compile("^(" + "|".join(re.escape(k) for k in varying) + r")_\d")
+        own = [s for s in _free(t_value) | _free(t_display) if series.match(s.name)]
+        mapping = {}
+        for k, v in stand.items():
+            mapping.update(zip(_items(v), _items(varying[k])))
+        if own or _instantiate(t_value, mapping, True) != value or _instantiate(t_display, mapping, False) != display:
+            return False
+        return t_value, t_display, stand
+
+
+def _shape_of(v) -> tuple:
+    return getattr(v, "shape", None) or ()
+
+
+def _items(v) -> tuple:
+    return v.items if hasattr(v, "items") and not isinstance(v, dict) else (v,)
+
+
+def _free(v) -> set:
+    out = set()
+    for e in _items(v):
+        out |= getattr(e, "free_symbols", set())
+    return out
+
+
+def _instantiate(v, mapping: dict, evaluate: bool):
+    """v with stand-ins replaced: evaluated as sympy would build it, or the display tree kept as written."""
+    from examsolve.tensor import Tensor
+
+    if isinstance(v, Tensor):
+        return v.map(lambda e: _instantiate(e, mapping, evaluate))
+    if not hasattr(v, "xreplace"):
+        return v
+    if evaluate:
+        return _rebuilt(v, mapping, {})
+    return _as_written(v, mapping)
+
+
+# functions whose construction on a non-number argument can only rewrite it by pulling out a minus sign
+# (checked below) or by what the argument's assumptions prove; the stand-ins carry the same assumptions as
+# the step's symbols, so the template already shows that proof's outcome
+_PLAIN_ON_SYMBOLS = ("tanh", "sinh", "cosh", "sin", "cos", "atan", "sigmoid", "softplus")
+
+
+def _rebuilt(e, mapping: dict, memo: dict):
+    """An evaluated template with symbols replaced: sums and products evaluated again (their order depends
+    on names), a function kept as it was built without asking its argument's assumptions again."""
+    import sympy
+
+    if e in mapping:
+        return mapping[e]
+    if not e.args:
+        return e
+    if e in memo:
+        return memo[e]
+    args = [_rebuilt(a, mapping, memo) for a in e.args]
+    if all(a is b for a, b in zip(args, e.args)):
+        out = e
+    elif (isinstance(e, sympy.Function) and type(e).__name__ in _PLAIN_ON_SYMBOLS and len(args) == 1
+          and not args[0].is_number and not args[0].could_extract_minus_sign()):
+        out = e.func(args[0], evaluate=False)
+    else:
+        out = e.func(*args)
+    memo[e] = out
+    return out
+
+
+def _as_written(e, mapping: dict):
+    """An unevaluated tree with symbols replaced, each changed node rebuilt with evaluate=False."""
+    if e in mapping:
+        return mapping[e]
+    if not e.args:
+        return e
+    args = [_as_written(a, mapping) for a in e.args]
+    if all(a is b for a, b in zip(args, e.args)):
+        return e
+    return e.func(*args, evaluate=False)
 
 
 def _gates(spec, kind: str) -> tuple:

@@ -1,6 +1,7 @@
 """JSON: the stable machine-readable contract of SPEC.md."""
 from __future__ import annotations
 
+import io
 import json
 
 from examsolve.quantity import kind_of
@@ -13,16 +14,37 @@ def render(solutions, digits: int = 6, drawings=None, **_) -> str:
     drawings = drawings or [None] * len(solutions)
     objs = []
     for s, d in zip(solutions, drawings):
-        obj = as_dict(s)
+        obj = as_dict(s, lazy=True)
         if d is not None:
             obj["graph"] = graph_dict(d)
         objs.append(obj)
-    # strict JSON: to_plain writes numbers a float cannot hold as strings, so NaN and Infinity never appear
-    return json.dumps(objs[0] if len(objs) == 1 else objs, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    # strict JSON: to_plain writes numbers a float cannot hold as strings, so NaN and Infinity never appear.
+    # The same encoder as json.dumps(indent=2) writes piece by piece; the steps are made one at a time as it
+    # reaches them, so the whole tree of a long solution is never in memory at once.
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
+    out = io.StringIO()
+    for chunk in encoder.iterencode(objs[0] if len(objs) == 1 else objs):
+        out.write(chunk)
+    out.write("\n")
+    return out.getvalue()
 
 
-def as_dict(sol) -> dict:
-    """A Solution as plain JSON data."""
+class _Lazy(list):
+    """A JSON array whose items are made while the encoder writes them (the encoder only iterates it)."""
+
+    def __init__(self, items, make):
+        super().__init__()
+        self.items, self.make = items, make
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self):
+        return (self.make(x) for x in self.items)
+
+
+def as_dict(sol, lazy: bool = False) -> dict:
+    """A Solution as plain JSON data (lazy: the steps made as they are iterated, for the encoder)."""
     return {
         "kind": sol.kind,
         "title": sol.title,
@@ -38,7 +60,7 @@ def as_dict(sol) -> dict:
         } for a in sol.answers],
         "quantities": [{"name": name, "type": kind_of(v), "exact": exact_str(v), "value": to_plain(v)}
                        for name, v in sol.quantities.items()],
-        "steps": [_step(s) for s in sol.steps],
+        "steps": _Lazy(sol.steps, _step) if lazy else [_step(s) for s in sol.steps],
         "notes": list(sol.notes),
     }
 
