@@ -8,6 +8,7 @@ import re
 import runpy
 import zipfile
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 import sympy
@@ -89,7 +90,7 @@ def _moodle_numbers(question) -> list[tuple[str, str, list]]:
         value, tol = items[0].lstrip("=").split("#")[0].split(":")
         wrong = []
         for item in items[1:]:
-            m = re.match(r"%(\d+)%([^:]*):([^#]*)#(.*)", item)
+            m = re.match(r"%(\d+(?:\.\d+)?)%([^:]*):([^#]*)#(.*)", item)
             wrong.append((m.group(2), m.group(4)))
         out.append((value, tol, wrong))
     return out
@@ -338,3 +339,169 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path):
     src = os.path.join(PROBLEMS, "sin_net.yaml")
     r = runner.invoke(main, ["export", src, "--to", "moodle", "-o", src])
     assert r.exit_code == 2 and not (tmp_path / "q.zip").exists()
+
+
+# ---- partial credit on a mistake (credit:) ----------------------------------------------------------------
+
+def _credit_problems(tmp_path, credit: str):
+    text = open(os.path.join(PROBLEMS, "sin_net.yaml"), encoding="utf-8").read()
+    line = "    set: {equations.L: (y - l)**2/2}\n"
+    spec = tmp_path / "sin_net.yaml"
+    spec.write_text(text.replace(line, line + f"    credit: {credit}\n"), encoding="utf-8")
+    return load_problems([str(spec)])
+
+
+def test_moodle_mistake_answer_carries_the_credit(tmp_path):
+    ps = _credit_problems(tmp_path, "0.5")
+    q = etree.fromstring(moodle.to_bytes(ps)).findall("question")[1]
+    fields = FIELD.findall(q.find("questiontext").findtext("text"))
+    # sin_net's fields: u, y, L, dL/dw[0], dL/dw[1], w after 1 step[0], [1]; the ½ mistake gives L = 2 and
+    # dL/dw = (−4, −2), each at 50 %; the slips (sign, ½, 2×) stay at 0 %
+    L = _split_unescaped(fields[2][2], "~")
+    assert any(item.startswith("%50%2:") and "½" in item for item in L), L
+    assert all(item.startswith(("=", "%0%", "%50%")) for item in L)
+    dw0 = _split_unescaped(fields[3][2], "~")
+    assert any(item.startswith("%50%-4:") for item in dw0), dw0
+
+
+def test_moodle_credit_snaps_to_moodles_grade_list(tmp_path):
+    # Moodle refuses an imported fraction off its list: 0.3 → 30, 0.34 → 33.33333, 0.07 → 5
+    assert [moodle.percent(x) for x in (Fraction(3, 10), Fraction(34, 100), Fraction(7, 100), Fraction(1))] == \
+        ["30", "33.33333", "5", "100"]
+    spec = tmp_path / "one.yaml"
+    spec.write_text(_spec("One", "y = x²") + "mistakes:\n  - {feedback: 'x² read as 2x', answers: {y: 6}, credit: 0.25}\n",
+                    encoding="utf-8")
+    q = etree.fromstring(moodle.to_bytes(load_problems([str(spec)]))).findall("question")[1]
+    assert q.get("type") == "numerical"
+    by_value = {a.findtext("text"): a.get("fraction") for a in q.findall("answer")}
+    assert by_value["9"] == "100" and by_value["6"] == "25" and by_value["*"] == "0"
+
+
+def test_prairielearn_grade_gives_the_mistakes_credit(tmp_path):
+    ps = _credit_problems(tmp_path, "0.5")
+    prairielearn.write(ps, str(tmp_path / "pl"))
+    server = runpy.run_path(str(tmp_path / "pl" / "sin_net" / "server.py"))
+    data = {"variant_seed": 1, "params": {}, "correct_answers": {}}
+    server["generate"](data)
+    # as PrairieLearn hands it to grade(): u right (weight 1), L wrong (weight 1) before the question's grade()
+    data.update(submitted_answers={"u": 6.283, "L": 2.0}, feedback={},
+                partial_scores={"u": {"score": 1, "weight": 1}, "L": {"score": 0, "weight": 1}})
+    server["grade"](data)
+    assert data["partial_scores"]["L"]["score"] == 0.5 and "½" in data["feedback"]["L"]
+    assert data["score"] == (1 + 0.5) / 2
+
+
+# ---- MathML and the graph -----------------------------------------------------------------------------------
+
+MATHML = "http://www.w3.org/1998/Math/MathML"
+
+
+def _fragment(text: str):
+    return lhtml.fragment_fromstring(text, create_parent="div")
+
+
+def test_moodle_and_canvas_carry_mathml(tmp_path):
+    ps = load_problems([os.path.join(PROBLEMS, "sin_net.yaml")])
+    q = etree.fromstring(moodle.to_bytes(ps)).findall("question")[1]
+    for where in ("questiontext", "generalfeedback"):
+        page = _fragment(q.find(where).findtext("text"))
+        maths = page.findall(".//math")
+        assert maths and all(m.get("xmlns") == MATHML for m in maths), where
+    # the given w = (π/2, π): a fraction π over 2 in MathML
+    given = _fragment(q.find("questiontext").findtext("text"))
+    assert any(f.findtext("mi") == "π" and f.findtext("mn") == "2" for f in given.iter("mfrac"))
+    # the steps: u = 2·π among the worked solution's maths; the text version stays
+    fb = q.find("generalfeedback").findtext("text")
+    assert "<pre>" in fb and "1.1. u = w₁·x₁ + w₂·x₂" in _fragment(fb).findtext(".//pre")
+    item = etree.fromstring(_qti_xml(ps)).find(f".//{QTI}item")
+    texts = [_fragment(m.text) for m in item.iter(f"{QTI}mattext") if m.get("texttype") == "text/html"]
+    assert any(t.findall(".//math") for t in texts)
+    assert all(m.get("xmlns") == MATHML for t in texts for m in t.iter("math"))
+
+
+def test_moodle_graph_inline_svg_bare_in_question_full_in_feedback(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's dot is not installed")
+    ps = load_problems([os.path.join(PROBLEMS, "sin_net.yaml")])
+    q = etree.fromstring(moodle.to_bytes(ps)).findall("question")[1]
+    svg_ns = "{http://www.w3.org/2000/svg}"
+
+    def svg_of(where):
+        # the CDATA is HTML; the svg inside it is XML (viewBox keeps its case), read back by its own tags
+        text = q.find(where).findtext("text")
+        start, end = text.index("<svg"), text.index("</svg>") + len("</svg>")
+        return etree.fromstring(text[start:end])
+
+    bare, full = svg_of("questiontext"), svg_of("generalfeedback")
+    assert bare.tag == f"{svg_ns}svg" and bare.get("viewBox")
+    words = lambda s: " ".join(t.text or "" for t in s.iter(f"{svg_ns}text"))   # noqa: E731
+    # the question's graph shows no numbers to give the answers away: L = 4 and ∂L/∂y = −4 only in the feedback
+    assert "sin" in words(bare) and "4" not in words(bare)
+    assert "4" in words(full)
+    assert not [e for e in bare.iter() if isinstance(e.tag, str) and e.tag.endswith(("script", "a"))]
+
+
+def test_prairielearn_graph_file(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's dot is not installed")
+    ps = load_problems([os.path.join(PROBLEMS, "sin_net.yaml")])
+    prairielearn.write(ps, str(tmp_path))
+    svg = etree.parse(str(tmp_path / "sin_net" / "clientFilesQuestion" / "graph.svg")).getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    page = lhtml.fragment_fromstring((tmp_path / "sin_net" / "question.html").read_text(encoding="utf-8"),
+                                     create_parent="div")
+    assert page.find(".//pl-figure").get("file-name") == "graph.svg"
+
+
+def test_no_dot_means_no_graph_and_a_note(tmp_path, monkeypatch):
+    import shutil
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "dot" else real(name, *a, **k))
+    ps = load_problems([os.path.join(PROBLEMS, "sin_net.yaml")])
+    q = etree.fromstring(moodle.to_bytes(ps)).findall("question")[1]
+    assert "<svg" not in q.find("questiontext").findtext("text")
+    assert "dot is not installed" in q.find("generalfeedback").findtext("text")
+    files = prairielearn.files(ps[0])
+    assert prairielearn.GRAPH not in files and "pl-figure" not in files["question.html"]
+
+
+# ---- the QTI checked against text2qti (PyPI, test extra): the same numerical question, the same structure ---
+
+def _shape(el) -> tuple:
+    """An element's tag, attributes and children's shapes (text left out: values are compared as numbers)."""
+    return (etree.QName(el).localname, tuple(sorted(el.attrib.items())), tuple(_shape(c) for c in el))
+
+
+def test_numerical_item_has_text2qti_structure(tmp_path):
+    t2q = pytest.importorskip("text2qti.quiz")
+    from text2qti.config import Config      # Config() without load(): nothing is read or written in $HOME
+    from text2qti.qti import QTI as T2Q
+
+    # y = −4·x at x = 2 is −8, accepted within ± 0.005: ours from a spec, text2qti's from its own quiz text
+    spec = tmp_path / "num.yaml"
+    spec.write_text("kind: graph\ngiven: {x: 2}\nequations: {y: -4*x}\nask:\n  - value: [y]\n"
+                    "tolerance: {y: {abs: 0.005}}\n", encoding="utf-8")
+    ours = etree.fromstring(_qti_xml(load_problems([str(spec)]))).find(f".//{QTI}item")
+    quiz = t2q.Quiz("Quiz title: t\n\n1.  y = ?\n... solution\n+   right\n-   wrong\n=   -8 +- 0.005\n",
+                    config=Config())
+    z = zipfile.ZipFile(io.BytesIO(T2Q(quiz).zip_bytes()))
+    name = next(n for n in z.namelist() if n.endswith(".xml") and "/" in n and not n.endswith("meta.xml"))
+    theirs = etree.fromstring(z.read(name)).find(f".//{QTI}item")
+
+    def meta(item):
+        return {f.findtext(f"{QTI}fieldlabel"): f.findtext(f"{QTI}fieldentry") for f in item.iter(f"{QTI}qtimetadatafield")}
+    assert meta(ours)["question_type"] == meta(theirs)["question_type"] == "numerical_question"
+    for path in (f"{QTI}presentation/{QTI}response_str", f"{QTI}resprocessing"):
+        assert _shape(ours.find(path)) == _shape(theirs.find(path)), path
+    assert [f.get("ident") for f in ours.findall(f"{QTI}itemfeedback")] == \
+        [f.get("ident") for f in theirs.findall(f"{QTI}itemfeedback")]
+    assert [etree.QName(c).localname for c in ours] == [etree.QName(c).localname for c in theirs]
+    # the condition's numbers: the same exact value and bounds (text2qti writes −8.0000, −8.0050, −7.9950)
+    for tag in ("varequal", "vargte", "varlte"):
+        a, b = ours.find(f".//{QTI}{tag}"), theirs.find(f".//{QTI}{tag}")
+        assert Decimal(a.text) == Decimal(b.text), tag
