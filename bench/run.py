@@ -377,7 +377,47 @@ def main() -> None:
         rows.append((f"{name} summary with steps (after start-up)", t, "target < 1 s"))
     t = draw_dot(chain_spec(2000))
     rows.append(("drawing (DOT, values and gradients) of a 2000-node graph", t, "target < 2 s (after solving)"))
+    rows.append(class_grading_row())
     _print(rows)
+
+
+# a class for `grade --class`: sin_net's answers right, rounded, on a known wrong path, or hostile
+CLASS_ANSWERS = {
+    "right": ("2*pi", "0", "4", "[-8, -4]", "[pi/2 + 4, 2 + pi]"),
+    "rounded": ("6.283", "0", "4.00", "[-8.0, -4.0]", "[5.571, 5.142]"),
+    "mistake": ("-6.283", "0", "2", "[-4, -2]", "[3.571, 3.142]"),         # sign, the ½ convention, half a step
+    "garbage": ("=cmd|' /C calc'!A0", "10**10**10", "", "ü", "[1, 2, 3]"),
+}
+
+
+def class_csv(n: int, seed: int = 1) -> str:
+    """n students of sin_net, each answer drawn from one of CLASS_ANSWERS' kinds (header id,u,y,L,dL/dw,w…)."""
+    import csv
+    import io
+    import random
+
+    rng = random.Random(seed)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", "u", "y", "L", "dL/dw", "w after 1 step"])
+    kinds = list(CLASS_ANSWERS)
+    for i in range(n):
+        w.writerow([f"s{i:03d}"] + [CLASS_ANSWERS[rng.choice(kinds)][k] for k in range(5)])
+    return buf.getvalue()
+
+
+def class_grading_row(n: int = 200) -> tuple[str, float, str]:
+    """Seconds to grade a generated class of n students in one call (in-process, after imports)."""
+    from examsolve.export import classgrade
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "class.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(class_csv(n))
+        t = time.perf_counter()
+        classgrade.grade_class(str(ROOT / "problems" / "sin_net.yaml"), path)
+        took = time.perf_counter() - t
+    return (f"grade --class: {n} students of sin_net in one call", took, "target < 10 s")
 
 
 def _print(rows: list[tuple[str, float, str]]) -> None:
