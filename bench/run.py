@@ -385,7 +385,7 @@ def main() -> None:
 CLASS_ANSWERS = {
     "right": ("2*pi", "0", "4", "[-8, -4]", "[pi/2 + 4, 2 + pi]"),
     "rounded": ("6.283", "0", "4.00", "[-8.0, -4.0]", "[5.571, 5.142]"),
-    "mistake": ("-6.283", "0", "2", "[-4, -2]", "[3.571, 3.142]"),         # sign, the ½ convention, half a step
+    "mistake": ("-6.283", "0", "2", "[-4, -2]", "[3.571, 4.142]"),         # sign, then the ½ convention
     "garbage": ("=cmd|' /C calc'!A0", "10**10**10", "", "ü", "[1, 2, 3]"),
 }
 

@@ -108,3 +108,62 @@ def test_cli_bad_header_exit_2(tmp_path):
     r = CliRunner().invoke(main, ["grade", SIN_NET, "--class", src])
     assert r.exit_code == 2
     assert r.output.count("\n") == 1 and "class.csv:1:2: column 'nonsense' names no answer" in r.output
+
+
+# ---- a generated class: every kind of answer, totals by hand and equal to single grade calls -----------------
+
+NAMES = ("u", "y", "L", "dL/dw", "w after 1 step")
+# each kind's answers and their points, by hand (u 1, y 1, L 1, dL/dw 2, w after 1 step 1):
+KINDS = {
+    # exact: all right
+    "right": (("2*pi", "0", "4", "[-8, -4]", "[pi/2 + 4, 2 + pi]"), (1, 1, 1, 2, 1)),
+    # 6.283 is 2π = 6.283185… to 3 decimals; 4.00 and [-8.0, -4.0] are exact; 4 + π/2 = 5.570796… → 5.571,
+    # 2 + π = 5.141593… → 5.142
+    "rounded": (("6.283", "0", "4.00", "[-8.0, -4.0]", "[5.571, 5.142]"), (1, 1, 1, 2, 1)),
+    # u's sign flipped (0); y = 0 is right (1); the ½ convention: L = ½(0 − 2)² = 2, dL/dw = (−4, −2),
+    # w after 1 step = (π/2 + 2, π + 1) = (3.571, 4.142) (all 0)
+    "mistake": (("-6.283", "0", "2", "[-4, -2]", "[3.571, 4.142]"), (0, 1, 0, 0, 0)),
+    # a formula, 10**10**10, empty (not answered), text, a vector of the wrong length: all 0
+    "garbage": (("=cmd|' /C calc'!A0", "10**10**10", "", "ü", "[1, 2, 3]"), (0, 0, 0, 0, 0)),
+}
+
+
+def _generated(n: int, seed: int) -> tuple[str, dict]:
+    """A class CSV of n students, each answer of a random kind; the expected points per student."""
+    import random
+
+    rng = random.Random(seed)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", *NAMES])
+    want = {}
+    for i in range(n):
+        kinds = [rng.choice(list(KINDS)) for _ in NAMES]
+        w.writerow([f"s{i}"] + [KINDS[k][0][j] for j, k in enumerate(kinds)])
+        want[f"s{i}"] = [KINDS[k][1][j] for j, k in enumerate(kinds)]
+    return buf.getvalue(), want
+
+
+def test_generated_class_totals_by_hand_and_equal_single_calls(tmp_path):
+    text, want = _generated(16, seed=3)
+    r = classgrade.grade_class(SIN_NET, _write(tmp_path, text))
+    for st, rep in r.rows:
+        got = {m.name: m.points for m in rep.marks}
+        assert [got[n] for n in NAMES] == want[st.id], st.id
+        single = grade_file(SIN_NET, [f"{n}={v}" for n, v in st.answers.items() if v.strip()])
+        assert sum(m.points for m in single.marks) == sum(m.points for m in rep.marks), st.id
+    scores = list(csv.DictReader(io.StringIO(classgrade.scores_csv(r))))
+    assert [int(row["total"]) for row in scores] == [sum(want[row["id"]]) for row in scores]
+
+
+def test_generated_hostile_cells_get_zero_with_a_reason(tmp_path):
+    text, _ = _generated(16, seed=3)
+    r = classgrade.grade_class(SIN_NET, _write(tmp_path, text))
+    hostile = dict(zip(NAMES, KINDS["garbage"][0]))
+    seen = 0
+    for st, rep in r.rows:
+        for m in rep.marks:
+            if st.answers.get(m.name) == hostile[m.name] and hostile[m.name]:
+                assert m.points == 0 and m.feedback, (st.id, m.name)
+                seen += 1
+    assert seen >= 4
