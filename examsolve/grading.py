@@ -279,7 +279,8 @@ class WrongPaths:
             # an answer named after the convention ("operations (macs)") is found under the other's name
             renamed = answer.name.replace(str(now), str(alt)) if str(now) in answer.name else answer.name
             if other is not None and matches(_answer(other, answer.name) or _answer(other, renamed)):
-                return f"matches the answer under the convention {path[-1]} = {alt}; this problem uses {now}", Fraction(0)
+                return (f"matches the answer under the convention {path[-1]} = {alt}; this problem uses {now}",
+                        Fraction(0))
         if not slips:
             return "", Fraction(0)
         v = answer.value

@@ -369,8 +369,8 @@ def test_moodle_credit_snaps_to_moodles_grade_list(tmp_path):
     assert [moodle.percent(x) for x in (Fraction(3, 10), Fraction(34, 100), Fraction(7, 100), Fraction(1))] == \
         ["30", "33.33333", "5", "100"]
     spec = tmp_path / "one.yaml"
-    spec.write_text(_spec("One", "y = x²") + "mistakes:\n  - {feedback: 'x² read as 2x', answers: {y: 6}, credit: 0.25}\n",
-                    encoding="utf-8")
+    mistake = "mistakes:\n  - {feedback: 'x² read as 2x', answers: {y: 6}, credit: 0.25}\n"
+    spec.write_text(_spec("One", "y = x²") + mistake, encoding="utf-8")
     q = etree.fromstring(moodle.to_bytes(load_problems([str(spec)]))).findall("question")[1]
     assert q.get("type") == "numerical"
     by_value = {a.findtext("text"): a.get("fraction") for a in q.findall("answer")}
@@ -494,7 +494,8 @@ def test_numerical_item_has_text2qti_structure(tmp_path):
     theirs = etree.fromstring(z.read(name)).find(f".//{QTI}item")
 
     def meta(item):
-        return {f.findtext(f"{QTI}fieldlabel"): f.findtext(f"{QTI}fieldentry") for f in item.iter(f"{QTI}qtimetadatafield")}
+        return {f.findtext(f"{QTI}fieldlabel"): f.findtext(f"{QTI}fieldentry")
+                for f in item.iter(f"{QTI}qtimetadatafield")}
     assert meta(ours)["question_type"] == meta(theirs)["question_type"] == "numerical_question"
     for path in (f"{QTI}presentation/{QTI}response_str", f"{QTI}resprocessing"):
         assert _shape(ours.find(path)) == _shape(theirs.find(path)), path

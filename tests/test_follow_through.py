@@ -67,7 +67,8 @@ def test_decimals_worked_from_the_students_own_rounded_values():
 
 def test_an_inconsistent_step_gets_nothing_and_later_steps_follow_it():
     # u = π/3 (wrong), y = 1/2 (wrong, and not sin(π/3): 0); L from y = 1/2: (1/2 − 2)² = 9/4 (carried: 1);
-    # dL/dw from u = π/3, y = 1/2: 2(1/2 − 2)·(1/2)·(2, 1) = (−3, −3/2) (carried: 2); w after 1 step = 7 (wrong: 0)
+    # dL/dw from u = π/3, y = 1/2: 2(1/2 − 2)·(1/2)·(2, 1) = (−3, −3/2) (carried: 2);
+    # w after 1 step = (7, 7) fits nothing (wrong: 0)
     answers = {"u": "pi/3", "y": "1/2", "L": "9/4", "dL/dw": "[-3, -1.5]", "w after 1 step": "[7, 7]"}
     r = _grade(answers, True)
     assert _points(r) == [0, 0, 1, 2, 0]

@@ -120,8 +120,8 @@ def field(b: Blank, weight: int) -> str:
     if b.kind == "choice":
         items = [("=" if c == b.value else "") + cloze_escape(c) for c in b.choices]
         return "{%d:MULTICHOICE:%s}" % (weight, "~".join(items))
-    items = [f"={cloze_escape(b.value)}#Correct"] + [f"%{percent(w.credit)}%{cloze_escape(w.value)}#{cloze_escape(w.feedback)}"
-                                                     for w in b.wrong]
+    items = [f"={cloze_escape(b.value)}#Correct"] + [
+        f"%{percent(w.credit)}%{cloze_escape(w.value)}#{cloze_escape(w.feedback)}" for w in b.wrong]
     return "{%d:SHORTANSWER:%s}" % (weight, "~".join(items))
 
 
