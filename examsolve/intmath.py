@@ -9,34 +9,35 @@ import sympy
 from sympy import S
 
 
-class floor(sympy.floor):
+class _Rounding:
+    """floor and ceil: derivative 0 away from the jumps, printed with their brackets (_marks)."""
+
+    _marks: tuple = ()       # (text open, text close, LaTeX open, LaTeX close, sympy's name)
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+    def _sympystr(self, printer):
+        left, right, _, _, name = self._marks
+        inner = printer._print(self.args[0])
+        return f"{left}{inner}{right}" if getattr(printer, "primes", False) else f"{name}({inner})"
+
+    def _latex(self, printer, exp=None):
+        _, _, left, right, _ = self._marks
+        out = r"\left%s %s \right%s" % (left, printer._print(self.args[0]), right)
+        return out if exp is None else r"%s^{%s}" % (out, exp)
+
+
+class floor(_Rounding, sympy.floor):
     """⌊x⌋: the largest integer ≤ x."""
 
-    def fdiff(self, argindex=1):
-        return S.Zero
-
-    def _sympystr(self, printer):
-        inner = printer._print(self.args[0])
-        return f"⌊{inner}⌋" if getattr(printer, "primes", False) else f"floor({inner})"
-
-    def _latex(self, printer, exp=None):
-        out = r"\left\lfloor %s \right\rfloor" % printer._print(self.args[0])
-        return out if exp is None else r"%s^{%s}" % (out, exp)
+    _marks = ("⌊", "⌋", r"\lfloor", r"\rfloor", "floor")
 
 
-class ceil(sympy.ceiling):
+class ceil(_Rounding, sympy.ceiling):
     """⌈x⌉: the smallest integer ≥ x."""
 
-    def fdiff(self, argindex=1):
-        return S.Zero
-
-    def _sympystr(self, printer):
-        inner = printer._print(self.args[0])
-        return f"⌈{inner}⌉" if getattr(printer, "primes", False) else f"ceiling({inner})"
-
-    def _latex(self, printer, exp=None):
-        out = r"\left\lceil %s \right\rceil" % printer._print(self.args[0])
-        return out if exp is None else r"%s^{%s}" % (out, exp)
+    _marks = ("⌈", "⌉", r"\lceil", r"\rceil", "ceiling")
 
 
 class Mod(sympy.Mod):
