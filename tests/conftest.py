@@ -17,3 +17,17 @@ def require_tool(name: str) -> None:
         if os.environ.get("EXAMSOLVE_REQUIRE_LATEX"):
             pytest.fail(f"{name} is required (EXAMSOLVE_REQUIRE_LATEX is set) but not installed")
         pytest.skip(f"{name} is not installed")
+
+
+def solve_text(tmp_path, body: str):
+    """A spec written to a file in tmp_path and solved (positions and re-solves need a real file)."""
+    from examsolve import load_spec, solve
+
+    p = tmp_path / "s.yaml"
+    p.write_text(body, encoding="utf-8")
+    return solve(load_spec(str(p)))
+
+
+def answer(sol, name: str):
+    """The answer of a solution by name."""
+    return next(a for a in sol.answers if a.name == name)

@@ -12,6 +12,8 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from conftest import answer, solve_text
+
 from examsolve import load_spec, render, solve
 from examsolve.errors import SolveError, SpecError
 from examsolve.tensor import Tensor
@@ -20,14 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 S = {n: sympy.Symbol(n, real=True) for n in ("a", "b", "n", "p", "w", "x", "y", "h", "w1", "w2", "alpha")}
 
 
-def run(tmp_path, body: str):
-    p = tmp_path / "s.yaml"
-    p.write_text(body, encoding="utf-8")
-    return solve(load_spec(str(p)))
-
-
-def answer(sol, name):
-    return next(a for a in sol.answers if a.name == name)
+run = solve_text
 
 
 def cli(*args):

@@ -9,6 +9,8 @@ import pytest
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
+from conftest import answer, solve_text
+
 from examsolve import load_spec, render, solve
 from examsolve.engine import substitute
 from examsolve.functions import Abs, Max, Min, kinks_to_cases, lrelu, relu
@@ -21,14 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "problems"
 
 
-def run(tmp_path, body: str):
-    p = tmp_path / "s.yaml"
-    p.write_text(body, encoding="utf-8")
-    return solve(load_spec(str(p)))
-
-
-def answer(sol, name):
-    return next(a for a in sol.answers if a.name == name)
+run = solve_text
 
 
 S = {n: sympy.Symbol(n, real=True) for n in ("a", "y", "x", "w", "b", "s", "z", "u", "v")}
