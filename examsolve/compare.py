@@ -97,7 +97,7 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
             and len(got) == len(want) and 1 not in (len(value.shape), len(expected.shape)):
         return Verdict(False, f"shape {value.shape}, expected {expected.shape}")
     if len(got) != len(want):
-        return Verdict(False, f"{len(got)} entries, expected {len(want)}")
+        return Verdict(False, f"has {len(got)} entr{'y' if len(got) == 1 else 'ies'}, the answer {len(want)}")
     if graph is not None and free | _free(got):    # a key in the spec's names (A - Y, A = σ(Z)) by its definition
         got, want = [graph.in_leaves(x) for x in got], [graph.in_leaves(x) for x in want]
         free = _free(want)

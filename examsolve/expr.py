@@ -520,8 +520,8 @@ class Converter:
             items = _items(args[0])
             if name == "sum":
                 return ops.add(*items)
-            if name == "mean":
-                return ops.div(ops.add(*items), sympy.Integer(len(items)))
+            if name == "mean":        # the mean of one value is that value, not x/1
+                return items[0] if len(items) == 1 else ops.div(ops.add(*items), sympy.Integer(len(items)))
             if name == "norm":
                 return ops.call(sympy.sqrt, ops.add(*[ops.pow(x, sympy.Integer(2)) for x in items]))
             return softmax(args[0], ops)
