@@ -5,7 +5,7 @@ import sympy
 
 from examsolve.escape import latex_comment, latex_text
 from examsolve.renderers.lines import chain, heading, key_mark, numbered
-from examsolve.renderers.printing import decimal_latex, latex, text
+from examsolve.renderers.printing import decimal_latex, latex, text, too_long
 
 def preamble(graphs: bool = False) -> str:
     """The document start: amsmath and geometry; graphicx and TikZ when drawings are included."""
@@ -31,9 +31,18 @@ def _fit(math: str, sheet: bool) -> str:
     return "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{" + math + "}"
 
 
+def _cell(c, digits, names) -> str:
+    """A table cell: an int as written, a too-long exact number by its decimal, else its LaTeX."""
+    if isinstance(c, int):
+        return str(c)
+    return r"\approx " + decimal_latex(c, digits) if too_long(c) else latex(c, names)
+
+
 def _result(v, digits, names) -> str:
-    exact = latex(v, names)
     dec = decimal_latex(v, digits)
+    if dec is not None and too_long(v):      # an exact form nobody can copy: its decimal (JSON keeps it)
+        return r"\approx " + dec
+    exact = latex(v, names)
     return exact if dec is None or dec == exact else f"{exact} \\approx {dec}"
 
 
@@ -76,7 +85,7 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
         if step.table is not None:
             cols = "r" * len(step.table.header)
             rows = [" & ".join(latex_text(h) for h in step.table.header) + r" \\ \hline"]
-            rows += [" & ".join(f"${latex(c, names) if not isinstance(c, int) else c}$" for c in r) + r" \\"
+            rows += [" & ".join(f"${_cell(c, digits, names)}$" for c in r) + r" \\"
                      for r in step.table.rows]
             table = r"\begin{tabular}{%s} %s \end{tabular}" % (cols, "\n".join(rows))
             out.append(r"\par\smallskip" + _fit(table, sheet) + r"\par\smallskip")

@@ -261,14 +261,27 @@ def _math_unicode(name: str) -> str:
     return "".join(out).strip()
 
 
+LONG_EXACT = 40   # characters of one exact number past which only its decimal is shown (JSON keeps it exact)
+
+
+def too_long(v: Any) -> bool:
+    """An exact number (or tensor) with an entry too long to copy onto a sheet, e.g. Adam's
+    60000000/600000001 + 33600000057/(57000000095·(…)) from ε = 1e-8: it is shown by its decimal."""
+    if not _plain_number(v) or is_approx(v):
+        return False
+    items = v.items if isinstance(v, Tensor) else (v,)
+    return any(len(text(x)) > LONG_EXACT for x in items)
+
+
 def value_text(v: Any, digits: int, names: dict | None = None) -> str:
-    """A result as text: exact, then ≈ decimal when it is not an integer."""
-    exact = text(v, names)
+    """A result as text: exact, then ≈ decimal when it is not an integer (the decimal alone when the exact
+    form is too long to read)."""
     dec = decimal_text(v, digits)
+    if dec is not None and (is_approx(v) or too_long(v)):
+        return "≈ " + dec
+    exact = text(v, names)
     if dec is None:
         return exact
-    if is_approx(v):
-        return "≈ " + dec
     return exact if dec == exact else f"{exact} ≈ {dec}"
 
 

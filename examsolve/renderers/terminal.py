@@ -12,7 +12,7 @@ from rich.text import Text
 
 from examsolve.escape import terminal_text
 from examsolve.renderers.lines import chain, heading, key_mark, numbered
-from examsolve.renderers.printing import text, value_text
+from examsolve.renderers.printing import decimal_text, text, too_long, value_text
 
 
 def render(solutions, digits: int = 6, color: bool = False, width: int = 100, drawings=None, **_) -> str:
@@ -72,7 +72,8 @@ def _one(console: Console, sol, digits: int) -> None:
             for h in step.table.header:
                 t.add_column(_t(h))
             for row in step.table.rows:
-                t.add_row(*[_t(show(c) if not isinstance(c, int) else str(c)) for c in row])
+                t.add_row(*[_t(str(c) if isinstance(c, int) else "≈ " + decimal_text(c, digits) if too_long(c)
+                               else show(c)) for c in row])
             console.print(t)
     console.print()
     table = Table(title=None, show_header=True, header_style="bold", box=None, padding=(0, 2))
