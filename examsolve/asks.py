@@ -161,7 +161,10 @@ class Solver:
         taken = {a.name for a in self.answers}
         if name in taken:        # key: and grading find answers by name, so each name is unique
             name = next(f"{name} ({n})" for n in range(2, len(taken) + 3) if f"{name} ({n})" not in taken)
-        self.answers.append(Answer(name, value, label, k, agrees, note, key_note=why))
+        from examsolve.compare import as_text
+
+        self.answers.append(Answer(name, value, label, k, agrees, note, key_note=why,
+                                   key_text=as_text(key) if key is not None else ""))
 
     def values_at(self, at: dict | None, path: tuple) -> tuple[dict, engine.Backprop, dict]:
         over = self.point(at, path + ("at",))
@@ -590,10 +593,10 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
             known.append(name)
         i = known.index(name)
         a = out[i]
-        from examsolve.compare import check_key
+        from examsolve.compare import as_text, check_key
 
         k, agrees, why = check_key(spec, a, raw, names)   # grading's rule: digits written, tolerance:
-        out[i] = dataclasses.replace(a, key=k, agrees=agrees, key_note=why)
+        out[i] = dataclasses.replace(a, key=k, agrees=agrees, key_note=why, key_text=as_text(raw))
     return out
 
 

@@ -49,7 +49,8 @@ _ANSWER = {
     "type": "object",
     "required": ["name", "type", "exact", "latex", "value", "key", "agrees"],
     "properties": dict(_QUANTITY["properties"], latex={"type": "string"}, key={"$ref": "#/$defs/plain"},
-                       agrees={"type": ["boolean", "null"]}),
+                       agrees={"type": ["boolean", "null"]},
+                       key_note={"type": "string", "description": "how the key agrees or differs"}),
     "allOf": _QUANTITY["allOf"],
 }
 

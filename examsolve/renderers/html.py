@@ -198,7 +198,8 @@ def answers(sol, digits: int, level: int) -> str:
     for a in sol.answers:
         mark = key_mark(a)
         if a.agrees is False:
-            mark_html = f' <span class="bad">{esc(mark)}</span> (key: {M.math(M.value(a.key, names))})'
+            key = esc(a.key_text) if a.key_text else M.math(M.value(a.key, names))
+            mark_html = f' <span class="bad">{esc(mark)}</span> (key: {key})'
         elif mark:
             mark_html = f' <span class="ok">{esc(mark)}</span>'
         else:

@@ -94,6 +94,7 @@ def as_dict(sol, lazy: bool = False, memo=None) -> dict:
             "value": m.plain(a.value),
             "key": None if a.key is None else m.plain(a.key),
             "agrees": a.agrees,
+            "key_note": a.key_note,
         } for a in sol.answers],
         "quantities": [{"name": name, "type": kind_of(v), "exact": m.exact(v), "value": m.plain(v)}
                        for name, v in sol.quantities.items()],

@@ -137,7 +137,8 @@ def answer_label(a, names) -> str:
 def _mark(a, names) -> str:
     mark = key_mark(a)
     if mark and a.agrees is False:
-        return r"\textbf{disagrees} with the key (key: $%s$)" % latex(a.key, names)
+        key = latex_text(a.key_text) if a.key_text else "$%s$" % latex(a.key, names)
+        return r"\textbf{%s} (key: %s)" % (latex_text(mark), key)
     return latex_text(mark)
 
 

@@ -57,7 +57,7 @@ def _one(sol, digits: int) -> str:
         label = latex(a.label, names) if a.label is not None else r"\text{%s}" % markdown_latex_text(a.name)
         mark = key_mark(a)
         if a.agrees is False:
-            mark += " (key: " + math(f"${latex(a.key, names)}$") + ")"
+            mark += " (key: " + (markdown_text(a.key_text) if a.key_text else math(f"${latex(a.key, names)}$")) + ")"
         out.append("- " + math(f"$${label} = \\boxed{{{_result(a.value, digits, names)}}}$$")
                    + (f" — {mark}" if mark else ""))
     out += [""] + [f"_{markdown_text(n)}_" for n in sol.notes]

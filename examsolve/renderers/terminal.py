@@ -87,7 +87,7 @@ def _one(console: Console, sol, digits: int) -> None:
         if has_key:
             mark = key_mark(a)
             if a.agrees is False:
-                mark += f" (key: {show(a.key)})"
+                mark += f" (key: {a.key_text or show(a.key)})"
             row.append(_t(mark, style="green" if a.agrees else "bold red") if mark else "")
         table.add_row(*row)
     console.print(Panel(table, title="Answers", title_align="left", expand=False))
