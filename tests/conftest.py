@@ -31,3 +31,16 @@ def solve_text(tmp_path, body: str):
 def answer(sol, name: str):
     """The answer of a solution by name."""
     return next(a for a in sol.answers if a.name == name)
+
+
+def run_cli(tmp_path, text: str, *args: str) -> str:
+    """`examsolve run` of spec text written to tmp_path/spec.yaml, with more arguments; its standard output."""
+    from click.testing import CliRunner
+
+    from examsolve.cli import main
+
+    f = tmp_path / "spec.yaml"
+    f.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(main, ["run", str(f), *args])
+    assert r.exit_code == 0, r.output
+    return r.stdout

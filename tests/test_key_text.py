@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from examsolve.cli import main
+from conftest import run_cli
 
 SPEC = """kind: graph
 given: {x: 2, w: 3}
@@ -18,11 +16,7 @@ key:
 
 
 def _run(tmp_path, *fmt: str) -> str:
-    f = tmp_path / "k.yaml"
-    f.write_text(SPEC, encoding="utf-8")
-    r = CliRunner().invoke(main, ["run", str(f), *fmt])
-    assert r.exit_code == 0, r.output
-    return r.stdout
+    return run_cli(tmp_path, SPEC, *fmt)
 
 
 def test_the_key_is_echoed_as_written(tmp_path):

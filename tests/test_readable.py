@@ -4,9 +4,7 @@ from __future__ import annotations
 import json
 import math
 
-from click.testing import CliRunner
-
-from examsolve.cli import main
+from conftest import run_cli
 
 ADAM = """kind: optimizer
 params: {w: 0}
@@ -27,11 +25,7 @@ def _adam_float() -> float:
 
 
 def _run(tmp_path, *fmt: str) -> str:
-    f = tmp_path / "adam.yaml"
-    f.write_text(ADAM, encoding="utf-8")
-    r = CliRunner().invoke(main, ["run", str(f), *fmt])
-    assert r.exit_code == 0, r.output
-    return r.stdout
+    return run_cli(tmp_path, ADAM, *fmt)
 
 
 def test_a_long_exact_value_is_shown_by_its_decimal(tmp_path):

@@ -94,7 +94,8 @@ def slug(text: str) -> str:
 
 def to_decimal(x: Any) -> Decimal:
     """A real sympy number as a Decimal: exact for a terminating fraction, else to 30 digits."""
-    x = sympy.sympify(x) if isinstance(x, (int, float)) else x
+    if isinstance(x, (int, float)):      # a Python number (never text): sympy's own number of it
+        x = sympy.Integer(x) if isinstance(x, int) else sympy.Float(x)
     if x.is_Rational:
         with localcontext(_CTX):
             q = Decimal(int(x.q))
