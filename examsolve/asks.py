@@ -6,7 +6,7 @@ from typing import Any
 
 import sympy
 
-from examsolve import assume, budget, engine, exam_form, quantity
+from examsolve import assume, budget, engine, exam_form, floatpath, quantity
 from examsolve.errors import ExprError, SpecError, SolveError, nearest
 from examsolve.expr import parse, parse_equation
 from examsolve.functions import Iterate, Partial, resolve_kinks
@@ -114,6 +114,7 @@ class Solver:
         spec.exam_graph = graph      # key checks expand the names this graph defines (compare.compare)
         self.conventions = spec.model.conventions.model_dump()
         self.values = engine.evaluate(graph)
+        self.float_path = isinstance(self.values, floatpath.FloatValues)
         self.backprop = engine.Backprop(graph, self.values, self.conventions)
         self.assumed = assume.from_spec(spec, graph, self.conventions).attach()   # assume: decides cases
         self.steps: list[Step] = []
@@ -154,6 +155,8 @@ class Solver:
                note: str = "") -> None:
         k, agrees, why = None, None, ""
         value = self.assumed.apply(value)
+        if not note and self.float_path and _has_float(value):
+            note = floatpath.PRECISION_NOTE
         if key is not None:       # the same comparison as the top-level key: and grading
             from examsolve.compare import check_key
 
@@ -232,7 +235,7 @@ class Solver:
     @staticmethod
     def _in_names(bp, of, wrt: list, adj: dict, steps: list) -> tuple[dict, list]:
         """Symbolic gradients (answers and steps) written in the names the spec defines, where shorter."""
-        forms = exam_form.in_names(bp, of, wrt, adj)
+        forms = exam_form.in_names(bp, of, wrt, adj) if bp.fast is None else None   # floats: no names to use
         if not forms:
             return adj, steps
         return {**adj, **forms}, exam_form.restate(steps, of, forms)
@@ -263,7 +266,9 @@ class Solver:
             sections.append(Step(f"Row {r + 1}: gradient of {text_name(y.name)}", substeps=tuple(steps)))
         exact = len(outs) * len(wrt) <= engine.MAX_EXACT_ENTRIES
         rows += bp.rows(outs[len(shown):], wrt, exact)
-        if not exact:
+        if bp.fast is not None:
+            pass        # float64 already, said in the answer's note
+        elif not exact:
             rows[:len(shown)] = [[fit(sympy.N(x, PRECISION)) for x in row] for row in rows[:len(shown)]]
             sections.append(Step(f"J has {len(outs) * len(wrt)} entries, more than the {engine.MAX_EXACT_ENTRIES} "
                                  f"computed exactly: its entries are {PRECISION}-digit floats (≈)"))
@@ -467,22 +472,29 @@ class Solver:
         table, named = [], []      # named: every iterate and loss, also those past the shown iterations
         sections = []
         for k in range(1, body.steps + 1):
-            values = engine.evaluate(self.graph, current)
-            bp = engine.Backprop(self.graph, values, self.conventions)
+            if k == 1:      # the parameters as given: the values and backward pass already made
+                values, bp = self.values, self.backprop
+            else:
+                values = engine.evaluate(self.graph, current)
+                bp = engine.Backprop(self.graph, values, self.conventions)
             show_chain = k == 1 and (of, tuple(syms)) not in self.shown_grads
             adj, bsteps = bp.adjoints(of, syms, with_steps=show_chain)
             sub = list(bsteps)
             new = {}
             shown = k <= 3 or k == body.steps
+            # the float path shows the first and last few parameters of a large group (W1: 25,088 entries)
+            listed = set(syms) if bp.fast is None else {s for g in groups for s in _ends(g.symbols)}
+            cut = {} if bp.fast is None else _cuts(groups)
             for s in syms:
                 move = adj[s]
                 if mu is not None:
                     before = velocity[s]
                     velocity[s] = move = fit(mu * before + adj[s])
-                    if shown:
+                    if shown and s in listed:
                         sub.append(_velocity_step(of, s, k, mu, before, adj[s], move))
-                new[s] = fit(current[s] - lr * move)
-                if shown:
+                new[s] = fit(current[s] - lr * move) if bp.fast is None else floatpath.as_sympy(
+                    float(current[s]) - float(lr) * float(move))
+                if shown and s in listed:
                     step_size = sympy.Mul(lr, move, evaluate=False)
                     grad = Iterate(sympy.Symbol("v_" + s.name), k) if mu is not None else Partial(of, s)
                     sub.append(Step(f"update {s.name}: {s.name} ← {s.name} − α·" +
@@ -494,6 +506,9 @@ class Solver:
                                     substituted=sympy.Add(current[s], sympy.Mul(-1, step_size, evaluate=False),
                                                           evaluate=False),
                                     value=new[s]))
+                elif shown and s in cut:
+                    sub.append(Step(f"update {s.name} … {cut[s].name}: each as above "
+                                    "(not shown: on the float path)"))
             table.append((k, values[of]) + tuple(new[s] for s in syms))
             named += [(f"{of.name}[{k - 1}]", values[of])] + [(f"iterates.{s.name}[{k}]", new[s]) for s in syms]
             if shown:
@@ -549,6 +564,7 @@ class Solver:
         given = tuple((name, engine.group_value(self.graph.groups[name], self.values)) for name in m.given
                       if name in self.graph.groups)
         notes = ("conventions: " + ", ".join(f"{k} = {v}" for k, v in self.conventions.items()),)
+        notes += (floatpath.path_note(self.graph),) if self.float_path else ()
         steps = self.assumed.apply_steps(self.steps) if self.assumed else self.steps
         notes += (self.assumed.note(),) if self.assumed else ()
         return finish(self.spec, steps, self.answers, self.graph.names(), given=given,
@@ -656,6 +672,24 @@ def _velocity_step(of, s, k: int, mu, before, grad, after) -> Step:
                 formula=sympy.Add(sympy.Mul(sympy.Symbol("mu"), Iterate(v, k - 1), evaluate=False), Partial(of, s),
                                   evaluate=False),
                 substituted=sympy.Add(sympy.Mul(mu, before, evaluate=False), grad, evaluate=False), value=after)
+
+
+def _ends(items: tuple) -> tuple:
+    """The first and last few of a group's elements (all of a small group)."""
+    n = floatpath.FIRST + floatpath.LAST
+    return items if len(items) <= n + 1 else items[:floatpath.FIRST] + items[-floatpath.LAST:]
+
+
+def _cuts(groups: list) -> dict:
+    """{first element not shown: last element not shown} of each group that _ends cuts."""
+    return {g.symbols[floatpath.FIRST]: g.symbols[-floatpath.LAST - 1] for g in groups
+            if len(_ends(g.symbols)) < len(g.symbols)}
+
+
+def _has_float(v: Any) -> bool:
+    """True for a value (or tensor) holding a float."""
+    items = v.items if isinstance(v, Tensor) else (v,)
+    return any(isinstance(x, sympy.Basic) and x.has(sympy.Float) for x in items[:1])
 
 
 def _at_text(over: dict) -> str:

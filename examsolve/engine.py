@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 import sympy
 
-from examsolve import budget
+from examsolve import budget, floatpath
 from examsolve.errors import SolveError
 from examsolve.expr import MAX_EXPONENT, MAX_RESULT_DIGITS
 from examsolve.functions import Partial, kinks_to_cases, resolve_kinks
@@ -298,6 +298,10 @@ def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
     computed operation by operation, so a 0/0, log(0) or sqrt(−1) that sympy simplified away is refused.
     A value computed from a float (≈) is a float too, even when sympy made it an exact 0.
     """
+    if floatpath.wanted(graph):
+        fast = floatpath.evaluate(graph, overrides)
+        if fast is not None:
+            return fast
     overrides = overrides or {}
     values: dict = {}
     for s, n in graph.nodes.items():
@@ -329,25 +333,40 @@ def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
 
 
 def forward_steps(graph: Graph, values: dict, targets: Iterable) -> list[Step]:
-    """One step per node the targets depend on: formula, numbers put in, value."""
+    """One step per node the targets depend on: formula, numbers put in, value (on the float path, the
+    first and last few of each run of steps of the same form)."""
     needed = graph.ancestors(targets)
-    steps: list[Step] = []
     by_group: dict[str, list] = {}
     for s, n in graph.nodes.items():
         if s in needed and n.kind == "node":
             by_group.setdefault(n.group, []).append(s)
+    items: list = []
     for name, syms in by_group.items():
-        shown = syms if len(syms) <= MAX_SHOWN else syms[:3]
-        for s in shown:
-            n = graph.nodes[s]
+        items.extend(syms if len(syms) <= MAX_SHOWN else syms[:3])
+        if len(syms) > MAX_SHOWN:
+            items.append(("group", name, len(syms)))
+    if isinstance(values, floatpath.FloatValues):
+        items = floatpath.runs(items, lambda x: None if isinstance(x, tuple) else floatpath.form(graph.nodes[x].display))
+    steps: list[Step] = []
+    for x in items:
+        if isinstance(x, tuple) and x[0] == "group":
+            steps.append(Step(title=f"Forward: {x[1]} (all {x[2]} elements, each as above)",
+                              target=sympy.Symbol(x[1]), value=group_value(graph.groups[x[1]], values)))
+        elif isinstance(x, tuple):
+            steps.append(_more_steps("Forward", x[1]))
+        else:
+            n = graph.nodes[x]
             numbers = substitute(n.display, values, evaluate=False) if n.display.free_symbols else None
-            steps.append(Step(title=f"Forward: {n.name}", target=s, formula=n.display,
-                              substituted=numbers, value=values[s]))
-        if len(shown) < len(syms):
-            group = graph.groups[name]
-            steps.append(Step(title=f"Forward: {name} (all {len(syms)} elements, each as above)",
-                              target=sympy.Symbol(name), value=group_value(group, values)))
+            steps.append(Step(title=f"Forward: {n.name}", target=x, formula=n.display,
+                              substituted=numbers, value=values[x]))
     return steps
+
+
+def _more_steps(what: str, cut: list) -> Step:
+    """The step standing for a run of steps of the same form that the float path does not show."""
+    return Step(f"{what}: {len(cut)} more steps of the same form, {text_name(cut[0].name)} … "
+                f"{text_name(cut[-1].name)} (not shown: on the float path, the first "
+                f"{floatpath.FIRST} and last {floatpath.LAST} steps of each run are)")
 
 
 def group_value(group, values: dict) -> Any:
@@ -364,6 +383,8 @@ class Backprop:
         self.consumers = graph.consumers()
         self._local: dict = {}
         self._shown: dict = {}
+        # the float path: each node's partials with respect to its parents, already computed
+        self.fast = values.partials if isinstance(values, floatpath.FloatValues) else None
 
     def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
         """∂c/∂p: symbolic, at the values, and the conventions it used."""
@@ -375,6 +396,9 @@ class Backprop:
                 sym = derivative(expr, p, own=c).xreplace({expr: c})
             else:
                 sym = derivative(expr, p)
+            if self.fast is not None:      # the float path has its value already (no kink: it checked)
+                self._local[key] = (sym, floatpath.as_sympy(self.fast[c].get(p, 0.0)), ())
+                return self._local[key]
             num, notes = resolve_kinks(substitute(sym, self.values), self.conventions)
             num = fit(kinks_to_cases(num, self.conventions))     # a kink at a symbolic argument: by cases
             if _undefined(num):
@@ -422,32 +446,60 @@ class Backprop:
         """∂of/∂n for every node on a path from wrt to of, with a step per node."""
         wrt = list(wrt)
         order, on_path = self.path(of, wrt)
-        adj: dict = {of: sympy.Integer(1)}
-        users = {}
-        for n in order:
-            budget.check("the backward pass")
-            users[n] = [c for c in self.consumers[n] if c in on_path]
-            adj[n] = fit(sympy.Add(*[adj[c] * self.local(c, n)[1] for c in users[n]]))
+        users = {n: [c for c in self.consumers[n] if c in on_path] for n in order}
+        if self.fast is not None:
+            adj = floatpath.Adjoints(self._float_adjoints(of, order, users))
+        else:
+            adj = {of: sympy.Integer(1)}
+            for n in order:
+                budget.check("the backward pass")
+                adj[n] = fit(sympy.Add(*[adj[c] * self.local(c, n)[1] for c in users[n]]))
         for w in wrt:
-            adj.setdefault(w, sympy.Integer(0))
+            if w not in adj:
+                adj[w] = sympy.Integer(0)
         if not with_steps:
             return adj, []
         # a large group (say x_1 .. x_256) gets steps for its first 3 elements, then its values at once
         groups: dict = {}
         for n in order:
             groups.setdefault(self.graph.nodes[n].group, []).append(n)
-        steps: list[Step] = []
+        items: list = []
         for n in order:
             name = self.graph.nodes[n].group
             members = groups[name]
             if len(members) <= MAX_SHOWN or n in members[:3]:
-                steps.append(self._step(of, n, users[n], adj))
+                items.append(n)
             elif n == members[3]:
-                group = self.graph.groups.get(name)
+                items.append(("group", name, len(members)))
+        if self.fast is not None:       # past FLOAT_NODES: the first and last few of each run of one form
+            nodes = self.graph.nodes
+            items = floatpath.runs(items, lambda x: None if isinstance(x, tuple) else (
+                floatpath.form(nodes[x].display), tuple(floatpath.form(nodes[c].display) for c in users[x])))
+        steps: list[Step] = []
+        for x in items:
+            if not isinstance(x, tuple):
+                steps.append(self._step(of, x, users[x], adj))
+            elif x[0] == "more":
+                steps.append(_more_steps("Backward", x[1]))
+            else:
+                group = self.graph.groups.get(x[1])
                 value = group_value(group, adj) if group and all(s in adj for s in group.symbols) else None
-                steps.append(Step(f"Backward: ∂{of.name}/∂{name}, all {len(members)} elements, each as above",
-                                  target=Partial(of, sympy.Symbol(name, real=True)), value=value))
+                steps.append(Step(f"Backward: ∂{of.name}/∂{x[1]}, all {x[2]} elements, each as above",
+                                  target=Partial(of, sympy.Symbol(x[1], real=True)), value=value))
         return adj, steps
+
+    def _float_adjoints(self, of, order: list, users: dict) -> dict:
+        """∂of/∂n in float64 from the float path's local partials."""
+        adj = {of: 1.0}
+        fast = self.fast
+        for i, n in enumerate(order):
+            if i % 1000 == 0:
+                budget.check("the backward pass")
+            total = 0.0
+            for c in users[n]:
+                total += adj[c] * fast[c].get(n, 0.0)
+            adj[n] = total
+        return adj
 
     def _step(self, of, n, users: list, adj: dict) -> Step:
         """∂of/∂n = Σ upstream ∂of/∂c × local ∂c/∂n, with each local derivative as a substep."""
@@ -483,6 +535,13 @@ class Backprop:
         Not exact (past the size budget): 30-digit mpmath floats.
         """
         plans = [(y,) + self.path(y, wrt) for y in outs]
+        if self.fast is not None:
+            out = []
+            for y, order, on_path in plans:
+                users = {n: [c for c in self.consumers[n] if c in on_path] for n in order}
+                adj = self._float_adjoints(y, order, users)
+                out.append([floatpath.as_sympy(adj[w]) if w in adj else sympy.Integer(0) for w in wrt])
+            return out
         edges: dict = {}
         for y, order, on_path in plans:
             for n in order:

@@ -1,0 +1,144 @@
+"""The float path (examsolve/floatpath.py) for large graphs: its values and gradients agree with the exact
+path on every example (forced on), with 30-digit mpmath on large graphs, and it hands kinks, domain
+errors and symbols back to the exact path. No timings here (bench/run.py times it)."""
+from __future__ import annotations
+
+import mpmath
+import pytest
+import sympy
+
+from conftest import ROOT
+from examsolve import floatpath, render, solve
+from examsolve.errors import SolveError
+from examsolve.spec import parse_spec
+from examsolve.tensor import Tensor
+
+GRAPH_KINDS = ("kind: graph", "kind: rnn", "kind: conv", "kind: mlp")
+EXAMPLES = sorted(p.name for p in (ROOT / "problems").glob("*.yaml")
+                  if any(k in p.read_text(encoding="utf-8") for k in GRAPH_KINDS))
+
+
+def flat(v) -> list:
+    """A value's entries (a tensor's row by row)."""
+    return list(v.items) if isinstance(v, Tensor) else [v]
+
+
+def close(a, b, rel: float = 1e-11) -> bool:
+    """Two sympy values agree as numbers to rel (anything not a number must be equal)."""
+    if not (getattr(a, "is_number", False) and getattr(b, "is_number", False)):
+        return a == b
+    x, y = complex(sympy.N(a, 30)), complex(sympy.N(b, 30))
+    return abs(x - y) <= rel * max(1.0, abs(y))
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_forced_float_path_agrees_with_exact(name, monkeypatch):
+    """Every graph-based example, solved with the float path forced on (thresholds 0), gives the exact
+    path's answers to 1e-11 (or hands the graph back: then they are the same answers)."""
+    text = (ROOT / "problems" / name).read_text(encoding="utf-8")
+    try:
+        exact = solve(parse_spec(text, name))
+    except SolveError:
+        pytest.skip("the example is an error case")
+    monkeypatch.setattr(floatpath, "FLOAT_NODES", -1)
+    fast = solve(parse_spec(text, name))
+    assert [a.name for a in fast.answers] == [a.name for a in exact.answers]
+    for a, b in zip(fast.answers, exact.answers):
+        xs, ys = flat(a.value), flat(b.value)
+        assert len(xs) == len(ys), a.name
+        assert all(close(x, y) for x, y in zip(xs, ys)), (name, a.name, xs[:4], ys[:4])
+        assert a.agrees == b.agrees, (name, a.name)      # keys: the same verdict
+
+
+def chain(n: int) -> str:
+    eqs = "\n".join(f"  a{i}: tanh(a{i - 1})" for i in range(1, n + 1))
+    return f"kind: graph\ngiven:\n  a0: 0.5\nequations:\n{eqs}\nask:\n  - grad: {{of: a{n}, wrt: a0}}\n"
+
+
+def test_long_chain_against_mpmath():
+    """da_n/da_0 of a_i = tanh(a_{i-1}) is the product of (1 − a_i²), i = 1..n: 30 digits by mpmath."""
+    n = floatpath.FLOAT_NODES + 100
+    sol = solve(parse_spec(chain(n), "chain.yaml"))
+    mp = mpmath.mp.clone()
+    mp.dps = 30
+    a, grad = mp.mpf("0.5"), mp.mpf(1)
+    for _ in range(n):
+        a = mp.tanh(a)
+        grad *= 1 - a * a
+    got = sol.answers[0].value
+    assert isinstance(got, sympy.Float)
+    assert abs(float(got) - float(grad)) <= 1e-12 * abs(float(grad))
+    assert sol.answers[0].note == floatpath.PRECISION_NOTE
+    assert any(n.startswith("float path:") for n in sol.notes)
+
+
+def test_long_chain_shows_first_and_last_steps():
+    """Past the threshold a run of one form shows its first 3 and last 2 steps and one summary step."""
+    n = floatpath.FLOAT_NODES + 100
+    sol = solve(parse_spec(chain(n), "chain.yaml"))
+    forward = sol.steps[0].substeps
+    titles = [s.title for s in forward]
+    assert len(forward) == 3 + 1 + 2
+    assert f"{n - 5} more steps of the same form, a4 … a{n - 2}" in titles[3]
+    assert [s.target.name for s in forward if s.target is not None] == ["a1", "a2", "a3", f"a{n - 1}", f"a{n}"]
+    text = render(sol, "terminal")
+    assert text.count("more steps of the same form") == 2       # forward and backward
+
+
+def test_dense_layer_against_mpmath():
+    """y = tanh(W @ x + b) with more than FLOAT_EDGES edges: its Jacobian dy/dx is diag(1 − y²)·W, by mpmath."""
+    width = 110         # 110 nodes of 221 parents each: 24,310 edges
+    W = [[((i * 7 + j * 3) % 11 - 5) / 50 for j in range(width)] for i in range(width)]
+    x = [((j * 5) % 7 - 3) / 4 for j in range(width)]
+    b = [((i * 3) % 5 - 2) / 10 for i in range(width)]
+    text = (f"kind: graph\ngiven:\n  W: {W}\n  x: {x}\n  b: {b}\nequations:\n  y: tanh(W @ x + b)\n"
+            "ask:\n  - jacobian: {of: y, wrt: x}\n")
+    sol = solve(parse_spec(text, "dense.yaml"))
+    J = sol.answers[0].value
+    mp = mpmath.mp.clone()
+    mp.dps = 30
+    worst = 0.0
+    for i in range(width):
+        z = mp.fsum(mp.mpf(W[i][j]) * mp.mpf(x[j]) for j in range(width)) + mp.mpf(b[i])
+        d = 1 - mp.tanh(z) ** 2
+        for j in (0, 1, width // 2, width - 1):
+            want = d * mp.mpf(W[i][j])
+            worst = max(worst, abs(float(J.items[i * width + j]) - float(want)))
+    assert worst < 1e-14
+    assert floatpath.PRECISION_NOTE in sol.answers[0].note
+
+
+def big_relu(arg: str, n: int = floatpath.FLOAT_NODES + 10) -> str:
+    eqs = "\n".join(f"  a{i}: a{i - 1} + 0*x" for i in range(1, n + 1))
+    return (f"kind: graph\ngiven:\n  x: 1\n  a0: 0\nequations:\n{eqs}\n  r: {arg}\n"
+            "ask:\n  - grad: {of: r, wrt: x}\n")
+
+
+def test_kink_goes_back_to_the_exact_path():
+    """relu at exactly 0 on a large graph: the float path cannot tell 0 from rounding, so the exact path
+    answers with its convention (relu'(0) = 0 by default)."""
+    sol = solve(parse_spec(big_relu(f"relu(a{floatpath.FLOAT_NODES + 10} * x)"), "k.yaml"))
+    assert sol.answers[0].value == 0 and not any(n.startswith("float path:") for n in sol.notes)
+
+
+def test_domain_error_goes_back_to_the_exact_path():
+    """log(0) on a large graph is the exact path's error, naming the operation."""
+    with pytest.raises(SolveError, match="log"):
+        solve(parse_spec(big_relu(f"log(a{floatpath.FLOAT_NODES + 10})"), "d.yaml"))
+
+
+def test_value_of_a_cancelled_division_is_refused():
+    """(a − a)/(a − a) is 0/0 as written even though sympy cancels it: the float path does not answer 1."""
+    with pytest.raises(SolveError):
+        solve(parse_spec(big_relu(f"(a1 - a2)/(a1 - a2) * x"), "z.yaml"))
+
+
+def test_forward_values_and_partials_of_one_expression():
+    """value_and_partials on x·y + sin(x)/y at (2, 4): value 8 + sin 2/4, ∂x = y + cos 2/4, ∂y = x − sin 2/16."""
+    import math
+
+    x, y = sympy.symbols("x y", real=True)
+    v, g = floatpath.value_and_partials(x * y + sympy.sin(x) / y, {x: 2.0, y: 4.0})
+    assert v == pytest.approx(8 + math.sin(2) / 4, rel=1e-15)
+    assert g[x] == pytest.approx(4 + math.cos(2) / 4, rel=1e-15)
+    assert g[y] == pytest.approx(2 - math.sin(2) / 16, rel=1e-15)
