@@ -283,6 +283,16 @@ FUNCTIONS: dict[str, tuple] = {
 }
 
 
+class Elided(sympy.Symbol):
+    """The terms of a long sum that a step on the float path does not write out."""
+
+    def _latex(self, printer: Any) -> str:
+        return r"\cdots"
+
+
+ELIDED = Elided("…")
+
+
 # ---- which steps a large graph shows ---------------------------------------------------------------
 
 FIRST, LAST = 3, 2      # of a run of steps of the same form, these are shown
