@@ -356,8 +356,9 @@ def forward_steps(graph: Graph, values: dict, targets: Iterable) -> list[Step]:
             steps.append(_more_steps("Forward", x[1]))
         else:
             n = graph.nodes[x]
-            numbers = substitute(n.display, values, evaluate=False) if n.display.free_symbols else None
-            steps.append(Step(title=f"Forward: {n.name}", target=x, formula=n.display,
+            display = floatpath.elide(n.display) if isinstance(values, floatpath.FloatValues) else n.display
+            numbers = substitute(display, values, evaluate=False) if display.free_symbols else None
+            steps.append(Step(title=f"Forward: {n.name}", target=x, formula=display,
                               substituted=numbers, value=values[x]))
     return steps
 
@@ -474,7 +475,7 @@ class Backprop:
         if self.fast is not None:       # past FLOAT_NODES: the first and last few of each run of one form
             nodes = self.graph.nodes
             items = floatpath.runs(items, lambda x: None if isinstance(x, tuple) else (
-                floatpath.form(nodes[x].display), tuple(floatpath.form(nodes[c].display) for c in users[x])))
+                floatpath.form(nodes[x].display), len(users[x]), floatpath.form(nodes[users[x][0]].display)))
         steps: list[Step] = []
         for x in items:
             if not isinstance(x, tuple):

@@ -293,6 +293,17 @@ class Elided(sympy.Symbol):
 ELIDED = Elided("…")
 
 
+def elide(e: Any) -> Any:
+    """A formula with each long sum cut to its first FIRST and last LAST terms around … (for showing)."""
+    if not isinstance(e, sympy.Basic) or not e.args:
+        return e
+    args = [elide(a) for a in e.args] if len(e.args) <= 64 or not e.is_Add else list(e.args)
+    if e.is_Add and len(args) > FIRST + LAST + 1:
+        args = args[:FIRST] + [ELIDED] + args[-LAST:]
+        return sympy.Add(*[elide(a) for a in args], evaluate=False)
+    return e.func(*args, evaluate=False) if args != list(e.args) else e
+
+
 # ---- which steps a large graph shows ---------------------------------------------------------------
 
 FIRST, LAST = 3, 2      # of a run of steps of the same form, these are shown
