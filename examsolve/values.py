@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator
 
 import mpmath
 import sympy
@@ -93,8 +95,44 @@ def is_numeric(v: Any) -> bool:
                                                and not isinstance(x, sympy.Set)) for x in items)
 
 
+# ---- printing each value once per render ----------------------------------------------------------------
+
+_MEMO: ContextVar[dict | None] = ContextVar("examsolve_printed", default=None)
+
+
+@contextmanager
+def printed_once() -> Iterator[None]:
+    """Within it, remembered() prints each object once (a render shows the same value as a step's result, in
+    the next step's numbers, in a quantity and an answer); nested uses share the outer memo."""
+    if _MEMO.get() is not None:
+        yield
+        return
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def remembered(f: Callable[..., Any], x: Any, *args: Any) -> Any:
+    """f(x, *args), computed once per object (by identity) inside printed_once, else as it is."""
+    memo = _MEMO.get()
+    if memo is None:
+        return f(x, *args)
+    key = (f, id(x), *map(id, args))
+    hit = memo.get(key)
+    # the memo holds x and args, so their ids cannot be reused by other objects while it lives
+    if hit is None or hit[0] is not x or any(a is not b for a, b in zip(hit[1], args)):
+        hit = memo[key] = (x, args, f(x, *args))
+    return hit[2]
+
+
 def decimal(x: sympy.Expr, digits: int = 6) -> str:
     """x as a decimal with `digits` significant digits, trailing zeros dropped."""
+    return remembered(_decimal, x, digits)
+
+
+def _decimal(x: sympy.Expr, digits: int) -> str:
     budget.check_number(x)
     f = x if getattr(x, "is_Float", False) else sympy.N(x, max(digits, 1) + 5)
     if not f.is_Float and (not f.is_number or f.has(sympy.Function)):  # e.g. an unresolved kink
@@ -109,8 +147,9 @@ def decimal(x: sympy.Expr, digits: int = 6) -> str:
     m = mpmath.mpf(f._mpf_)
     if not m:
         return "0"
-    if abs(m) < mpmath.mpf("1e300") and abs(m) > mpmath.mpf("1e-300"):
-        s = format(float(m), f".{digits}g")
+    x = float(m)    # exact: m has a double's 53 bits; ±inf or 0 once out of a double's range, so nstr below
+    if 1e-300 < abs(x) < 1e300:
+        s = format(x, f".{digits}g")
     else:
         s = mpmath.nstr(m, digits)
     if "e" in s:
@@ -159,11 +198,13 @@ def _json_float(f: sympy.Expr) -> Any:
 
 def exact_str(v: Any) -> str:
     """sympy's string form of an exact value (tensors as nested lists)."""
+    from examsolve.renderers.sympy_str import sstr
+
     if isinstance(v, Tensor):
-        return str(v.map(lambda x: sympy.sstr(x)).nested()).replace("'", "")
+        return str(v.map(lambda x: remembered(sstr, x)).nested()).replace("'", "")
     if typed.is_typed(v):
         return typed.text(v)
-    return sympy.sstr(v)
+    return remembered(sstr, v)
 
 
 def _basic(x: Any) -> sympy.Expr:

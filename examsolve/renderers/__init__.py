@@ -15,5 +15,8 @@ def render_many(solutions, fmt: str = "terminal", **options) -> str:
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    from examsolve.values import printed_once
+
     module = importlib.import_module(f"examsolve.renderers.{fmt}")
-    return module.render(list(solutions), **options)
+    with printed_once():        # a value shown in many places (result, next step, answer) is printed once
+        return module.render(list(solutions), **options)

@@ -4,20 +4,19 @@ from __future__ import annotations
 import io
 import json
 
-import sympy
-
 from examsolve.quantity import kind_of
 from examsolve.renderers.printing import latex
 from examsolve.tensor import Tensor
-from examsolve.values import exact_str, to_plain
+from examsolve.values import exact_str, printed_once, remembered, to_plain
 
 
+@printed_once()
 def render(solutions, digits: int = 6, drawings=None, **_) -> str:
     """One JSON object for one solution, a list for several; drawings as nodes and edges."""
     drawings = drawings or [None] * len(solutions)
     objs = []
     for s, d in zip(solutions, drawings):
-        obj = as_dict(s, lazy=True, memo=_Memo())
+        obj = as_dict(s, lazy=True)
         if d is not None:
             obj["graph"] = graph_dict(d)
         objs.append(obj)
@@ -46,42 +45,16 @@ class _Lazy(list):
         return (self.make(x) for x in self.items)
 
 
-class _Memo:
-    """exact_str and to_plain remembered per object for one render: an answer, its quantity and its step
-    hold the same values, and a 64 x 64 Jacobian of exact entries costs seconds to print each time."""
-
-    def __init__(self):
-        self.seen: dict = {}       # (function, id) -> (object, result); the object keeps the id taken
-
-    def _once(self, f, v):
-        key = (f, id(v))
-        hit = self.seen.get(key)
-        if hit is None or hit[0] is not v:
-            hit = self.seen[key] = (v, f(v))
-        return hit[1]
-
-    def exact(self, v) -> str:
-        """exact_str(v)."""
-        if isinstance(v, Tensor):       # exact_str's tensor form, element by element
-            return str(v.map(lambda x: self._once(sympy.sstr, x)).nested()).replace("'", "")
-        return self._once(exact_str, v)
-
-    def plain(self, v):
-        """to_plain(v)."""
-        if isinstance(v, Tensor):
-            return v.map(lambda x: self._once(to_plain, x)).nested()
-        return self._once(to_plain, v)
+def _plain(v):
+    """to_plain(v), each element printed once per render (an answer, its quantity and its step hold the same
+    values, and a 64 x 64 Jacobian of exact entries costs seconds to convert each time)."""
+    if isinstance(v, Tensor):
+        return v.map(lambda x: remembered(to_plain, x)).nested()
+    return remembered(to_plain, v)
 
 
-class _Direct:
-    """exact_str and to_plain as they are (as_dict without a memo)."""
-
-    exact, plain = staticmethod(exact_str), staticmethod(to_plain)
-
-
-def as_dict(sol, lazy: bool = False, memo=None) -> dict:
+def as_dict(sol, lazy: bool = False) -> dict:
     """A Solution as plain JSON data (lazy: the steps made as they are iterated, for the encoder)."""
-    m = memo or _Direct()
     return {
         "kind": sol.kind,
         "title": sol.title,
@@ -89,34 +62,34 @@ def as_dict(sol, lazy: bool = False, memo=None) -> dict:
         "answers": [{
             "name": a.name,
             "type": kind_of(a.value),
-            "exact": m.exact(a.value),
+            "exact": exact_str(a.value),
             "latex": latex(a.value, sol.names),
-            "value": m.plain(a.value),
-            "key": None if a.key is None else m.plain(a.key),
+            "value": _plain(a.value),
+            "key": None if a.key is None else _plain(a.key),
             "agrees": a.agrees,
             "key_note": a.key_note,
         } for a in sol.answers],
-        "quantities": [{"name": name, "type": kind_of(v), "exact": m.exact(v), "value": m.plain(v)}
+        "quantities": [{"name": name, "type": kind_of(v), "exact": exact_str(v), "value": _plain(v)}
                        for name, v in sol.quantities.items()],
-        "steps": _Lazy(sol.steps, lambda s: _step(s, m)) if lazy else [_step(s, m) for s in sol.steps],
+        "steps": _Lazy(sol.steps, _step) if lazy else [_step(s) for s in sol.steps],
         "notes": list(sol.notes),
     }
 
 
-def _step(s, m) -> dict:
+def _step(s) -> dict:
     out = {
         "title": s.title,
-        "target": None if s.target is None else m.exact(s.target),
-        "formula": None if s.formula is None else m.exact(s.formula),
-        "substituted": None if s.substituted is None else m.exact(s.substituted),
-        "exact": None if s.value is None else m.exact(s.value),
-        "value": None if s.value is None else m.plain(s.value),
+        "target": None if s.target is None else exact_str(s.target),
+        "formula": None if s.formula is None else exact_str(s.formula),
+        "substituted": None if s.substituted is None else exact_str(s.substituted),
+        "exact": None if s.value is None else exact_str(s.value),
+        "value": None if s.value is None else _plain(s.value),
         "note": s.note,
     }
     if s.substeps:
-        out["substeps"] = [_step(x, m) for x in s.substeps]
+        out["substeps"] = [_step(x) for x in s.substeps]
     if s.table is not None:
-        out["table"] = {"header": list(s.table.header), "rows": [[m.plain(c) for c in r] for r in s.table.rows]}
+        out["table"] = {"header": list(s.table.header), "rows": [[_plain(c) for c in r] for r in s.table.rows]}
     return out
 
 

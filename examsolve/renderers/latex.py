@@ -6,6 +6,7 @@ import sympy
 from examsolve.escape import latex_comment, latex_text
 from examsolve.renderers.lines import chain, heading, key_mark, numbered
 from examsolve.renderers.printing import decimal_latex, latex, text, too_long
+from examsolve.values import printed_once
 
 def preamble(graphs: bool = False) -> str:
     """The document start: amsmath and geometry; graphicx and TikZ when drawings are included."""
@@ -15,6 +16,7 @@ def preamble(graphs: bool = False) -> str:
             "\\setlength{\\parindent}{0pt}\n\\begin{document}\n")
 
 
+@printed_once()
 def render(solutions, digits: int = 6, standalone: bool = False, drawings=None, **_) -> str:
     """All solutions as LaTeX; standalone wraps them in a compilable document; drawings as TikZ."""
     drawings = drawings or [None] * len(solutions)

@@ -7,8 +7,10 @@ from examsolve.escape import markdown_latex_text, markdown_math, markdown_text
 from examsolve.renderers.latex import _result
 from examsolve.renderers.lines import chain, heading, key_mark, numbered
 from examsolve.renderers.printing import latex, text
+from examsolve.values import printed_once
 
 
+@printed_once()
 def render(solutions, digits: int = 6, drawings=None, **_) -> str:
     """All solutions as Markdown; drawings as fenced DOT blocks."""
     from examsolve.renderers import dot

@@ -5,11 +5,12 @@ import re
 from typing import Any
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from examsolve import typed
 from examsolve.tensor import Tensor
-from examsolve.values import decimal, is_approx, is_integer, is_numeric
+from examsolve.values import decimal, is_approx, is_integer, is_numeric, remembered
 
 from examsolve.escape import GREEK_TEX as _GREEK_TEX, latex_name, latex_text  # noqa: F401 - latex_text re-exported
 from examsolve.names import SUP as _SUP, text_name
@@ -133,6 +134,10 @@ def grid(t: Tensor, f, gap: str) -> list:
 
 def text(expr: Any, names: dict | None = None) -> str:
     """One-line Unicode text of a sympy value or Tensor."""
+    return remembered(_text, expr, names)
+
+
+def _text(expr: Any, names: dict | None) -> str:
     if isinstance(expr, Tensor):
         return _tensor_text(expr, lambda x: text(x, names))
     if isinstance(expr, str):
@@ -156,6 +161,10 @@ def _tensor_text(t: Tensor, f) -> str:
 
 def latex(expr: Any, names: dict | None = None) -> str:
     """LaTeX of a sympy value; vectors as row vectors, matrices as bmatrix."""
+    return remembered(_latex, expr, names)
+
+
+def _latex(expr: Any, names: dict | None) -> str:
     symbol_names = {}
     if names:
         for sym in getattr(expr, "free_symbols", ()) if not isinstance(expr, Tensor) else ():
@@ -183,44 +192,49 @@ def _tensor_latex(t: Tensor, f) -> str:
 
 
 def _latex_printer(expr, symbol_names):
-    from sympy.printing.latex import LatexPrinter
+    return _LatexPrinter(symbol_names).doprint(expr)
 
-    class _P(LatexPrinter):
-        def _print_Symbol(self, e, style="plain"):
-            if e in symbol_names:
-                return symbol_names[e]
-            if not e.name.isascii():
-                return _math_unicode(e.name)
-            if not _SYMPY_NAME.fullmatch(e.name):
-                # sympy copies a name with braces or backslashes into its LaTeX as it is: never such a name
-                return latex_name(e.name)
-            name = e.name.replace("eps", "epsilon") if e.name.split("_")[0] == "eps" else e.name
-            if name != e.name:
-                return super()._print_Symbol(sympy.Symbol(name), style)
-            return super()._print_Symbol(e, style)
 
-        def _print_Float(self, e):
-            return decimal(e, 10)
+class _LatexPrinter(LatexPrinter):
+    """sympy's LaTeX printer with examsolve's names, decimals and fractions, in the order written."""
 
-        def _print_Mul(self, e):
-            negated = _negated(e)
-            if negated is not None:
-                inner = self.parenthesize(negated, 40)
-                return "- " + (r"\left(%s\right)" % inner if inner.startswith("-") else inner)
-            num, den = _over_fraction(e)
-            if den:
-                out = self._print(num)
-                for d in den:
-                    out = r"\frac{%s}{%s}" % (out, self._print(d))
-                return out
-            return super()._print_Mul(e)
+    def __init__(self, symbol_names: dict):
+        super().__init__({"order": "none", "mul_symbol": "dot"})
+        self.symbol_names = symbol_names
 
-        def _print_Pow(self, e, *args, **kwargs):
-            if _inverse_of_fraction(e):
-                return r"\frac{1}{%s}" % self._print(e.base)
-            return super()._print_Pow(e, *args, **kwargs)
+    def _print_Symbol(self, e, style="plain"):
+        if e in self.symbol_names:
+            return self.symbol_names[e]
+        if not e.name.isascii():
+            return _math_unicode(e.name)
+        if not _SYMPY_NAME.fullmatch(e.name):
+            # sympy copies a name with braces or backslashes into its LaTeX as it is: never such a name
+            return latex_name(e.name)
+        name = e.name.replace("eps", "epsilon") if e.name.split("_")[0] == "eps" else e.name
+        if name != e.name:
+            return super()._print_Symbol(sympy.Symbol(name), style)
+        return super()._print_Symbol(e, style)
 
-    return _P({"order": "none", "mul_symbol": "dot"}).doprint(expr)
+    def _print_Float(self, e):
+        return decimal(e, 10)
+
+    def _print_Mul(self, e):
+        negated = _negated(e)
+        if negated is not None:
+            inner = self.parenthesize(negated, 40)
+            return "- " + (r"\left(%s\right)" % inner if inner.startswith("-") else inner)
+        num, den = _over_fraction(e)
+        if den:
+            out = self._print(num)
+            for d in den:
+                out = r"\frac{%s}{%s}" % (out, self._print(d))
+            return out
+        return super()._print_Mul(e)
+
+    def _print_Pow(self, e, *args, **kwargs):
+        if _inverse_of_fraction(e):
+            return r"\frac{1}{%s}" % self._print(e.base)
+        return super()._print_Pow(e, *args, **kwargs)
 
 
 # Names sympy's printer may typeset itself: a letter, then letters, digits, _ and punctuation without a meaning

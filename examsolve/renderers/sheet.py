@@ -9,6 +9,7 @@ import tempfile
 from examsolve.errors import SolveError
 from examsolve.renderers import latex
 from examsolve.escape import latex_text
+from examsolve.values import printed_once
 
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures latexmk"
 
@@ -16,6 +17,7 @@ TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures la
 MODES = ("solutions", "questions", "key")
 
 
+@printed_once()
 def render(solutions, digits: int = 6, title: str = "Answers", drawings=None, mode: str = "solutions",
            **_) -> str:
     """The sheet as a LaTeX document: title block, a numbered section per problem.

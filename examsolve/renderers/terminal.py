@@ -13,8 +13,10 @@ from rich.text import Text
 from examsolve.escape import terminal_text
 from examsolve.renderers.lines import chain, heading, key_mark, numbered
 from examsolve.renderers.printing import decimal_text, text, too_long, value_text
+from examsolve.values import printed_once
 
 
+@printed_once()
 def render(solutions, digits: int = 6, color: bool = False, width: int = 100, drawings=None, **_) -> str:
     """All solutions as terminal text (ANSI colour only when color is true)."""
     buf = io.StringIO()
@@ -43,19 +45,20 @@ def _one(console: Console, sol, digits: int) -> None:
     def result(v):
         return terminal_text(value_text(v, digits, names))
 
-    console.print(_t(sol.title, style="bold"))
+    lines = []          # Text lines, printed together: one console.print per block, not per line
+    lines.append(_t(sol.title, style="bold"))
     if sol.source:
-        console.print(_t(f"Source: {sol.source}", style="dim"))
+        lines.append(_t(f"Source: {sol.source}", style="dim"))
     if sol.statement:
-        console.print(_t(f"Question: {sol.statement}", style="italic"))
+        lines.append(_t(f"Question: {sol.statement}", style="italic"))
     if sol.given:
-        console.print(_t("Given: " + ", ".join(f"{text(sympy.Symbol(n), names)} = {show(v)}"
-                                                 for n, v in sol.given)))
-    console.print()
+        lines.append(_t("Given: " + ", ".join(f"{text(sympy.Symbol(n), names)} = {show(v)}"
+                                              for n, v in sol.given)))
+    lines.append(Text())
     for num, depth, step in numbered(sol.steps):
         indent = "  " * depth
         if step.target is None and step.value is None:
-            console.print(_t(f"{indent}{num}. {step.title}", style="bold cyan"))
+            lines.append(_t(f"{indent}{num}. {step.title}", style="bold cyan"))
         else:
             parts = chain(step, show, result)
             lhs = show(step.target) if step.target is not None else step.title
@@ -64,10 +67,11 @@ def _one(console: Console, sol, digits: int) -> None:
             line = _t(f"{indent}{num}. ")
             line.append(terminal_text(lhs + "".join((" " if p.startswith("≈") else " = ") + p for p in parts)
                                       if parts else lhs))
-            console.print(line)
+            lines.append(line)
         if step.note:
-            console.print(_t(f"{indent}   note: {step.note}", style="yellow"))
+            lines.append(_t(f"{indent}   note: {step.note}", style="yellow"))
         if step.table is not None:
+            _flush(console, lines)
             t = Table(box=None, padding=(0, 2))
             for h in step.table.header:
                 t.add_column(_t(h))
@@ -75,6 +79,7 @@ def _one(console: Console, sol, digits: int) -> None:
                 t.add_row(*[_t(str(c) if isinstance(c, int) else "≈ " + decimal_text(c, digits) if too_long(c)
                                else show(c)) for c in row])
             console.print(t)
+    _flush(console, lines)
     console.print()
     table = Table(title=None, show_header=True, header_style="bold", box=None, padding=(0, 2))
     table.add_column("answer")
@@ -93,6 +98,14 @@ def _one(console: Console, sol, digits: int) -> None:
     console.print(Panel(table, title="Answers", title_align="left", expand=False))
     for note in sol.notes:
         console.print(_t(note, style="dim"))
+
+
+def _flush(console: Console, lines: list) -> None:
+    """Print the lines gathered so far as one Text (the same output as a print each, without rich's cost per
+    print) and empty the list."""
+    if lines:
+        console.print(Text("\n").join(lines))
+        lines.clear()
 
 
 def _t(s: str, style: str = "") -> Text:

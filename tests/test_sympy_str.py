@@ -1,0 +1,75 @@
+"""examsolve.renderers.sympy_str.sstr prints exactly what sympy.sstr prints (sympy itself is the oracle)."""
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy
+from sympy import Add, Float, Mul, Pow, Rational, UnevaluatedExpr
+
+from examsolve.renderers.sympy_str import sstr
+
+X = sympy.symbols("a b c x_1 x_2 x_10 h_3 w")
+
+
+def _atom(rng: random.Random):
+    """A random factor: symbols, powers, exact and float numbers, wrapped numbers, functions of them."""
+    k = rng.randrange(10)
+    if k == 0:
+        return rng.choice(X)
+    if k == 1:
+        return Pow(rng.choice(X), rng.choice([2, 3, -1, -2, Rational(1, 2)]), evaluate=False)
+    if k == 2:
+        return sympy.Integer(rng.randint(-9, 9))
+    if k == 3:
+        return Rational(rng.randint(-20, 20), rng.randint(1, 12))
+    if k == 4:
+        return Float(rng.uniform(-2, 2), 30)
+    if k == 5:
+        return UnevaluatedExpr(rng.choice([Float(rng.uniform(-1, 1), 30), Rational(rng.randint(-5, 5), 7)]))
+    if k == 6:
+        return sympy.tanh(rng.choice([Rational(rng.randint(-5, 5), 4), rng.choice(X)]))
+    if k == 7:
+        return rng.choice([sympy.pi, sympy.sqrt(2), sympy.E, sympy.I])
+    if k == 8:
+        return sympy.exp(rng.choice(X))
+    return rng.choice(X) * rng.randint(-3, 3)
+
+
+def _term(rng: random.Random):
+    factors = [_atom(rng) for _ in range(rng.randint(1, 3))]
+    return Mul(*factors, evaluate=rng.random() < 0.5)
+
+
+def _sum(rng: random.Random, n: int):
+    return Add(*[_term(rng) for _ in range(n)], evaluate=rng.random() < 0.5)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_sums_print_as_sympy_prints_them(seed):
+    rng = random.Random(seed)
+    for n in (2, 3, 5, 12, 40):
+        e = _sum(rng, n)
+        inner = sympy.tanh(_sum(rng, 3), evaluate=False) * _sum(rng, 4)   # sums inside products and functions
+        for expr in (e, inner, Add(e, inner, evaluate=False)):
+            assert sstr(expr) == sympy.sstr(expr)
+
+
+def test_sums_of_products_of_many_distinct_symbols():
+    """A gradient sum as a convolution writes it: products of distinct symbols, 200 terms."""
+    d = [sympy.Symbol(f"dL/dc_{i}") for i in range(200)]
+    g = [sympy.Symbol(f"dc_{i}/dw") for i in range(200)]
+    order = list(range(200))
+    random.Random(1).shuffle(order)
+    e = Add(*[d[i] * g[i] for i in order], evaluate=False)
+    assert sstr(e) == sympy.sstr(e)
+
+
+def test_wrapped_numbers_and_the_special_case():
+    """Products of wrapped floats (an RNN's substituted gradient sum) and 1 - x (kept as written)."""
+    f = [UnevaluatedExpr(Float(v, 30)) for v in (-0.11, 0.012, 0.5, -0.25, 0.012)]
+    e = Add(*[Mul(f[i], f[(i + 1) % 5], evaluate=False) for i in range(5)], evaluate=False)
+    assert sstr(e) == sympy.sstr(e)
+    x = X[3]
+    for expr in (1 - x, 1 - 2 * x, Rational(1, 2) - x ** 2, 3 + Mul(-1, x, evaluate=False), x - 1):
+        assert sstr(expr) == sympy.sstr(expr)
