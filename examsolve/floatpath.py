@@ -10,6 +10,7 @@ the answer (or the error message) it always gave.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -309,6 +310,7 @@ def elide(e: Any) -> Any:
 FIRST, LAST = 3, 2      # of a run of steps of the same form, these are shown
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def form(e: Any) -> Any:
     """The shape of a formula with names and numbers left out: tanh(a1) and tanh(a2) have one form."""
     if e is None:
