@@ -120,6 +120,7 @@ class Solver:
         self.steps: list[Step] = []
         self.answers: list[Answer] = []
         self.shown_grads: set = set()
+        self.shown_nodes: dict = {}       # of -> nodes whose ∂of/∂n has a step (at the given values)
 
     # ---- helpers -------------------------------------------------------------------------
     def group(self, name: str, path: tuple) -> Group:
@@ -208,7 +209,10 @@ class Solver:
         wrt_names = names_list(body.wrt)
         wrt = self.symbols_of(wrt_names, path + ("wrt",))
         values, bp, over = self.values_at(body.at, path)
-        adj, steps = self._in_names(bp, of, wrt, *bp.adjoints(of, wrt))
+        done = self.shown_nodes.setdefault(of, set()) if not over else set()
+        adj, steps = self._in_names(bp, of, wrt, *bp.adjoints(of, wrt, shown=set(done)))
+        if not over:
+            done.update(bp.path(of, wrt)[0])
         at = _at_text(over)
         self.steps.append(Step(f"Backward pass: gradient of {text_name(of.name)}{at}", substeps=tuple(steps),
                                note="reverse mode: each gradient is the upstream gradient times the local "

@@ -443,8 +443,9 @@ class Backprop:
                         key=lambda s: first.get(s, len(first) + graph.order[s]))
         return [n for n in inner + leaves if n != of], set(on_path)
 
-    def adjoints(self, of, wrt: Iterable, with_steps: bool = True) -> tuple[dict, list[Step]]:
-        """∂of/∂n for every node on a path from wrt to of, with a step per node."""
+    def adjoints(self, of, wrt: Iterable, with_steps: bool = True, shown: set | None = None) -> tuple[dict, list[Step]]:
+        """∂of/∂n for every node on a path from wrt to of, with a step per node (but one line for the
+        nodes in `shown`, whose steps an earlier backward pass of the same values already gave)."""
         wrt = list(wrt)
         order, on_path = self.path(of, wrt)
         users = {n: [c for c in self.consumers[n] if c in on_path] for n in order}
@@ -465,7 +466,13 @@ class Backprop:
         for n in order:
             groups.setdefault(self.graph.nodes[n].group, []).append(n)
         items: list = []
+        again = [n for n in order if shown and n in shown and n not in wrt]
+        if again:
+            names = ", ".join(f"∂{of.name}/∂{n.name}" for n in again[:6]) + (", …" if len(again) > 6 else "")
+            items.append(("again", f"Backward: {names} as in the backward pass above"))
         for n in order:
+            if n in again:
+                continue
             name = self.graph.nodes[n].group
             members = groups[name]
             if len(members) <= MAX_SHOWN or n in members[:3]:
@@ -482,6 +489,8 @@ class Backprop:
                 steps.append(self._step(of, x, users[x], adj))
             elif x[0] == "more":
                 steps.append(_more_steps("Backward", x[1]))
+            elif x[0] == "again":
+                steps.append(Step(x[1]))
             else:
                 group = self.graph.groups.get(x[1])
                 value = group_value(group, adj) if group and all(s in adj for s in group.symbols) else None
