@@ -14,13 +14,15 @@ from typing import Any
 
 import sympy
 
-from examsolve import budget, typed
+from examsolve import budget, quantity, typed
 from examsolve.errors import ExamsolveError
 from examsolve.tensor import Tensor
 from examsolve.values import same
 
 MIN_SIG = 3      # a decimal answer needs at least this many significant figures unless it is exactly right
 KEY_MIN_SIG = 2  # an official key may be rounded harder (a divergence given as 0.69), not to one figure
+TOO_FEW = "too few digits to check"   # a key right only to the 1 figure written: agrees, but says so
+FEW_FIGURES = "give at least {} significant figures (or the exact value)"
 _DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 
 
@@ -53,7 +55,8 @@ def rule_for(spec, name: str) -> Rule:
 class Verdict:
     ok: bool
     why: str = ""    # a reason the value fails (or a hint), for feedback
-    how: str = ""    # how it agrees when not identically: "rounded to 3 decimals", "same interval", ...
+    how: str = ""    # how it agrees when not identically: "rounded to 3 decimals", "same interval", ...; when
+    #                  ok is False, how far it agrees: "to the 1 significant figure written" (too few to check)
 
 
 def as_text(raw: Any) -> str:
@@ -74,7 +77,9 @@ def agrees(raw: Any, text: str, expected: Any, rule: Rule, spec, sol, name: str 
 
 def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, name: str = "",
             min_sig: int = MIN_SIG, integers_exact: bool = False) -> Verdict:
-    """The full comparison: raw is the YAML value (floats as their text), text how it was written."""
+    """The full comparison: raw is the YAML value (floats as their text), text how it was written.
+    integers_exact: compared as a key is (an integer is exact; a decimal that dropped its zeros, 0.1 for
+    0.0999999998, is read with them)."""
     from examsolve.asks import spec_expr
 
     if isinstance(expected, str) or typed.is_typed(expected):
@@ -103,19 +108,71 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
         free = _free(want)
     texts = _leaves(raw) if isinstance(raw, list) else _leaves(_list_text(raw)) if isinstance(expected, Tensor) \
         else [raw]
-    short, hows = "", []
-    for g, w, t in zip(got, want, texts + [None] * (len(got) - len(texts))):
-        if integers_exact and isinstance(t, (int, str)) and not isinstance(t, bool) \
-                and re.fullmatch(r"[+-]?\d+", str(t).strip()):
-            t = None       # an integer in a key is exact, not "rounded to 0 decimals"
-        ok, why, how = _close(g, w, t, rule, free, min_sig)
+    texts = [None if integers_exact and _is_integer_text(t) else t    # an integer in a key is exact, not
+             for t in texts + [None] * (len(got) - len(texts))]      # "rounded to 0 decimals"
+    moved = False
+    if quantity.unordered(name) and len(want) > 1:     # eigenvalues, roots: a multiset, in any order
+        order = _matching(got, want, texts, rule, free, min_sig, integers_exact)
+        if order is not None:
+            moved = order != list(range(len(want)))
+            want = [want[j] for j in order]
+    short, hows, coarse = "", [], None
+    for g, w, t in zip(got, want, texts):
+        ok, why, how = _close(g, w, t, rule, free, min_sig, integers_exact)
+        if not ok and how:      # right only to too few figures: the other entries may still be plainly wrong
+            coarse = coarse or Verdict(False, why, how)
+            continue
         if not ok:
             return Verdict(False, why)
         short = short or why
         if how:
             hows.append(how)
+    if coarse is not None:
+        return coarse
     how = hows[0] if len(set(hows)) == 1 else ("to the digits written" if hows else "")
+    if moved:
+        how = (how + ", " if how else "") + "in another order"
     return Verdict(True, short, how)
+
+
+def _is_integer_text(t: Any) -> bool:
+    """An integer as written (3, '-2'), not a decimal or a boolean."""
+    return isinstance(t, (int, str)) and not isinstance(t, bool) and bool(re.fullmatch(r"[+-]?\d+", str(t).strip()))
+
+
+MAX_UNORDERED = 12    # entries matched in any order; a longer multiset is compared in the order given
+
+
+def _matching(got: list, want: list, texts: list, rule: Rule, free, min_sig: int, key: bool) -> list | None:
+    """For an unordered answer: order[i] = the index of the answer entry that given entry i matches, each used
+    once (right to the digits written when that is possible, else right to the few figures written); None when
+    no one-to-one matching exists."""
+    if len(got) != len(want) or len(got) > MAX_UNORDERED:
+        return None
+    close = [[_close(g, w, t, rule, free, min_sig, key) for w in want] for g, t in zip(got, texts)]
+    for fits in (lambda c: c[0], lambda c: c[0] or bool(c[2])):
+        order = _bipartite([[fits(c) for c in row] for row in close])
+        if order is not None:
+            return order
+    return None
+
+
+def _bipartite(edges: list[list[bool]]) -> list | None:
+    """A perfect matching of rows to columns (Kuhn's augmenting paths; rows tried in order, so deterministic)."""
+    owner: dict[int, int] = {}      # column -> row
+
+    def place(i: int, seen: set) -> bool:
+        for j, ok in enumerate(edges[i]):
+            if ok and j not in seen:
+                seen.add(j)
+                if j not in owner or place(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    if not all(place(i, set()) for i in range(len(edges))):
+        return None
+    return [j for _, j in sorted((i, j) for j, i in owner.items())]
 
 
 INFINITY = {"oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo, "∞": sympy.oo, "+∞": sympy.oo,
@@ -153,8 +210,9 @@ def _list_text(raw: Any) -> Any:
     return raw
 
 
-def _close(g, w, text, rule: Rule, free, min_sig: int = MIN_SIG) -> tuple[bool, str, str]:
-    """(agrees, why not or a hint, how it agrees when not exactly)."""
+def _close(g, w, text, rule: Rule, free, min_sig: int = MIN_SIG, key: bool = False) -> tuple[bool, str, str]:
+    """(agrees, why not or a hint, how it agrees when not exactly); key: a key's decimal of too few figures
+    agrees when it is right with zeros added up to min_sig figures."""
     # a decimal against a float answer: same() allows 1e-9 (0.000394293 for 0.000394293694), the digits decide
     written = rule.how == "written" and isinstance(text, str) and bool(_DECIMAL.match(text.strip()))
     if same(g, w) and not (written and (g.has(sympy.Float) or w.has(sympy.Float))):
@@ -170,25 +228,43 @@ def _close(g, w, text, rule: Rule, free, min_sig: int = MIN_SIG) -> tuple[bool, 
         return True, "", ""
     if rule.how == "exact":
         return False, "", ""
+    # how is said only of a value that agrees (and of one right to too few figures, below)
     if rule.how == "rel":
-        return bool(diff <= sympy.Float(str(rule.amount)) * abs(wf)), "", f"within relative {rule.amount}"
+        ok = bool(diff <= sympy.Float(str(rule.amount)) * abs(wf))
+        return ok, "", f"within relative {rule.amount}" if ok else ""
     if rule.how == "abs":
-        return bool(diff <= sympy.Float(str(rule.amount))), "", f"within {rule.amount}"
+        ok = bool(diff <= sympy.Float(str(rule.amount)))
+        return ok, "", f"within {rule.amount}" if ok else ""
     if rule.how == "sig":
         n = int(rule.amount)
-        return _round(gf, n) == _round(wf, n), "", f"to {n} significant figure{'s' if n != 1 else ''}"
+        ok = _round(gf, n) == _round(wf, n)
+        return ok, "", f"to {n} significant figure{'s' if n != 1 else ''}" if ok else ""
     # written: a decimal must be right to its last digit, with at least min_sig significant figures
     if not isinstance(text, str) or not _DECIMAL.match(text.strip()):
         return False, "", ""
     digits, last = _sig(text.strip())
-    within = bool(diff <= sympy.Rational(1, 2) * sympy.Rational(10) ** last)
-    if within and digits < min_sig:
-        return False, f"give at least {min_sig} significant figures (or the exact value)", ""
+    within = _within(diff, last)
     if "e" in text.lower() or last >= 0:
         how = f"to {digits} significant figure{'s' if digits != 1 else ''}"
     else:
         how = f"rounded to {-last} decimal{'s' if last != -1 else ''}"
-    return within, "", how
+    # too few figures (0.1): a key is right when it is also right with zeros added up to min_sig figures
+    # (0.10 for 0.0999999998, a rounding that dropped its zeros); else the figures written cannot tell (0.1
+    # for 0.115). An answer must show its figures (the README's rule).
+    if within and digits < min_sig and not (key and _nonzero(text) and _within(diff, last - (min_sig - digits))):
+        return False, FEW_FIGURES.format(min_sig), \
+            f"to the {digits} significant figure{'s' if digits != 1 else ''} written"
+    return within, "", how if within else ""
+
+
+def _within(diff, last: int) -> bool:
+    """diff is at most half a unit in the place 10**last."""
+    return bool(diff <= sympy.Rational(1, 2) * sympy.Rational(10) ** last)
+
+
+def _nonzero(text: str) -> bool:
+    """A decimal literal that is not zero (0.00 has no significant figure to add zeros after)."""
+    return any(c in "123456789" for c in text.lower().partition("e")[0])
 
 
 def _sig(text: str) -> tuple[int, int]:
@@ -457,8 +533,10 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     """An official key (raw YAML value) against an answer: (the key's value, agrees, a short reason).
 
     The rule is the one grading uses for that answer (the spec's tolerance:, else the digits written);
-    a key may be rounded to 2 significant figures, and an integer in a key is exact. path: where the key
-    is in the spec (default the top-level key: of that answer).
+    a key may be rounded to 2 significant figures, and an integer in a key is exact. A key of 1 figure the
+    answer rounds to agrees with a note ending in TOO_FEW unless it is also right with a zero added (0.10);
+    explain.py flags it when another value of the solution gives it. path: where the key is in the spec
+    (default the top-level key: of that answer).
     """
     rule = rule_for(spec, answer.name)
     text = as_text(raw)
@@ -481,8 +559,10 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
         return k, True, v.how
     if answer.valid is not None:      # many right answers: the key is checked, not compared with ours
         return (k, *answer.valid(k))
-    return k, False, v.why and f"the key {v.why.replace('give', 'needs')}" or _how_differs(
-        raw, text, answer.value, rule, spec, names)
+    slip = _how_differs(raw, text, answer.value, rule, spec, names)
+    if v.how and not slip:     # 0.1 for 0.115: not wrong, but one figure cannot tell (explain.py looks further)
+        return k, True, f"{v.how}; {TOO_FEW}"
+    return k, False, slip or v.why and f"the key {v.why.replace('give', 'needs')}"
 
 
 def check_valid(spec, answer, raw: Any, names: dict) -> tuple[bool, str]:

@@ -1,4 +1,6 @@
-"""Why an official key disagrees: it is another value of this solution, a known mistake, or another convention."""
+"""Why an official key disagrees: it is another value of this solution, a known mistake, or another convention.
+
+other_value also serves grading: a wrong student answer that is another quantity's value is told so."""
 from __future__ import annotations
 
 import contextvars
@@ -6,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from examsolve import budget
-from examsolve.compare import KEY_MIN_SIG, as_text, compare, rule_for
+from examsolve.compare import KEY_MIN_SIG, MIN_SIG, TOO_FEW, Rule, as_text, compare, rule_for
 from examsolve.errors import ExamsolveError
 from examsolve.quantity import kind_of
 from examsolve.values import same
@@ -16,8 +18,9 @@ MAX_OTHERS = 2000     # quantities tried as "the key is the value of ..."
 
 
 def explain_keys(spec, sol) -> Any:
-    """The solution with each disagreeing key's note saying which wrong path gives the key, when one does."""
-    todo = [a for a in sol.answers if a.agrees is False]
+    """The solution with each disagreeing key's note saying which wrong path gives the key, when one does;
+    a key right only to its 1 figure (0.1 for 0.115) is flagged when another value gives it (0.1 exactly)."""
+    todo = [a for a in sol.answers if a.agrees is False or _coarse(a)]
     if not todo or _BUSY.get():
         return sol
     token = _BUSY.set(True)
@@ -37,26 +40,34 @@ def _explained(spec, sol, a) -> Any:
     # another convention or a known mistake says more than a slip ("half the answer"); another value of the
     # solution more than "needs 2 significant figures"
     why = _wrong_path(spec, sol, a, raw)
-    if not why and (not a.key_note or "significant" in a.key_note):
-        why = _other_value(spec, sol, a, raw)
-    return dataclasses.replace(a, key_note=why) if why else a
+    if not why and (_coarse(a) or not a.key_note or "significant" in a.key_note):
+        other = other_value(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
+        why = other and f"the key is the value of {other}, not of {a.name}"
+    return dataclasses.replace(a, agrees=False, key_note=why) if why else a
 
 
-def _other_value(spec, sol, a, raw) -> str:
-    """'the key is the value of sigma (xavier_fan_in)' when the key agrees with another quantity."""
+def _coarse(a) -> bool:
+    """A key that agrees only to the 1 figure it was written with (compare.check_key's TOO_FEW note)."""
+    return a.agrees is True and a.key_note.endswith(TOO_FEW)
+
+
+def other_value(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False) -> str:
+    """The name of another quantity of the solution that a wrong value (a key, or a student's answer to a)
+    agrees with, or ''. key: compared as keys are (2 figures enough, integers exact), else as grading does."""
     names = dict(sol.graph.names()) if sol.graph is not None else {}
-    rule = rule_for(spec, a.name)
     for n, (name, value) in enumerate(sol.quantities.items()):
         if n >= MAX_OTHERS:
             break
         if name == a.name or kind_of(value) != kind_of(a.value) or _same(value, a.value):
             continue
-        budget.check("checking keys")
+        budget.check("checking keys" if key else "grading")
         try:
-            if compare(raw, as_text(raw), value, rule, spec, names, name, min_sig=KEY_MIN_SIG,
-                       integers_exact=True).ok:
-                return f"the key is the value of {name}, not of {a.name}"
-        except (ExamsolveError, TypeError, ValueError, AttributeError):
+            if compare(raw, text, value, rule, spec, names, name, min_sig=KEY_MIN_SIG if key else MIN_SIG,
+                       integers_exact=key).ok:
+                return name
+        except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
+            if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+                raise
             continue
     return ""
 

@@ -11,8 +11,8 @@ import sympy
 
 from examsolve import budget, quantity
 from examsolve.steps import Answer
-from examsolve.errors import ExamsolveError, Loc, SpecError, nearest
-from examsolve.compare import (INFINITY, check_valid, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
+from examsolve.errors import ExamsolveError, Loc, SpecError
+from examsolve.compare import (FEW_FIGURES, INFINITY, check_valid, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
                                agrees, rule_for)
 from examsolve.tensor import Tensor
 from examsolve.values import exact_str, same
@@ -107,7 +107,7 @@ def grade(spec, sol, given: dict, override: Rule | None = None, wrong_paths: "Wr
     names = [a.name for a in sol.answers]
     for name in given:
         if name not in names and not _is_quantity(sol, name):
-            raise SpecError(f"'{name}' names no answer or quantity{nearest(name, names) or nearest(name, list(sol.quantities))}; "
+            raise SpecError(f"'{name}' names no answer or quantity{_hint(sol, names, name)}; "
                             "answers are: "
                             + ", ".join(names) + " (`examsolve run FILE --answers all` lists every quantity)")
     _check_names(spec, names, sol)
@@ -129,8 +129,12 @@ def grade(spec, sol, given: dict, override: Rule | None = None, wrong_paths: "Wr
         except ExamsolveError as err:
             _reraise_run_budget(err)
             ok, why = False, f"could not read the answer: {err.message}"
-        points, feedback = (worth if ok else Fraction(0), why) if ok or why else _known(
-            wrong_paths.match(a, raw, text, rule, sol), worth)
+        points, feedback = worth if ok else Fraction(0), why
+        # a wrong path says more than "give at least 3 significant figures" when it gives the value written
+        if not ok and (not why or why == FEW_FIGURES.format(MIN_SIG)):
+            found = wrong_paths.match(a, raw, text, rule, sol)
+            if found[0]:
+                points, feedback = _known(found, worth)
         marks.append(Mark(a.name, text, exact_str(a.value), ok, points, worth, feedback, str(rule)))
     if follow_through:
         from examsolve.follow_through import carry
@@ -186,8 +190,13 @@ def _check_names(spec, names: list, sol) -> None:
     places += [(("mistakes", i, "answers", n), n) for i, x in enumerate(m.mistakes) for n in x.answers]
     for path, name in places:
         if name not in names and not _is_quantity(sol, name):
-            raise SpecError(f"{path[0]}: '{name}' names no answer{nearest(name, names)}; answers are: "
+            raise SpecError(f"{path[0]}: '{name}' names no answer{_hint(sol, names, name)}; answers are: "
                             + ", ".join(names), spec.key_loc(*path))
+
+
+def _hint(sol, answers: list, name: str) -> str:
+    """'; did you mean ...?' for a name of no answer or quantity: an answer's name first."""
+    return quantity.hint(name, list(dict.fromkeys(list(sol.quantities) + answers)), answers)
 
 
 def _points(spec, name: str) -> Fraction:
@@ -215,7 +224,8 @@ _NOT_SOLVED = ("mistakes", "points", "tolerance", "statement")
 
 
 class WrongPaths:
-    """Known wrong answers: the spec's `mistakes:`, other conventions, and sign / factor-2 / transpose slips."""
+    """Known wrong answers: the spec's `mistakes:`, other conventions, sign / factor-2 / transpose slips, and
+    the value of another quantity of the solution."""
 
     def __init__(self, spec):
         from examsolve.spec import read_yaml
@@ -298,7 +308,10 @@ class WrongPaths:
 
             if matches(transpose(v)):
                 return "the transpose of the correct matrix: check the layout (row i belongs to output i)", Fraction(0)
-        return "", Fraction(0)
+        from examsolve.explain import other_value     # the same search that explains a disagreeing key
+
+        other = other_value(self.spec, sol, answer, raw, text, rule)
+        return (f"that is the value of {other}, not of {answer.name}" if other else ""), Fraction(0)
 
 
 def credit_of(mistake) -> Fraction:

@@ -77,7 +77,47 @@ def lookup(table: dict, name: str) -> Any:
             if base in table:
                 index = tuple(int(g.strip("[] ")) for g in groups[cut:])
                 return element(table[base], index, name)
-    raise KeyError(f"'{name}' names no quantity{nearest(name, list(table))}")
+    raise KeyError(f"'{name}' names no quantity{hint(name, list(table))}")
+
+
+_MEMBER = re.compile(r"^(.*?)\[(\d+)\](\..+)$")     # 'epochs[0].w_after': a numbered group, then a member
+
+
+def hint(name: str, names: list[str], prefer: tuple | list = ()) -> str:
+    """A '; did you mean ...?' hint for a name that names no quantity. A member of a numbered group
+    (epochs[0].w_after) is looked for in the group of that number, else of the next (epochs count from 1),
+    as the longest member the name starts with (w) or the closest; the hint lists the group's members.
+    Any other name: the closest of prefer (the answers), else of names."""
+    m = _MEMBER.match(name)
+    if m:
+        head, i, rest = m.group(1), int(m.group(2)), m.group(3)
+        found = (re.match(re.escape(head) + r"\[(\d+)\]\.", n) for n in names)
+        numbers = sorted({int(x.group(1)) for x in found if x})
+        if numbers:
+            j = i if i in numbers else i + 1 if i + 1 in numbers else min(numbers, key=lambda k: (abs(k - i), k))
+            group = f"{head}[{j}]"
+            members = [n[len(group):] for n in names if n.startswith(group + ".")]
+            best = _member(rest, members)
+            if best:
+                numbered = "" if j == i else f"; {head} are numbered from {numbers[0]}, as the steps number them"
+                listed = ", ".join(x.lstrip(".") for x in members)
+                return f"; did you mean '{group}{best}'? ({group} has {listed}{numbered})"
+    return nearest(name, list(prefer)) or nearest(name, names)
+
+
+def _member(rest: str, members: list[str]) -> str:
+    """The member meant by rest: itself, the same but for case, the longest one rest starts with before a
+    '_' (w for w_after), else the closest by spelling; '' when none is close."""
+    for x in members:
+        if x == rest or x.lower() == rest.lower():
+            return x
+    starts = [x for x in members if rest.startswith(x + "_")]
+    if starts:
+        return max(starts, key=len)
+    import difflib
+
+    close = difflib.get_close_matches(rest, members, n=1, cutoff=0.6)    # as errors.nearest
+    return close[0] if close else ""
 
 
 def element(value: Any, index: tuple[int, ...], name: str) -> Any:
@@ -105,6 +145,15 @@ def with_all(sol) -> Any:
 
 
 TYPES = ("number", "tensor", "expression", "set", "classification", "critical_points", "boolean", "text")
+
+
+# values without an order (a matrix's eigenvalues, a polynomial's roots): keys and answers match them in any order
+_UNORDERED = re.compile(r"^(?:.*\.)?(?:eigenvalues|roots)(?: \(\d+\))?$|^λ(?:\(.*\))?(?: \(\d+\))?$")
+
+
+def unordered(name: str) -> bool:
+    """Whether the quantity of that name is a multiset of values (eigenvalues, roots), not a vector."""
+    return bool(_UNORDERED.match(name))
 
 
 def kind_of(value: Any) -> str:

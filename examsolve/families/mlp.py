@@ -180,9 +180,57 @@ def _fill_rules(spec, graph) -> tuple[list, list]:
                 steps.append(Step(f"layer {k} by the rule: {name} has every entry {value.items[0]}",
                                   target=sympy.Symbol(name), value=value))
             size = layer.units
-        elif layer.weights in graph.groups and len(graph.groups[layer.weights].shape) == 2:
-            size = graph.groups[layer.weights].shape[0]
+        elif layer.weights in graph.groups:
+            size = _check_shapes(spec, graph, k, layer, size)
+    _check_target(spec, graph, size)
     return steps, params
+
+
+def _shape(graph, name: str) -> tuple:
+    """The shape of a given (() for a scalar)."""
+    return tuple(graph.groups[name].shape)
+
+
+def _check_shapes(spec, graph, k: int, layer, size: int) -> int:
+    """The layer's output size; a SpecError at the given matrix or vector whose shape does not fit (W2 with
+    3 columns after a layer of 2 units), not at the generated equation z2 = W2 @ a1 (which has no place)."""
+    from math import prod
+
+    from examsolve.errors import SpecError
+
+    w, inputs = layer.weights, "the input" if k == 1 else f"layer {k - 1}"
+    shape = _shape(graph, w)
+    if len(shape) not in (1, 2):     # a vector is one output's row of weights
+        raise SpecError(f"layer {k}: {w} must be a matrix (outputs × inputs), not of shape {shape}; write it as "
+                        "a list of rows", spec.loc("given", w))
+    rows, cols = (1, shape[0]) if len(shape) == 1 else shape
+    if cols != size:
+        flip = f"; its transpose fits, so write {w} as outputs × inputs" if len(shape) == 2 and rows == size else ""
+        raise SpecError(f"layer {k}: {w} has shape {shape}, so {cols} input{'s' if cols != 1 else ''}, but "
+                        f"{inputs} gives {size}: {w} needs {size} column{'s' if size != 1 else ''} (rows are "
+                        f"outputs, columns inputs){flip}", spec.loc("given", w))
+    for name, what in ((layer.bias, "bias"), (layer.dropout, "dropout mask")):
+        if name and name in graph.groups and prod(_shape(graph, name)) != rows:
+            raise SpecError(f"layer {k}: the {what} {name} has shape {_shape(graph, name)}, but {w} has {rows} "
+                            f"row{'s' if rows != 1 else ''}: one entry per output, shape ({rows},)",
+                            spec.loc("given", name))
+    return rows
+
+
+def _check_target(spec, graph, size: int) -> None:
+    """A SpecError at the given target when its size is not the network's output size."""
+    from math import prod
+
+    from examsolve.errors import SpecError
+
+    t = spec.model.target
+    if not spec.model.loss or not t or t not in graph.groups:
+        return
+    shape = _shape(graph, t)
+    if prod(shape) != size:
+        raise SpecError(f"target: {t} has shape {shape}, but the network's output has {size} entr"
+                        f"{'ies' if size != 1 else 'y'}: give one target per output, shape ({size},)",
+                        spec.loc("given", t))
 
 
 def _neuron_table(graph, values: dict, depth: int, layers):

@@ -221,11 +221,12 @@ def _train(spec, X, T, pm):
             rows.append((epoch, k, "(" + ", ".join(map(str, x)) + ")", t, net, o, Tensor((d,), tuple(w)))
                         + ((b,) if c["has_b"] else ()))
         at = f"epochs[{epoch}]."     # epochs numbered as in the table (from 1); samples 0-based in the vectors
+        # w is w after the epoch; w_by_example has one row per example (not "w_after", which read as the former)
         qs = [(at + "net", Tensor((n,), tuple(nets))), (at + "outputs", Tensor((n,), tuple(outs))),
               (at + "updates", Tensor((n,), tuple(flags))), (at + "mistakes", sympy.Integer(mistakes)),
-              (at + "w", Tensor((d,), tuple(w))), (at + "w_after", Tensor((n, d), tuple(ws)))]
+              (at + "w", Tensor((d,), tuple(w))), (at + "w_by_example", Tensor((n, d), tuple(ws)))]
         if c["has_b"]:
-            qs += [(at + "b", b), (at + "b_after", Tensor((n,), tuple(bs)))]
+            qs += [(at + "b", b), (at + "b_by_example", Tensor((n,), tuple(bs)))]
         steps.append(Step(f"epoch {epoch}: {mistakes} mistake{'s' if mistakes != 1 else ''}", quantities=tuple(qs)))
         if mistakes == 0 and clean_epoch is None:
             clean_epoch = epoch
