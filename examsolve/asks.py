@@ -214,16 +214,18 @@ class Solver:
         if not over:
             done.update(bp.path(of, wrt)[0])
         at = _at_text(over)
+        groups = [self.group(n, path + ("wrt",)) for n in wrt_names]
+        # with several names, each part of the gradient keeps its own name too (key: dL/dw, dL/db)
+        parts = tuple((f"d{of.name}/d{g.name}", engine.group_value(g, adj)) for g in groups) if len(groups) > 1 else ()
         self.steps.append(Step(f"Backward pass: gradient of {text_name(of.name)}{at}", substeps=tuple(steps),
                                note="reverse mode: each gradient is the upstream gradient times the local "
-                                    "derivative, summed over all consumers"))
+                                    "derivative, summed over all consumers", quantities=parts if not at else ()))
         self.shown_grads.add((of, tuple(wrt)))
         needed = self.graph.ancestors([of])     # once: per element it made a 20,000-element gradient quadratic
         for w in wrt:
             if w not in needed:
                 self.steps.append(Step(f"{of.name} does not depend on {w.name}", target=Partial(of, w),
                                        value=sympy.Integer(0)))
-        groups = [self.group(n, path + ("wrt",)) for n in wrt_names]
         if len(groups) == 1:
             value = engine.group_value(groups[0], adj)
             label = Partial(of, sympy.Symbol(groups[0].name, real=True))
@@ -482,7 +484,10 @@ class Solver:
                 values = engine.evaluate(self.graph, current)
                 bp = engine.Backprop(self.graph, values, self.conventions)
             show_chain = k == 1 and (of, tuple(syms)) not in self.shown_grads
-            adj, bsteps = bp.adjoints(of, syms, with_steps=show_chain)
+            done = self.shown_nodes.setdefault(of, set())
+            adj, bsteps = bp.adjoints(of, syms, with_steps=show_chain, shown=set(done) if k == 1 else None)
+            if show_chain:
+                done.update(bp.path(of, syms)[0])
             sub = list(bsteps)
             new = {}
             shown = k <= 3 or k == body.steps

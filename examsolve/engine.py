@@ -466,9 +466,9 @@ class Backprop:
         for n in order:
             groups.setdefault(self.graph.nodes[n].group, []).append(n)
         items: list = []
-        again = [n for n in order if shown and n in shown and n not in wrt]
+        again = [n for n in order if shown and n in shown]
         if again:
-            names = ", ".join(f"∂{of.name}/∂{n.name}" for n in again[:6]) + (", …" if len(again) > 6 else "")
+            names = ", ".join(f"∂{text_name(of.name)}/∂{text_name(n.name)}" for n in again[:6]) + (", …" if len(again) > 6 else "")
             items.append(("again", f"Backward: {names} as in the backward pass above"))
         for n in order:
             if n in again:
