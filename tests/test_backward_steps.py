@@ -41,3 +41,22 @@ def test_at_other_values_shows_every_step(tmp_path):
     sol = solve_text(tmp_path, TWO_ASKS.replace("wrt: b}", "wrt: b, at: {x: 1}}"))
     second = [s for s in sol.steps if s.title.startswith("Backward pass")][1]
     assert "Backward: ∂L/∂y" in titles(second)
+
+
+def test_each_part_of_a_joint_gradient_keeps_its_name(tmp_path):
+    """grad wrt [w, b] answers ∇L; a key may still name dL/dw and dL/db. By hand: z = 1/2 − 1 + 1/2 = 0,
+    a = σ(0) = 1/2, ∂L/∂z = (a − t)·a(1 − a) = −1/8, so ∂L/∂w = −1/8·x = (−1/8, −1/4), ∂L/∂b = −1/8."""
+    sol = solve_text(tmp_path, """kind: graph
+given: {x: [1, 2], w: [0.5, -0.5], b: 0.5, t: 1}
+equations:
+  z: w @ x + b
+  a: sigmoid(z)
+  L: (a - t)**2 / 2
+ask:
+  - grad: {of: L, wrt: [w, b]}
+key:
+  dL/dw: [-0.125, -0.25]
+  dL/db: 0.125
+""")
+    assert answer(sol, "dL/dw").agrees is True
+    assert answer(sol, "dL/db").agrees is False        # the sign slip is flagged
