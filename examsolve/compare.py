@@ -80,8 +80,6 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     """The full comparison: raw is the YAML value (floats as their text), text how it was written.
     integers_exact: compared as a key is (an integer is exact; a decimal that dropped its zeros, 0.1 for
     0.0999999998, is read with them)."""
-    from examsolve.asks import spec_expr
-
     if isinstance(expected, str) or typed.is_typed(expected):
         return compare_text(as_text(raw) if not isinstance(text, str) else text, expected, rule, spec, names, name)
     if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
@@ -93,9 +91,7 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
         *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
     names.update({s.name: s for s in free})
-    value = _infinity(raw)
-    value = spec_expr(spec, _primes(raw), ("answer",), names) if value is None else value
-    budget.check_number(value)         # exp(exp(exp(20))) is refused before anything evaluates it
+    value = read(raw, spec, names)
     want = expected.items if isinstance(expected, Tensor) else (expected,)
     got = value.items if isinstance(value, Tensor) else (value,)
     if isinstance(expected, Tensor) and isinstance(value, Tensor) and value.shape != expected.shape \
@@ -173,6 +169,16 @@ def _bipartite(edges: list[list[bool]]) -> list | None:
     if not all(place(i, set()) for i in range(len(edges))):
         return None
     return [j for _, j in sorted((i, j) for j, i in owner.items())]
+
+
+def read(raw: Any, spec, names: dict) -> Any:
+    """A given value (a key, a student's answer) in the spec's expression language; ∞ words; σ' as sigma_prime."""
+    from examsolve.asks import spec_expr
+
+    value = _infinity(raw)
+    value = spec_expr(spec, _primes(raw), ("answer",), names) if value is None else value
+    budget.check_number(value)         # exp(exp(exp(20))) is refused before anything evaluates it
+    return value
 
 
 INFINITY = {"oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo, "∞": sympy.oo, "+∞": sympy.oo,
