@@ -565,7 +565,7 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
         return k, True, v.how
     if answer.valid is not None:      # many right answers: the key is checked, not compared with ours
         return (k, *answer.valid(k))
-    slip = _how_differs(raw, text, answer.value, rule, spec, names)
+    slip = _how_differs(raw, text, answer.value, rule, spec, names, answer.name)
     if v.how and not slip:     # 0.1 for 0.115: not wrong, but one figure cannot tell (explain.py looks further)
         return k, True, f"{v.how}; {TOO_FEW}"
     return k, False, slip or v.why and f"the key {v.why.replace('give', 'needs')}"
@@ -573,21 +573,17 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
 
 def check_valid(spec, answer, raw: Any, names: dict) -> tuple[bool, str]:
     """Another right answer to a question with many (answer.valid set): the family's check of raw."""
-    from examsolve.asks import spec_expr
-
-    value = _infinity(raw)
-    value = spec_expr(spec, raw, ("answer",), names) if value is None else value
-    return answer.valid(value)
+    return answer.valid(read(raw, spec, names))
 
 
-def _how_differs(raw, text, value, rule, spec, names) -> str:
+def _how_differs(raw, text, value, rule, spec, names, name: str = "") -> str:
     """'the key is −1 times the answer' and the like, when a slip explains the difference; else ''."""
     slips = ((lambda x: -x, "the key is −1 times the answer"), (lambda x: x / 2, "the key is half the answer"),
              (lambda x: 2 * x, "the key is twice the answer"))
     for f, what in slips:
         try:
             other = Tensor(value.shape, tuple(f(x) for x in value.items)) if isinstance(value, Tensor) else f(value)
-            if not same(other, value) and compare(raw, text, other, rule, spec, names, min_sig=KEY_MIN_SIG,
+            if not same(other, value) and compare(raw, text, other, rule, spec, names, name, min_sig=KEY_MIN_SIG,
                                                   integers_exact=True).ok:
                 return what
         except (ExamsolveError, TypeError, ValueError):

@@ -111,6 +111,26 @@ def test_a_student_may_list_eigenvalues_in_any_order():
     assert m["f at (1, 0).eigenvalues"]["correct"] and not m["grad f"]["correct"]
 
 
+@pytest.mark.parametrize("name, free", [
+    ("f at (1, 0).eigenvalues", True), ("eigenvalues", True), ("λ", True), ("λ (2)", True), ("λ(WᵀW)", True),
+    ("unknown.roots", True), ("dL/dw", False), ("f at (1, 0).gradient", False), ("eigenvalues[0]", False),
+    ("iterates.w[1]", False)])
+def test_only_eigenvalues_and_roots_are_unordered(name, free):
+    # the names the families give eigenvalues (asks: '<f> at (..).eigenvalues' and the step 'λ'; lr:
+    # 'eigenvalues'; recursion: 'λ(WᵀW)') and roots (network: 'unknown.roots'); one element keeps its index
+    from examsolve.quantity import unordered
+
+    assert unordered(name) is free
+
+
+def test_a_sign_slip_in_eigenvalues_is_found_in_any_order(tmp_path):
+    # at (1, 0) the eigenvalues are {2, 6}; [-6, -2] is {−2, −6}: each one's sign flipped
+    text = (ROOT / "problems" / "critical_points.yaml").read_text(encoding="utf-8")
+    text += "key:\n  f at (1, 0).eigenvalues: [-6, -2]\n"
+    a = answer(solve_text(tmp_path, text), "f at (1, 0).eigenvalues")
+    assert a.agrees is False and a.key_note == "the key is −1 times the answer"
+
+
 def test_unordered_matching_tries_every_pairing(tmp_path):
     # given 1.0 (±0.05) and 1.04 (±0.005) for {1.04, 1.01}: pairing 1.0 with 1.04 first leaves 1.04 for 1.01
     # (off by 0.03); the one-to-one matching pairs 1.04 = 1.04 and 1.0 ≈ 1.01 (off by 0.01 < 0.05)
