@@ -1,7 +1,7 @@
 """The one comparison of a given value with an answer, used by key checks (asks.check_keys) and by grading.
 
 Numbers: exact, or right to the digits written (a decimal must round to the answer at its last digit), or a
-tolerance (`rel`, `abs`, `sig`). Strings (classifications, intervals and sets, shapes) compare by value in
+tolerance (`rel`, `abs`, `sig`). Eigenvalues and roots (quantity.unordered) match in any order, each once. Strings (classifications, intervals and sets, shapes) compare by value in
 any common notation: "min" is "local minimum (all eigenvalues > 0)", "0 < alpha < 2/3" is "(0, 2/3)",
 "1/3" is "{1/3}", "8x30x30" is "(8, 30, 30)". Text is read by small hand-written parsers and the spec's
 expression language (never eval or sympify).
