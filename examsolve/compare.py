@@ -82,6 +82,7 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     0.0999999998, is read with them)."""
     if isinstance(expected, str) or typed.is_typed(expected):
         return compare_text(as_text(raw) if not isinstance(text, str) else text, expected, rule, spec, names, name)
+    raw = multiset(raw, name)
     if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
         # a shape written (8, 30, 30), 8x30x30 or [8, 30, 30]: whole numbers, compared as they are
         return Verdict(_shape(raw) == tuple(int(x) for x in expected.items))
@@ -129,6 +130,19 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     if moved:
         how = (how + ", " if how else "") + "in another order"
     return Verdict(True, short, how)
+
+
+def multiset(raw: Any, name: str) -> Any:
+    """An unordered quantity's value written {6, 2} as the list [6, 2] (YAML reads {6, 2} as a mapping to
+    nulls, {2, 2} not at all); anything else as it is."""
+    if not quantity.unordered(name):
+        return raw
+    if isinstance(raw, dict) and raw and all(v is None for v in raw.values()):
+        return list(raw)
+    t = raw.strip() if isinstance(raw, str) else ""
+    if t[:1] == "{" and t[-1:] == "}":
+        return _split(t[1:-1]) or raw
+    return raw
 
 
 def _is_integer_text(t: Any) -> bool:
@@ -545,6 +559,7 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     (default the top-level key: of that answer).
     """
     rule = rule_for(spec, answer.name)
+    raw = raw if isinstance(answer.value, str) or typed.is_typed(answer.value) else multiset(raw, answer.name)
     text = as_text(raw)
     if isinstance(answer.value, str) or typed.is_typed(answer.value):
         v = compare_text(text, answer.value, rule, spec, names, answer.name)

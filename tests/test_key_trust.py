@@ -106,9 +106,20 @@ def test_eigenvalues_keyed_in_another_order_agree(tmp_path):
 
 
 def test_a_student_may_list_eigenvalues_in_any_order():
+    # eigenvalues {2, 6} at (1, 0), {−6, 2} at (−1, 0), {0, 2} at (0, 0); ∇f at (2, 1) = (9, 2)
     m = _grade(ROOT / "problems" / "critical_points.yaml", "-a", "f at (1, 0).eigenvalues=[6, 2]",
-               "-a", "grad f=[2, 9]")
+               "-a", "grad f=[2, 9]", "-a", "f at (0, 0).eigenvalues={2, 0}", "-a", "f at (-1, 0).eigenvalues={2, 2}")
     assert m["f at (1, 0).eigenvalues"]["correct"] and not m["grad f"]["correct"]
+    assert m["f at (0, 0).eigenvalues"]["correct"]         # set notation (YAML reads it as a mapping)
+    assert not m["f at (-1, 0).eigenvalues"]["correct"]
+
+
+def test_an_eigenvalue_key_may_be_written_as_a_set(tmp_path):
+    text = (ROOT / "problems" / "critical_points.yaml").read_text(encoding="utf-8")
+    text += 'key:\n  f at (1, 0).eigenvalues: "{6, 2}"\n  f at (-1, 0).eigenvalues: "{6, 2}"\n'
+    sol = solve_text(tmp_path, text)
+    assert answer(sol, "f at (1, 0).eigenvalues").agrees is True
+    assert answer(sol, "f at (-1, 0).eigenvalues").agrees is False    # {−6, 2}
 
 
 @pytest.mark.parametrize("name, free", [
