@@ -39,46 +39,28 @@ def ordered_terms(expr: Any) -> list:
     terms = _as_terms(expr)
     if any(term.is_Order for term, _ in terms):      # sympy orders O(x) terms apart: leave those to it
         return expr.as_ordered_terms()
-    return [term for term, _ in sorted(terms, key=lambda t: _Key(*t[1]))]
+    return [term for term, _ in sorted(terms, key=lambda t: _key(*t[1]))]
 
 
-class _Key:
-    """The sort key of Expr._parse_order(None) for one term, (-monomial, non-commutative part, coefficient),
-    with the monomial kept sparse: sympy's is a tuple as long as the sum has generators (a 3000-term sum of
-    products of distinct symbols compares 6000-long tuples, quadratic). `<` answers as sympy's tuples would,
-    so sorted() makes the same comparisons and returns the same order."""
-
-    __slots__ = ("monom", "rest")
-
-    def __init__(self, coeff, monom, ncpart):
-        re, im = coeff
-        self.monom = monom          # ((generator index, -exponent), ...) by index, zeros left out
-        self.rest = (tuple(e.sort_key(order=None) for e in ncpart), ((bool(im), im), (re, im)))
-
-    def __lt__(self, other: "_Key") -> bool:
-        if self.monom != other.monom:
-            return _dense_lt(self.monom, other.monom)
-        return self.rest < other.rest
+def _key(coeff: tuple, monom: tuple, ncpart: tuple) -> tuple:
+    """Expr._parse_order(None)'s key of one term, (-monomial, non-commutative part, coefficient), with the
+    monomial kept sparse: sympy's is a tuple as long as the sum has generators, so a 3000-term sum of products
+    of distinct symbols compared 6000-long tuples. Two keys compare as sympy's do, so sorted() keeps the same
+    order: the sparse form compares as the dense tuple of -exponents by the rule of _entry."""
+    re, im = coeff
+    return (tuple(_entry(i, -e) for i, e in monom) + (_END,), tuple(e.sort_key(order=None) for e in ncpart),
+            ((bool(im), im), (re, im)))
 
 
-def _dense_lt(a: tuple, b: tuple) -> bool:
-    """The dense tuples' a < b, from their sparse forms: decided at the first index where they differ."""
-    i = j = 0
-    while i < len(a) and j < len(b):
-        (ia, va), (ib, vb) = a[i], b[j]
-        if ia == ib:
-            if va != vb:
-                return va < vb
-            i, j = i + 1, j + 1
-        elif ia < ib:               # at index ia, a holds va and b holds 0
-            return va < 0
-        else:
-            return 0 < vb
-    if i < len(a):
-        return a[i][1] < 0
-    if j < len(b):
-        return 0 < b[j][1]
-    return False
+# Dense tuples first differ at the smaller index of two differing sparse entries, where the other tuple holds 0:
+# there a negative value is the smaller whatever comes later, a positive one the larger. So negative entries
+# come first by index, then the end, then positive entries by descending index; at one index, by value.
+_END = (1, float("-inf"))
+
+
+def _entry(i: int, v: int) -> tuple:
+    """One nonzero entry (index i, value v) of a dense tuple, as it compares."""
+    return (0, i, v) if v < 0 else (1, -i, v)
 
 
 def _number_then_negative(expr: Any) -> list | None:
@@ -109,12 +91,12 @@ def _complex(factor: Any, seen: dict) -> complex:
 
 
 def _as_terms(expr: Any) -> list:
-    """Expr.as_terms()[0] with each monomial sparse: (term, (coefficient, ((generator index, -exponent), ...),
+    """Expr.as_terms()[0] with each monomial sparse: (term, (coefficient, ((generator index, exponent), ...),
     non-commutative part)) per term."""
     gens, terms, seen = set(), [], {}
     for term in Add.make_args(expr):
         coeff, rest = term.as_coeff_Mul()
-        coeff = complex(coeff)
+        coeff = _complex(coeff, seen)
         cpart, ncpart = {}, []
         if rest is not S.One:
             for factor in Mul.make_args(rest):
@@ -135,6 +117,6 @@ def _as_terms(expr: Any) -> list:
     index = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
     out = []
     for term, (coeff, cpart, ncpart) in terms:
-        monom = tuple(sorted((index[base], -exp) for base, exp in cpart.items() if exp != 0))
+        monom = tuple(sorted((index[base], exp) for base, exp in cpart.items() if exp != 0))
         out.append((term, (coeff, monom, ncpart)))
     return out
