@@ -581,6 +581,8 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     if answer.valid is not None:      # many right answers: the key is checked, not compared with ours
         return (k, *answer.valid(k))
     slip = _how_differs(raw, text, answer.value, rule, spec, names, answer.name)
+    cut = truncated(raw, answer.value) if not slip and rule.how == "written" else ""
+    slip = slip or cut and f"the key is the answer {cut}"
     if v.how and not slip:     # 0.1 for 0.115: not wrong, but one figure cannot tell (explain.py looks further)
         return k, True, f"{v.how}; {TOO_FEW}"
     return k, False, slip or v.why and f"the key {v.why.replace('give', 'needs')}"
@@ -612,3 +614,45 @@ def _how_differs(raw, text, value, rule, spec, names, name: str = "") -> str:
         except (ExamsolveError, TypeError, ValueError):
             pass
     return ""
+
+
+# ---- a decimal cut rather than rounded --------------------------------------------------------------------
+
+def truncated(raw: Any, value: Any) -> str:
+    """'truncated to 3 decimals, not rounded (rounded: 0.684)' when each decimal written is the value cut after
+    its last digit (toward 0) and at least one is not the value rounded; else ''. Keys and grading say it."""
+    items = value.items if isinstance(value, Tensor) else (value,)
+    texts = _leaves(_list_text(raw)) if isinstance(value, Tensor) else [raw]
+    if len(texts) != len(items) or not all(isinstance(t, str) and _DECIMAL.match(t.strip()) for t in texts):
+        return ""
+    rounded, cut_any, places = [], False, set()     # places: how far the entries that were cut are cut
+    for t, x in zip(texts, items):
+        if not (isinstance(x, sympy.Basic) and x.is_number and x.is_real and x.is_finite):
+            return ""
+        digits, last = _sig(t.strip())
+        got, exact = sympy.Rational(t.strip()), sympy.Rational(str(sympy.N(x, 60)))
+        unit = sympy.Rational(10) ** last
+        cut = sympy.sign(exact) * (abs(exact) // unit) * unit
+        if got != cut:
+            return ""
+        near = sympy.floor(exact / unit + sympy.Rational(1, 2)) * unit
+        rounded.append(_digits_text(near, last))
+        if near == cut:          # this entry is right as written (0.683 for 0.6833)
+            continue
+        cut_any = True
+        places.add(f"{digits} significant figure{'s' if digits != 1 else ''}" if "e" in t.lower()
+                   else f"{-last} decimal{'s' if last != -1 else ''}" if last < 0 else "an integer")
+    if not cut_any or len(places) != 1:
+        return ""
+    shown = rounded[0] if not isinstance(value, Tensor) else "[" + ", ".join(rounded) + "]"
+    return f"truncated to {places.pop()}, not rounded (rounded: {shown})"
+
+
+def _digits_text(x, last: int) -> str:
+    """A rational with a finite decimal form written to the place 10**last (0.684, 1200)."""
+    if last >= 0:
+        return str(int(x))
+    sign = "-" if x < 0 else ""
+    whole = int(abs(x) * sympy.Rational(10) ** -last)
+    body = str(whole).rjust(-last + 1, "0")
+    return f"{sign}{body[:last]}.{body[last:]}"

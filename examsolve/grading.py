@@ -13,7 +13,7 @@ from examsolve import budget, quantity
 from examsolve.steps import Answer
 from examsolve.errors import ExamsolveError, Loc, SpecError
 from examsolve.compare import (FEW_FIGURES, INFINITY, check_valid, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
-                               agrees, rule_for)
+                               agrees, rule_for, truncated)
 from examsolve.tensor import Tensor
 from examsolve.values import exact_str, same
 
@@ -30,6 +30,7 @@ class Mark:
     max_points: Fraction
     feedback: str = ""
     rule: str = ""
+    shown: str = ""      # the expected value as the report prints it (expected stays exact, for JSON)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ def grade(spec, sol, given: dict, override: Rule | None = None, wrong_paths: "Wr
             found = wrong_paths.match(a, raw, text, rule, sol)
             if found[0]:
                 points, feedback = _known(found, worth)
-        marks.append(Mark(a.name, text, exact_str(a.value), ok, points, worth, feedback, str(rule)))
+        marks.append(Mark(a.name, text, exact_str(a.value), ok, points, worth, feedback, str(rule),
+                          expected_text(a.value)))
     if follow_through:
         from examsolve.follow_through import carry
 
@@ -294,6 +296,9 @@ class WrongPaths:
         if not slips:
             return "", Fraction(0)
         v = answer.value
+        cut = truncated(raw, v) if rule.how == "written" else ""
+        if cut:
+            return f"that is the answer {cut}", Fraction(0)
         slips = [(lambda x: -x, "the sign is flipped: check the sign of a derivative or of the update "
                   "(θ ← θ − α·g)"),
                  (lambda x: x / 2, "half the correct value: a factor 2 was lost (the ½ convention in the loss, "
@@ -386,6 +391,23 @@ def _first_difference(right, wrong) -> str:
     return ""
 
 
+def expected_text(v: Any) -> str:
+    """The expected value for the report, as the renderers show it: exact when short (with ≈ and 6 significant
+    figures beside a non-integer), the decimal alone for a float or a long exact form (-1.07365871208… is
+    ≈ -1.07366)."""
+    from examsolve.renderers.printing import decimal_text, too_long
+    from examsolve.values import decimal, is_approx
+
+    if decimal_text(v, 6) is None:          # an integer, a set, a classification, an expression: exact
+        return exact_str(v)
+    dec = str(v.map(lambda x: decimal(x, 6)).nested()).replace("'", "") if isinstance(v, Tensor) \
+        else decimal(v, 6)
+    if is_approx(v) or too_long(v):
+        return "≈ " + dec
+    exact = exact_str(v)
+    return exact if exact == dec else f"{exact} ≈ {dec}"
+
+
 def report_text(r: Report) -> str:
     """The marks as a plain table with feedback lines and a total."""
     lines = [f"{r.file}: {r.title}"]
@@ -396,7 +418,7 @@ def report_text(r: Report) -> str:
         verdict = "right" if m.correct else "wrong" if not m.points else "carried" if m.points == m.max_points \
             else "part"
         lines.append(f"  {m.name:<{width}}  {verdict:<5}  {_num(m.points)}/{_num(m.max_points)}  given {m.given}"
-                     + ("" if m.correct else f", expected {m.expected}"))
+                     + ("" if m.correct else f", expected {m.shown or m.expected}"))
         if m.feedback:
             lines.append(f"  {'':<{width}}  {m.feedback}")
     got = sum(m.points for m in r.marks)
