@@ -602,12 +602,16 @@ def _distinct_labels(answers: list) -> list:
 
 def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> list:
     """The answers with the spec's top-level key: checked against each one it names; a key naming a quantity
-    that is not an answer (a step's value, one element `h[1]`) adds that quantity to the answers."""
+    that is not an answer (a step's value, one element `h[1]`) adds that quantity to the answers, and one that
+    names an answer another way (iterates.w1[2] for 'w1 after 2 steps') is checked on that answer."""
     import dataclasses
 
     out = list(answers)
     known = [a.name for a in out]
-    for name, raw in spec.model.key.items():
+    for keyed, raw in spec.model.key.items():
+        same = next((a.name for a in out if keyed not in known and table
+                     and quantity.same_quantity(table, a.name, keyed)), None)
+        name = keyed if same is None else same
         if name not in known:
             try:
                 out.append(Answer(name, quantity.lookup(table or {}, name)))
@@ -620,7 +624,7 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
         a = out[i]
         from examsolve.compare import as_text, check_key
 
-        k, agrees, why = check_key(spec, a, raw, names)   # grading's rule: digits written, tolerance:
+        k, agrees, why = check_key(spec, a, raw, names, ("key", keyed))   # grading's rule: digits written, tolerance:
         out[i] = dataclasses.replace(a, key=k, agrees=agrees, key_note=why, key_text=as_text(raw))
     return out
 

@@ -632,13 +632,12 @@ def truncated(raw: Any, value: Any) -> str:
         digits, last = _sig(t.strip())
         got, exact = sympy.Rational(t.strip()), sympy.Rational(str(sympy.N(x, 60)))
         unit = sympy.Rational(10) ** last
-        cut = sympy.sign(exact) * (abs(exact) // unit) * unit
-        if got != cut:
-            return ""
         near = sympy.floor(exact / unit + sympy.Rational(1, 2)) * unit
         rounded.append(_digits_text(near, last))
-        if near == cut:          # this entry is right as written (0.683 for 0.6833)
+        if _within(abs(got - exact), last):     # right as written (0.683 for 0.6833; 0.12 for 0.125, a tie)
             continue
+        if got != sympy.sign(exact) * (abs(exact) // unit) * unit:
+            return ""
         cut_any = True
         places.add(f"{digits} significant figure{'s' if digits != 1 else ''}" if "e" in t.lower()
                    else f"{-last} decimal{'s' if last != -1 else ''}" if last < 0 else "an integer")

@@ -35,7 +35,7 @@ def explain_keys(spec, sol) -> Any:
 
 
 def _explained(spec, sol, a) -> Any:
-    raw = spec.model.key.get(a.name, None)
+    raw = key_raw(spec, sol, a.name)
     if raw is None:                          # a key inside an ask: its parsed value, exactly
         from examsolve.values import exact_str
 
@@ -47,6 +47,15 @@ def _explained(spec, sol, a) -> Any:
         other = other_value(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
         why = other and f"the key is the value of {other}, not of {a.name}"
     return dataclasses.replace(a, agrees=False, key_note=why) if why else a
+
+
+def key_raw(spec, sol, name: str) -> Any:
+    """The top-level key: of an answer as written, also under another name of it (iterates.w1[2]); else None."""
+    from examsolve.quantity import same_quantity
+
+    if name in spec.model.key:
+        return spec.model.key[name]
+    return next((raw for k, raw in spec.model.key.items() if same_quantity(sol.quantities, name, k)), None)
 
 
 def _coarse(a) -> bool:

@@ -68,6 +68,9 @@ def lookup(table: dict, name: str) -> Any:
     """The value of a quantity, or of one element of it (`W[0][1]`); KeyError with a hint when unknown."""
     if name in table:
         return table[name]
+    same = iterate_value(table, name)
+    if same is not None:
+        return same
     # the longest name that exists, then the indexes after it: gates.z[1][0] is element 0 of gates.z[1]
     m = _INDEXED.match(name)
     if m:
@@ -78,6 +81,48 @@ def lookup(table: dict, name: str) -> Any:
                 index = tuple(int(g.strip("[] ")) for g in groups[cut:])
                 return element(table[base], index, name)
     raise KeyError(f"'{name}' names no quantity{hint(name, list(table))}")
+
+
+_AFTER = re.compile(r"^(.+?) after (\d+) steps?$")      # 'w1 after 2 steps', 'm_w1 after 1 step'
+_POWER = re.compile(r"^(.+?)\^\((\d+)\)$")               # 'w1^(2)', a step's target
+
+
+def iterate_name(table: dict, name: str) -> str | None:
+    """The table's per-step name of '<param> after <k> steps' or '<param>^(k)': iterates.w1[2]; of
+    '<state>_<param> after <k> steps': m.w1[2]. None when name is not of that form or the table lacks it."""
+    m = _AFTER.match(name) or _POWER.match(name)
+    if not m:
+        return None
+    head, k = m.group(1), int(m.group(2))
+    state, _, param = head.partition("_")
+    for candidate in (f"iterates.{head}[{k}]", f"{state}.{param}[{k}]" if param else ""):
+        if candidate in table:
+            return candidate
+    return None
+
+
+def iterate_value(table: dict, name: str) -> Any:
+    """The value '<param> after <k> steps' names: iterates.<param>[k], or the vector of iterates.<param>_i[k]
+    (a vector parameter of a graph, kept by element); None when there is none."""
+    found = iterate_name(table, name)
+    if found is not None:
+        return table[found]
+    m = _AFTER.match(name)
+    if not m:
+        return None
+    items, i = [], 1
+    while f"iterates.{m.group(1)}_{i}[{m.group(2)}]" in table:
+        items.append(table[f"iterates.{m.group(1)}_{i}[{m.group(2)}]"])
+        i += 1
+    return Tensor((len(items),), tuple(items)) if items else None
+
+
+def same_quantity(table: dict, a: str, b: str) -> bool:
+    """Whether two names address one quantity ('w1 after 2 steps' and iterates.w1[2]) of the same value."""
+    if a == b:
+        return True
+    ca, cb = iterate_name(table, a) or a, iterate_name(table, b) or b
+    return ca == cb and ca in table
 
 
 _MEMBER = re.compile(r"^(.*?)\[(\d+)\](\..+)$")     # 'epochs[0].w_after': a numbered group, then a member
@@ -102,7 +147,30 @@ def hint(name: str, names: list[str], prefer: tuple | list = ()) -> str:
                 numbered = "" if j == i else f"; {head} are numbered from {numbers[0]}, as the steps number them"
                 listed = ", ".join(x.lstrip(".") for x in members)
                 return f"; did you mean '{group}{best}'? ({group} has {listed}{numbered})"
-    return nearest(name, list(prefer)) or nearest(name, names)
+    after = _AFTER.match(name)
+    if after:
+        return _step_hint(after.group(1), int(after.group(2)), names)
+    return _whole(nearest(name, list(prefer)) or nearest(name, names), names)
+
+
+def _step_hint(param: str, k: int, names: list[str]) -> str:
+    """For '<param> after <k> steps' past the last step: the name of the nearest step there is."""
+    pattern = re.compile(r"^iterates\." + re.escape(param) + r"(_\d+)?\[(\d+)\]$")
+    found = [(m.group(1), int(m.group(2))) for m in map(pattern.match, names) if m]
+    if not found:
+        return nearest(f"{param} after {k} steps", names)
+    last = max(j for _, j in found)
+    j = min({j for _, j in found}, key=lambda j: (abs(j - k), j))
+    shown = f"iterates.{param}[{j}]" if (None, j) in found else f"{param} after {j} step{'s' if j != 1 else ''}"
+    return (f"; did you mean '{shown}'? (the steps run from iterates.{param}[0], the start, to "
+            f"iterates.{param}[{last}], after step {last})" if (None, j) in found else
+            f"; did you mean '{shown}'? (the steps run from 0, the start, to {last})")
+
+
+def _whole(hint_text: str, names: list[str]) -> str:
+    """A hint naming one element (dL/dw_2, h[1]) names the whole vector instead when that is a quantity."""
+    m = re.match(r"^; did you mean '(.+?)(?:_\d+|\[\d+\])+'\?$", hint_text)
+    return f"; did you mean '{m.group(1)}'?" if m and m.group(1) in names else hint_text
 
 
 def _member(rest: str, members: list[str]) -> str:

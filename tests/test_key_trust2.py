@@ -74,3 +74,67 @@ def test_grade_shows_a_short_exact_value_with_its_decimal(tmp_path):
     path.write_text("kind: graph\ngiven: {a: 2}\nequations: {y: sqrt(a)/2}\nask: [{value: [y]}]\n")
     out = _grade_text(path, "-a", "y=5", "--format", "text")
     assert "expected sqrt(2)/2 ≈ 0.707107" in out
+
+
+# ---- 3. '<param> after <k> steps' names the k-th iterate; 5. one row for a keyed answer -------------------------
+
+MOMENTUM = """kind: optimizer
+params: {w1: 1, w2: -2}
+loss: w1**2 + 3*w2**2
+optimizer: {type: momentum, lr: 0.1, momentum: 0.9}
+steps: 2
+key:
+KEYS
+"""
+# by hand, v ← 0.9·v + g, w ← w − 0.1·v, g = 2·w1 for w1:
+# step 1: g = 2, v = 2, w1 = 1 − 0.2 = 0.8;  step 2: g = 1.6, v = 1.8 + 1.6 = 3.4, w1 = 0.8 − 0.34 = 0.46
+
+
+def _momentum(tmp_path, keys: str):
+    return solve_text(tmp_path, MOMENTUM.replace("KEYS", keys))
+
+
+def test_after_k_steps_names_the_kth_iterate_in_the_optimizer_family(tmp_path):
+    sol = _momentum(tmp_path, "  w1 after 1 step: 0.8\n  v_w1 after 1 step: 2")
+    assert answer(sol, "w1 after 1 step").agrees is True
+    assert answer(sol, "v_w1 after 1 step").agrees is True
+
+
+def test_after_k_steps_past_the_last_step_hints_the_iterate(tmp_path):
+    import pytest
+
+    from examsolve.errors import SpecError
+
+    with pytest.raises(SpecError) as err:
+        _momentum(tmp_path, "  w1 after 3 steps: 0.8")
+    assert "did you mean 'iterates.w1[2]'?" in str(err.value)
+
+
+def test_after_k_steps_names_a_vector_iterate_in_the_graph_family(tmp_path):
+    # sin_net with 2 steps: after the first, w = (π/2 + 4, π + 2) ≈ (5.5708, 5.1416) (README's worked output)
+    text = ("kind: graph\ngiven: {x: [2, 1], w: [pi/2, pi], b: 0, l: 2}\n"
+            "equations: {u: w.T @ x, y: sin(u) - b, L: (y - l)**2}\n"
+            "ask: [{update: {of: L, params: [w], lr: 0.5, steps: 2}}]\n"
+            "key: {w after 1 step: [5.571, 5.142]}\n")
+    a = answer(solve_text(tmp_path, text), "w after 1 step")
+    assert a.agrees is True and a.key_note == "rounded to 3 decimals"
+
+
+def test_a_key_on_another_name_of_an_answer_adds_no_row(tmp_path):
+    plain = _momentum(tmp_path, "  {}")
+    sol = _momentum(tmp_path, "  iterates.w1[2]: 0.46")
+    assert [a.name for a in sol.answers] == [a.name for a in plain.answers]
+    a = answer(sol, "w1 after 2 steps")
+    assert a.agrees is True and a.key_text == "0.46"
+
+
+def test_a_key_on_a_quantity_that_is_no_answer_still_adds_its_row(tmp_path):
+    sol = _momentum(tmp_path, "  iterates.w1[1]: 0.8")
+    assert [a.name for a in sol.answers][-1] == "iterates.w1[1]" and sol.answers[-1].agrees is True
+
+
+def test_a_hint_names_the_whole_vector_not_one_element():
+    from examsolve.quantity import hint
+
+    # 'gradd_2' is closest to the element grad_2; the whole vector grad exists, so it is named
+    assert hint("gradd_2", ["grad", "grad_1", "grad_2"]) == "; did you mean 'grad'?"
