@@ -36,16 +36,17 @@ def explain_keys(spec, sol) -> Any:
 
 def _explained(spec, sol, a) -> Any:
     raw = key_raw(spec, sol, a.name)
-    if raw is None:                          # a key inside an ask: its parsed value, exactly
+    if raw is None:                          # a key inside an ask: as written (its digits count), else exactly
         from examsolve.values import exact_str
 
-        raw = exact_str(a.key)
+        raw = a.key_text or exact_str(a.key)
     # another convention or a known mistake says more than a slip ("half the answer"); another value of the
     # solution more than "needs 2 significant figures"
     why = _wrong_path(spec, sol, a, raw)
     if not why and (_coarse(a) or not a.key_note or "significant" in a.key_note):
-        other = other_value(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
-        why = other and f"the key is the value of {other}, not of {a.name}"
+        part = sum_part(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
+        other = "" if part else other_value(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
+        why = f"the key is {part}" if part else other and f"the key is the value of {other}, not of {a.name}"
     return dataclasses.replace(a, agrees=False, key_note=why) if why else a
 
 
@@ -83,6 +84,77 @@ def other_value(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False
                 raise
             continue
     return ""
+
+
+def sum_part(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False) -> str:
+    """'only the last term, ∂L/∂h₃·∂h₃/∂w = …, of the sum ∂L/∂w = … (step 3.5); the full sum is …' when a wrong
+    value (a key, or a student's answer to a) is one term, or the first or last terms, of a sum that a step
+    shows for a's quantity (a shared weight's gradient summed over time steps, over consumers); else ''."""
+    from examsolve.renderers.lines import numbered
+    from examsolve.renderers.printing import text as shown, value_text
+
+    if isinstance(a.value, (Tensor, str)) or not getattr(a.value, "is_number", False):
+        return ""
+    names = dict(sol.graph.names()) if sol.graph is not None else {}
+    for number, step in _sum_steps(sol, a, numbered(sol.steps)):
+        budget.check("checking keys" if key else "grading")
+        for what, terms, value in _parts(step):
+            try:
+                if _same(value, a.value) or not compare(raw, text, value, rule, spec, names, a.name,
+                                                        min_sig=KEY_MIN_SIG if key else MIN_SIG,
+                                                        integers_exact=key).ok:
+                    continue
+            except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
+                if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+                    raise
+                continue
+            whole = " + ".join(shown(t, sol.names) for t in _terms(step.formula, step))
+            of = f"{shown(step.target, sol.names)} = {whole}" if len(whole) <= 160 else \
+                f"for {shown(step.target, sol.names)}"
+            return (f"only {what}, {' + '.join(shown(t, sol.names) for t in terms)} "
+                    f"{_equals(value_text(value, 6, sol.names))}, of the sum {of} (step {number}); "
+                    f"the full sum is {value_text(step.value, 6, sol.names)}")
+    return ""
+
+
+def _equals(value: str) -> str:
+    """'= 32', or '≈ 0.00809207' for a value shown by its decimal alone."""
+    return value if value.startswith("≈") else f"= {value}"
+
+
+def _sum_steps(sol, a, steps: list) -> list:
+    """(number, step) of the steps that show a's value as a sum of several terms: the step named after a first,
+    then any with a's value."""
+    from examsolve.quantity import target_name
+
+    sums = [(n, s) for n, _, s in steps if s.target is not None and isinstance(s.substituted, sympy.Add)
+            and len(s.substituted.args) > 1 and not any(t == floatpath_elided() for t in s.substituted.args)]
+    named = [(n, s) for n, s in sums if target_name(s.target) == a.name]
+    return named + [(n, s) for n, s in sums if (n, s) not in named and _same(s.value, a.value)]
+
+
+def floatpath_elided() -> Any:
+    """The … a float-path step puts in a long sum (its terms are not all shown, so no partial sum is known)."""
+    from examsolve.floatpath import ELIDED
+
+    return ELIDED
+
+
+def _terms(e: Any, step) -> tuple:
+    """The terms of a step's sum in the order the step built them: its formula's, else its numbers'."""
+    n = len(step.substituted.args)
+    return e.args if isinstance(e, sympy.Add) and len(e.args) == n else step.substituted.args
+
+
+def _parts(step) -> list:
+    """(what, formula terms, value) of each term and of each run of the first or last terms, but the whole."""
+    values = [sympy.sympify(t).doit() for t in step.substituted.args]
+    terms, n = _terms(step.formula, step), len(values)
+    out = [(("the first term" if i == 0 else "the last term" if i == n - 1 else f"term {i + 1} of {n}"),
+            (terms[i],), values[i]) for i in range(n)]
+    out += [(f"the first {k} terms", terms[:k], sympy.Add(*values[:k])) for k in range(2, n)]
+    out += [(f"the last {k} terms", terms[n - k:], sympy.Add(*values[n - k:])) for k in range(2, n)]
+    return out
 
 
 def _given(raw: Any, spec, names: dict, rule: Rule) -> Any:

@@ -234,6 +234,7 @@ class WrongPaths:
 
         self.spec = spec
         self._solved: dict = {}
+        self._family: list | None = None
         self.data = read_yaml(spec.text or _read_text(spec.file, "the spec"), spec.file)[0]
 
     def _solve(self, changes: dict):
@@ -250,6 +251,24 @@ class WrongPaths:
                 _reraise_run_budget(err)
                 self._solved[key] = None
         return self._solved[key]
+
+    def _family_paths(self, sol) -> list:
+        """The family's own known wrong paths, [(feedback, {quantity name: value})], from the function
+        wrong_paths(spec, sol) of its module (families/lr.py: the bound 2/λ_min); computed once."""
+        import importlib
+
+        if self._family is None:
+            try:
+                module = importlib.import_module(f"examsolve.families.{self.spec.model.kind}")
+            except ImportError:
+                module = None
+            paths = getattr(module, "wrong_paths", None)
+            try:
+                self._family = list(paths(self.spec, sol)) if paths else []
+            except ExamsolveError as err:
+                _reraise_run_budget(err)
+                self._family = []
+        return self._family
 
     def explain(self, answer, raw, text, rule: Rule, sol, slips: bool = True) -> str:
         """Feedback naming the wrong path the student's answer matches, or ''."""
@@ -286,6 +305,13 @@ class WrongPaths:
             other = self._solve(changes)
             if other is not None and matches(_answer(other, answer.name)):
                 return mistake.feedback + _first_difference(sol, other), credit_of(mistake)
+        for feedback, values in self._family_paths(sol):
+            try:
+                value = quantity.lookup(values, answer.name)
+            except KeyError:
+                continue
+            if matches(value):
+                return feedback, Fraction(0)
         for path, now, alt in _other_conventions(self.spec.model, _notes(sol.steps)):
             other = self._solve({path: alt})
             # an answer named after the convention ("operations (macs)") is found under the other's name
@@ -313,8 +339,11 @@ class WrongPaths:
 
             if matches(transpose(v)):
                 return "the transpose of the correct matrix: check the layout (row i belongs to output i)", Fraction(0)
-        from examsolve.explain import other_value     # the same search that explains a disagreeing key
+        from examsolve.explain import other_value, sum_part     # the searches that explain a disagreeing key
 
+        part = sum_part(self.spec, sol, answer, raw, text, rule)
+        if part:
+            return f"that is {part}", Fraction(0)
         other = other_value(self.spec, sol, answer, raw, text, rule)
         return (f"that is the value of {other}, not of {answer.name}" if other else ""), Fraction(0)
 

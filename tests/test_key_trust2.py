@@ -138,3 +138,71 @@ def test_a_hint_names_the_whole_vector_not_one_element():
 
     # 'gradd_2' is closest to the element grad_2; the whole vector grad exists, so it is named
     assert hint("gradd_2", ["grad", "grad_1", "grad_2"]) == "; did you mean 'grad'?"
+
+
+# ---- 1a. one term, or the first or last terms, of a sum a step shows -------------------------------------------
+
+LINEAR_RNN = """kind: rnn
+given: {theta: 2}
+sequences: {x: [1, 1]}
+state: z
+initial: 1
+cell: theta*z + x
+loss: {each: z**2, steps: last}
+ask:
+  - grad: {of: L, wrt: theta, key: KEY}
+"""
+# by hand: z1 = 2·1 + 1 = 3, z2 = 2·3 + 1 = 7, L = 49; ∂L/∂z2 = 2·7 = 14, ∂L/∂z1 = 14·θ = 28;
+# BPTT: ∂L/∂θ = ∂L/∂z1·∂z1/∂θ + ∂L/∂z2·∂z2/∂θ = 28·z0 + 14·z1 = 28 + 42 = 70
+# (check: z2 = θ² + θ + 1, dz2/dθ = 2θ + 1 = 5, ∂L/∂θ = 2·7·5 = 70)
+
+
+def test_a_key_that_is_the_last_time_steps_term_says_so(tmp_path):
+    a = answer(solve_text(tmp_path, LINEAR_RNN.replace("KEY", "42")), "dL/dtheta")
+    assert a.agrees is False
+    assert a.key_note.startswith("the key is only the last term, ∂L/∂z₂·∂z₂/∂θ = 42, of the sum ∂L/∂θ = ")
+    assert a.key_note.endswith("; the full sum is 70")
+
+
+def test_a_key_that_is_the_first_term_says_so(tmp_path):
+    a = answer(solve_text(tmp_path, LINEAR_RNN.replace("KEY", "28")), "dL/dtheta")
+    assert a.agrees is False and a.key_note.startswith("the key is only the first term, ∂L/∂z₁·∂z₁/∂θ = 28,")
+
+
+def test_grading_tells_a_partial_sum_and_the_full_one_agrees(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(LINEAR_RNN.replace(", key: KEY", ""))
+    assert "that is only the last term, ∂L/∂z₂·∂z₂/∂θ = 42," in _grade_text(path, "-a", "dL/dtheta=42")
+    assert "right" in _grade_text(path, "-a", "dL/dtheta=70")
+
+
+def test_a_partial_sum_of_three_terms(tmp_path):
+    # three steps, θ = 1, z0 = 1, x = 0: z_t = 1, L = z3² = 1, ∂L/∂z3 = 2, ∂L/∂z2 = 2, ∂L/∂z1 = 2; each local
+    # ∂z_t/∂θ = z_(t−1) = 1, so the terms are 2, 2, 2 and the sum 6; the last two make 4
+    text = LINEAR_RNN.replace("theta: 2", "theta: 1").replace("[1, 1]", "[0, 0, 0]").replace("KEY", "4")
+    a = answer(solve_text(tmp_path, text), "dL/dtheta")
+    assert a.agrees is False and a.key_note.startswith("the key is only the first 2 terms,")
+
+
+# ---- 1b. the learning-rate bound from λ_min ------------------------------------------------------------------
+
+LR = """kind: lr
+params: [w1, w2]
+loss: (3*w1**2 + w2**2)/2
+key: {converges: "KEY"}
+"""
+# H = diag(3, 1): λ_min = 1, λ_max = 3; converges for 0 < α < 2/λ_max = 2/3; the slip 2/λ_min gives (0, 2)
+
+
+def test_a_learning_rate_key_from_lambda_min_says_so(tmp_path):
+    a = answer(solve_text(tmp_path, LR.replace("KEY", "(0, 2)")), "converges")
+    assert a.agrees is False
+    assert a.key_note.startswith("the bound 2/λ_min = 2 was used instead of 2/λ_max = 2/3")
+    assert answer(solve_text(tmp_path, LR.replace("KEY", "(0, 2/3)")), "converges").agrees is True
+
+
+def test_grading_tells_the_lambda_min_bound(tmp_path):
+    path = tmp_path / "lr.yaml"
+    path.write_text(LR.replace('key: {converges: "KEY"}\n', ""))
+    # diverging beyond 2/λ_min = 2 instead of 2/3
+    assert "the bound 2/λ_min = 2 was used" in _grade_text(path, "-a", "diverges=(-oo, 0) U (2, oo)")

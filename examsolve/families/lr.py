@@ -211,6 +211,26 @@ def _best(alpha, dirs: list, lam: list, eig: list, steps: list) -> list:
                    valid=functools.partial(_in_set, conv))]
 
 
+def wrong_paths(spec, sol) -> list:
+    """Known wrong paths for keys and grading: the sets of α bounded by 2/λ_min instead of 2/λ_max."""
+    import sympy
+
+    from examsolve.expr import symbol
+    from examsolve.tensor import Tensor
+
+    eig = sol.quantities.get("eigenvalues")
+    if not isinstance(eig, Tensor) or len(set(eig.items)) < 2:
+        return []
+    lo, hi = eig.items[0], eig.items[-1]
+    # the family's own formulas with λ_min where λ_max belongs
+    values = {a.name: a.value for a in _sets(symbol(spec.model.lr), [hi, lo], [])}
+    values["oscillating convergence"] = values["alternating"]
+    a = _txt(symbol(spec.model.lr))
+    return [(f"the bound 2/λ_min = {sympy.sstr(2 / lo)} was used instead of 2/λ_max = {sympy.sstr(2 / hi)}: "
+             f"{a} must make every direction converge, |1 − {a}·λ_i| < 1 for all i, so the largest eigenvalue "
+             "decides", values)]
+
+
 def _txt(alpha) -> str:
     """The learning rate's name as shown: alpha -> α, eta -> η."""
     from examsolve.names import text_name
