@@ -18,6 +18,7 @@ from examsolve.values import same
 
 _BUSY = contextvars.ContextVar("explaining_keys", default=False)   # re-solving for an explanation never explains
 MAX_OTHERS = 2000     # quantities tried as "the key is the value of ..."
+MAX_RUN = 6           # of a longer sum, runs of up to this many first or last terms are tried
 
 
 def explain_keys(spec, sol) -> Any:
@@ -96,9 +97,12 @@ def sum_part(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False) -
     if isinstance(a.value, (Tensor, str)) or not getattr(a.value, "is_number", False):
         return ""
     names = dict(sol.graph.names()) if sol.graph is not None else {}
+    given = _given(raw, spec, names, rule)
     for number, step in _sum_steps(sol, a, numbered(sol.steps)):
         budget.check("checking keys" if key else "grading")
         for what, terms, value in _parts(step):
+            if not _near(given, value):
+                continue
             try:
                 if _same(value, a.value) or not compare(raw, text, value, rule, spec, names, a.name,
                                                         min_sig=KEY_MIN_SIG if key else MIN_SIG,
@@ -147,13 +151,16 @@ def _terms(e: Any, step) -> tuple:
 
 
 def _parts(step) -> list:
-    """(what, formula terms, value) of each term and of each run of the first or last terms, but the whole."""
-    values = [sympy.sympify(t).doit() for t in step.substituted.args]
+    """(what, formula terms, value) of each term, then of each run of the first, then of the last terms, but the
+    whole; of a long sum (a fan-out of hundreds) only its first and last term and runs of up to MAX_RUN."""
+    values = [t.doit() for t in step.substituted.args]
     terms, n = _terms(step.formula, step), len(values)
+    short = n <= 2 * MAX_RUN
+    runs = range(2, n if short else MAX_RUN + 1)
     out = [(("the first term" if i == 0 else "the last term" if i == n - 1 else f"term {i + 1} of {n}"),
-            (terms[i],), values[i]) for i in range(n)]
-    out += [(f"the first {k} terms", terms[:k], sympy.Add(*values[:k])) for k in range(2, n)]
-    out += [(f"the last {k} terms", terms[n - k:], sympy.Add(*values[n - k:])) for k in range(2, n)]
+            (terms[i],), values[i]) for i in (range(n) if short else (0, n - 1))]
+    out += [(f"the first {k} terms", terms[:k], sympy.Add(*values[:k])) for k in runs]
+    out += [(f"the last {k} terms", terms[n - k:], sympy.Add(*values[n - k:])) for k in runs]
     return out
 
 

@@ -206,3 +206,44 @@ def test_grading_tells_the_lambda_min_bound(tmp_path):
     path.write_text(LR.replace('key: {converges: "KEY"}\n', ""))
     # diverging beyond 2/λ_min = 2 instead of 2/3
     assert "the bound 2/λ_min = 2 was used" in _grade_text(path, "-a", "diverges=(-oo, 0) U (2, oo)")
+
+
+# ---- 1c. batch norm's ∂L/∂x with μ and σ² taken as constants ---------------------------------------------------
+
+BN = """kind: batchnorm
+given: {x: [2, 4], gamma: 6, beta: -1}
+equations: {L: sum(y**2)}
+ask:
+  - grad: {of: L, wrt: x, key: KEY}
+"""
+# by hand: μ = 3, σ² = 1, x̂ = (−1, 1), y = (−7, 5), ∂L/∂y = 2y = (−14, 10).
+# Right: ∂L/∂x = (γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) with g = (−14, 10): mean(g) = −2, mean(g·x̂) = (14 + 10)/2 = 12,
+# so (γ/σ)·(−14 + 2 − 12·(−1), 10 + 2 − 12·1) = 6·(0, 0) = (0, 0) (two samples always normalize to ±1).
+# With μ and σ² constants: ∂L/∂x = (γ/σ)·g = 6·(−14, 10) = (−84, 60).
+
+
+def test_a_batchnorm_key_with_constant_statistics_says_so(tmp_path):
+    a = answer(solve_text(tmp_path, BN.replace("KEY", "[-84, 60]")), "dL/dx")
+    assert a.agrees is False and a.key_note.startswith("μ and σ² were treated as constants")
+    assert answer(solve_text(tmp_path, BN.replace("KEY", "[0, 0]")), "dL/dx").agrees is True
+
+
+def test_grading_tells_constant_batchnorm_statistics(tmp_path):
+    path = tmp_path / "bn.yaml"
+    path.write_text(BN.replace(", key: KEY", ""))
+    assert "μ and σ² were treated as constants" in _grade_text(path, "-a", "dL/dx=[-84, 60]")
+
+
+def test_a_long_sum_tries_only_its_ends(tmp_path):
+    from examsolve.explain import MAX_RUN, _parts
+    from examsolve.steps import Step
+
+    import sympy
+
+    # 20 terms 1, 2, …, 20: the single first and last terms, and runs of 2..MAX_RUN from either end
+    terms = [sympy.Integer(k) for k in range(1, 21)]
+    step = Step("s", target=sympy.Symbol("s"), substituted=sympy.Add(*terms, evaluate=False), value=210)
+    got = {what: value for what, _, value in _parts(step)}
+    assert got["the first term"] == 1 and got["the last term"] == 20
+    assert got[f"the first {MAX_RUN} terms"] == sum(range(1, MAX_RUN + 1))
+    assert got["the last 2 terms"] == 39 and len(got) == 2 + 2 * (MAX_RUN - 1)
