@@ -73,3 +73,15 @@ def test_wrapped_numbers_and_the_special_case():
     x = X[3]
     for expr in (1 - x, 1 - 2 * x, Rational(1, 2) - x ** 2, 3 + Mul(-1, x, evaluate=False), x - 1):
         assert sstr(expr) == sympy.sstr(expr)
+
+
+def test_products_of_wrapped_exact_numbers_and_mixed_floats():
+    """A convolution's substituted sum (wrapped fractions, many equal) and wrapped floats equal to fractions."""
+    rng = random.Random(7)
+    fr = [UnevaluatedExpr(Rational(rng.randint(-9, 9), rng.choice([1, 2, 5, 10, 20, 100]))) for _ in range(300)]
+    e = Add(*[Mul(fr[i], fr[-i - 1], evaluate=False) for i in range(300)], evaluate=False)
+    assert sstr(e) == sympy.sstr(e)
+    mixed = [UnevaluatedExpr(Float(0.5, 30)), UnevaluatedExpr(Rational(1, 2)), UnevaluatedExpr(Float(0.25, 30)),
+             UnevaluatedExpr(Rational(1, 4)), UnevaluatedExpr(sympy.Integer(1))]
+    m = Add(*[Mul(mixed[i % 5], mixed[(i * 3) % 5], evaluate=False) for i in range(25)], evaluate=False)
+    assert sstr(m) == sympy.sstr(m)

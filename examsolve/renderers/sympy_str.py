@@ -8,9 +8,10 @@ order is computed with the same key, only that known failure is skipped; the res
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-from sympy import Add, Mul, S, UnevaluatedExpr
+from sympy import Add, Basic, Mul, S, UnevaluatedExpr
 from sympy.core.exprtools import decompose_power
 from sympy.core.numbers import Number, NumberSymbol
 from sympy.core.sorting import default_sort_key
@@ -39,7 +40,13 @@ def ordered_terms(expr: Any) -> list:
     terms = _as_terms(expr)
     if any(term.is_Order for term, _ in terms):      # sympy orders O(x) terms apart: leave those to it
         return expr.as_ordered_terms()
-    return [term for term, _ in sorted(terms, key=lambda t: _key(*t[1]))]
+    keys = [_key(*data) for _, data in terms]
+    try:
+        keys = [_exact(k) for k in keys]
+    except _Inexact:
+        pass
+    order = sorted(range(len(terms)), key=keys.__getitem__)
+    return [terms[i][0] for i in order]
 
 
 def _key(coeff: tuple, monom: tuple, ncpart: tuple) -> tuple:
@@ -50,6 +57,23 @@ def _key(coeff: tuple, monom: tuple, ncpart: tuple) -> tuple:
     re, im = coeff
     return (tuple(_entry(i, -e) for i, e in monom) + (_END,), tuple(e.sort_key(order=None) for e in ncpart),
             ((bool(im), im), (re, im)))
+
+
+class _Inexact(Exception):
+    """A sort key holds a sympy object other than an exact number."""
+
+
+def _exact(k: Any) -> Any:
+    """A sort key with sympy's exact numbers (wrapped numbers put them in keys) as Fractions, which compare as
+    they do without sympy's dispatch; _Inexact for another sympy object (a Float compares with an equal
+    Rational as neither equal nor smaller, unlike a Fraction)."""
+    if type(k) is tuple:
+        return tuple(_exact(x) for x in k)
+    if isinstance(k, Basic):
+        if not k.is_Rational:
+            raise _Inexact
+        return Fraction(k.p, k.q)
+    return k
 
 
 # Dense tuples first differ at the smaller index of two differing sparse entries, where the other tuple holds 0:
