@@ -28,14 +28,15 @@ def explain_keys(spec, sol) -> Any:
     if not todo or _BUSY.get():
         return sol
     token = _BUSY.set(True)
+    paths: list = []    # one grading.WrongPaths for every key: the specs it re-solves are solved once
     try:
-        answers = [_explained(spec, sol, a) if a in todo else a for a in sol.answers]
+        answers = [_explained(spec, sol, a, paths) if a in todo else a for a in sol.answers]
     finally:
         _BUSY.reset(token)
     return dataclasses.replace(sol, answers=tuple(answers))
 
 
-def _explained(spec, sol, a) -> Any:
+def _explained(spec, sol, a, paths: list) -> Any:
     raw = key_raw(spec, sol, a.name)
     if raw is None:                          # a key inside an ask: as written (its digits count), else exactly
         from examsolve.values import exact_str
@@ -43,7 +44,7 @@ def _explained(spec, sol, a) -> Any:
         raw = a.key_text or exact_str(a.key)
     # another convention or a known mistake says more than a slip ("half the answer"); another value of the
     # solution more than "needs 2 significant figures"
-    why = _wrong_path(spec, sol, a, raw)
+    why = _wrong_path(spec, sol, a, raw, paths)
     if not why and (_coarse(a) or not a.key_note or "significant" in a.key_note):
         part = sum_part(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
         other = "" if part else other_value(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
@@ -204,13 +205,16 @@ def _near(given: Any, value: Any) -> bool:
     return True
 
 
-def _wrong_path(spec, sol, a, raw) -> str:
-    """The spec's `mistakes:` and the other conventions, as grading finds them for a student's answer."""
+def _wrong_path(spec, sol, a, raw, paths: list) -> str:
+    """The spec's `mistakes:`, the other conventions and the family's slips, as grading finds them for a student's
+    answer; paths holds the one WrongPaths of this solution once made."""
     from examsolve.grading import WrongPaths
 
     try:
+        if not paths:
+            paths.append(WrongPaths(spec))
         # the slips (sign, factor 2, transpose) were checked with the key already, in a key's words
-        return WrongPaths(spec).explain(a, raw, as_text(raw), rule_for(spec, a.name), sol, slips=False)
+        return paths[0].explain(a, raw, as_text(raw), rule_for(spec, a.name), sol, slips=False)
     except (ExamsolveError, OSError) as err:
         if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
             raise

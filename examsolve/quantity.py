@@ -122,7 +122,9 @@ def same_quantity(table: dict, a: str, b: str) -> bool:
     if a == b:
         return True
     ca, cb = iterate_name(table, a) or a, iterate_name(table, b) or b
-    return ca == cb and ca in table
+    if ca != cb or ca not in table:
+        return False
+    return all(_same(table[n], table[ca]) for n in (a, b) if n in table)
 
 
 _MEMBER = re.compile(r"^(.*?)\[(\d+)\](\..+)$")     # 'epochs[0].w_after': a numbered group, then a member
@@ -148,9 +150,8 @@ def hint(name: str, names: list[str], prefer: tuple | list = ()) -> str:
                 listed = ", ".join(x.lstrip(".") for x in members)
                 return f"; did you mean '{group}{best}'? ({group} has {listed}{numbered})"
     after = _AFTER.match(name)
-    if after:
-        return _step_hint(after.group(1), int(after.group(2)), names)
-    return _whole(nearest(name, list(prefer)) or nearest(name, names), names)
+    steps = _step_hint(after.group(1), int(after.group(2)), names) if after else ""
+    return steps or _whole(nearest(name, list(prefer)) or nearest(name, names), names)
 
 
 def _step_hint(param: str, k: int, names: list[str]) -> str:
@@ -158,13 +159,13 @@ def _step_hint(param: str, k: int, names: list[str]) -> str:
     pattern = re.compile(r"^iterates\." + re.escape(param) + r"(_\d+)?\[(\d+)\]$")
     found = [(m.group(1), int(m.group(2))) for m in map(pattern.match, names) if m]
     if not found:
-        return nearest(f"{param} after {k} steps", names)
+        return ""
     last = max(j for _, j in found)
     j = min({j for _, j in found}, key=lambda j: (abs(j - k), j))
-    shown = f"iterates.{param}[{j}]" if (None, j) in found else f"{param} after {j} step{'s' if j != 1 else ''}"
-    return (f"; did you mean '{shown}'? (the steps run from iterates.{param}[0], the start, to "
-            f"iterates.{param}[{last}], after step {last})" if (None, j) in found else
-            f"; did you mean '{shown}'? (the steps run from 0, the start, to {last})")
+    if (None, j) in found:
+        return (f"; did you mean 'iterates.{param}[{j}]'? (iterates.{param}[0] is the start, "
+                f"iterates.{param}[{last}] after the last step)")
+    return f"; did you mean '{param} after {j} step{'s' if j != 1 else ''}'? (the last step is {last})"
 
 
 def _whole(hint_text: str, names: list[str]) -> str:
