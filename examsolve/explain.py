@@ -129,13 +129,16 @@ def _equals(value: str) -> str:
 
 def _sum_steps(sol, a, steps: list) -> list:
     """(number, step) of the steps that show a's value as a sum of several terms: the step named after a first,
-    then any with a's value."""
+    then one of a's value whose name starts as a's does (dL/dw_1 for the key dL/dw[0]; not another quantity's sum
+    that happens to have that value)."""
     from examsolve.quantity import target_name
 
     sums = [(n, s) for n, _, s in steps if s.target is not None and isinstance(s.substituted, sympy.Add)
             and len(s.substituted.args) > 1 and not any(t == floatpath_elided() for t in s.substituted.args)]
     named = [(n, s) for n, s in sums if target_name(s.target) == a.name]
-    return named + [(n, s) for n, s in sums if (n, s) not in named and _same(s.value, a.value)]
+    base = a.name.split("[")[0]
+    return named + [(n, s) for n, s in sums if (n, s) not in named and _same(s.value, a.value)
+                    and target_name(s.target).startswith(base)]
 
 
 def floatpath_elided() -> Any:

@@ -247,3 +247,21 @@ def test_a_long_sum_tries_only_its_ends(tmp_path):
     assert got["the first term"] == 1 and got["the last term"] == 20
     assert got[f"the first {MAX_RUN} terms"] == sum(range(1, MAX_RUN + 1))
     assert got["the last 2 terms"] == 39 and len(got) == 2 + 2 * (MAX_RUN - 1)
+
+
+def test_a_keyed_element_of_a_gradient_finds_its_sum(tmp_path):
+    # w feeds u1 = w·a and u2 = w·b (a = 2, b = 3, w = 1); L = u1 + u2²: ∂L/∂w = 1·a + 2·u2·b = 2 + 18 = 20;
+    # the key 18 for dL/dw[0] is the last term
+    text = ("kind: graph\ngiven: {w: [1, 5], a: 2, b: 3}\nequations:\n  u1: w[0]*a\n  u2: w[0]*b\n"
+            "  L: u1 + u2**2 + w[1]\nask: [{grad: {of: L, wrt: w}}]\nkey:\n  dL/dw[0]: 18\n")
+    a = answer(solve_text(tmp_path, text), "dL/dw[0]")
+    assert a.agrees is False and a.key_note.startswith("the key is only the last term,")
+    assert a.key_note.endswith("the full sum is 20")
+
+
+def test_a_value_of_another_quantity_is_not_called_a_term(tmp_path):
+    # y = 7 (a value); ∂L/∂w = 3 + 4 = 7 elsewhere: the key 3 for y is no term of y's own step
+    text = ("kind: graph\ngiven: {w: 1}\nequations: {y: 7*w**0, u1: 3*w, u2: 4*w, L: u1 + u2}\n"
+            "ask: [{value: [y]}, {grad: {of: L, wrt: w}}]\nkey: {y: 3}\n")
+    a = answer(solve_text(tmp_path, text), "y")
+    assert a.agrees is False and "term" not in a.key_note
