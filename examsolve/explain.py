@@ -91,35 +91,71 @@ def other_value(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False
 def sum_part(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False) -> str:
     """'only the last term, ∂L/∂h₃·∂h₃/∂w = …, of the sum ∂L/∂w = … (step 3.5); the full sum is …' when a wrong
     value (a key, or a student's answer to a) is one term, or the first or last terms, of a sum that a step
-    shows for a's quantity (a shared weight's gradient summed over time steps, over consumers); else ''."""
+    shows for a's quantity (a shared weight's gradient summed over time steps, over consumers); for a vector or
+    matrix, the same term(s) of every entry's sum; else ''."""
     from examsolve.renderers.lines import numbered
     from examsolve.renderers.printing import text as shown, value_text
 
-    if isinstance(a.value, (Tensor, str)) or not getattr(a.value, "is_number", False):
-        return ""
     names = dict(sol.graph.names()) if sol.graph is not None else {}
     given = _given(raw, spec, names, rule)
-    for number, step in _sum_steps(sol, a, numbered(sol.steps)):
+
+    def fits(value) -> bool:
+        """The value written agrees with value, which is not a's own."""
+        if not _near(given, value) or _same(value, a.value):
+            return False
+        try:
+            return compare(raw, text, value, rule, spec, names, a.name, min_sig=KEY_MIN_SIG if key else MIN_SIG,
+                           integers_exact=key).ok
+        except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
+            if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+                raise
+            return False
+
+    def of(number, step) -> str:
+        whole = " + ".join(shown(t, sol.names) for t in _terms(step.formula, step))
+        target = shown(step.target, sol.names)
+        return f"{target} = {whole} (step {number})" if len(whole) <= 160 else f"{target} (step {number})"
+
+    steps = numbered(sol.steps)
+    if isinstance(a.value, Tensor):
+        found = _entry_sums(a, steps)
+        parts = [_parts(step) for _, step in found]
+        for j, (what, _, _) in enumerate(parts[0] if parts else ()):
+            budget.check("checking keys" if key else "grading")
+            value = Tensor(a.value.shape, tuple(p[j][2] for p in parts))
+            if fits(value):
+                return (f"only {what} of each entry's sum, {value_text(value, 6, sol.names)}, as in "
+                        f"{of(*found[0])}; the full sums are {value_text(a.value, 6, sol.names)}")
+        return ""
+    if isinstance(a.value, str) or not getattr(a.value, "is_number", False):
+        return ""
+    for number, step in _sum_steps(sol, a, steps):
         budget.check("checking keys" if key else "grading")
         for what, terms, value in _parts(step):
-            if not _near(given, value):
-                continue
-            try:
-                if _same(value, a.value) or not compare(raw, text, value, rule, spec, names, a.name,
-                                                        min_sig=KEY_MIN_SIG if key else MIN_SIG,
-                                                        integers_exact=key).ok:
-                    continue
-            except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
-                if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
-                    raise
-                continue
-            whole = " + ".join(shown(t, sol.names) for t in _terms(step.formula, step))
-            of = f"{shown(step.target, sol.names)} = {whole}" if len(whole) <= 160 else \
-                f"for {shown(step.target, sol.names)}"
-            return (f"only {what}, {' + '.join(shown(t, sol.names) for t in terms)} "
-                    f"{_equals(value_text(value, 6, sol.names))}, of the sum {of} (step {number}); "
-                    f"the full sum is {value_text(step.value, 6, sol.names)}")
+            if fits(value):
+                return (f"only {what}, {' + '.join(shown(t, sol.names) for t in terms)} "
+                        f"{_equals(value_text(value, 6, sol.names))}, of the sum {of(number, step)}; "
+                        f"the full sum is {value_text(step.value, 6, sol.names)}")
     return ""
+
+
+def _entry_sums(a, steps: list) -> list:
+    """(number, step) of each entry's sum of a vector or matrix answer (dL/dw_1, dL/dw_2 for dL/dw), when every
+    entry has one with as many terms (a shared weight over the same time steps); else []."""
+    from examsolve.quantity import target_name
+    from examsolve.tensor import element_suffixes
+
+    sums = {target_name(s.target): (n, s) for n, _, s in steps if _is_sum(s)}
+    found = [sums.get(f"{a.name}_{suffix}") for suffix in element_suffixes(a.value.shape)]
+    if None in found or len({len(s.substituted.args) for _, s in found}) != 1:
+        return []
+    return found
+
+
+def _is_sum(step) -> bool:
+    """A step that shows its value as a sum of several terms, all written out."""
+    return step.target is not None and isinstance(step.substituted, sympy.Add) and \
+        len(step.substituted.args) > 1 and not any(t == floatpath_elided() for t in step.substituted.args)
 
 
 def _equals(value: str) -> str:
@@ -133,8 +169,7 @@ def _sum_steps(sol, a, steps: list) -> list:
     that happens to have that value)."""
     from examsolve.quantity import target_name
 
-    sums = [(n, s) for n, _, s in steps if s.target is not None and isinstance(s.substituted, sympy.Add)
-            and len(s.substituted.args) > 1 and not any(t == floatpath_elided() for t in s.substituted.args)]
+    sums = [(n, s) for n, _, s in steps if _is_sum(s)]
     named = [(n, s) for n, s in sums if target_name(s.target) == a.name]
     base = a.name.split("[")[0]
     return named + [(n, s) for n, s in sums if (n, s) not in named and _same(s.value, a.value)

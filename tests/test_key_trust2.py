@@ -265,3 +265,14 @@ def test_a_value_of_another_quantity_is_not_called_a_term(tmp_path):
             "ask: [{value: [y]}, {grad: {of: L, wrt: w}}]\nkey: {y: 3}\n")
     a = answer(solve_text(tmp_path, text), "y")
     assert a.agrees is False and "term" not in a.key_note
+
+
+def test_a_vector_key_of_the_same_term_of_each_entry(tmp_path):
+    # each w_i feeds u1_i = 2·w_i and u2_i = 3·w_i; L = Σ u1 + Σ u2²: ∂L/∂w_i = 2 + 2·u2_i·3 = 2 + 18·w_i,
+    # so (20, 38) for w = (1, 2); the last terms alone are 18·w = (18, 36)
+    text = ("kind: graph\ngiven: {w: [1, 2]}\nequations:\n  u1: 2*w\n  u2: 3*w\n  L: sum(u1) + sum(u2**2)\n"
+            "ask: [{grad: {of: L, wrt: w, key: [18, 36]}}]\n")
+    a = answer(solve_text(tmp_path, text), "dL/dw")
+    assert a.agrees is False
+    assert a.key_note.startswith("the key is only the last term of each entry's sum, (18, 36), as in ∂L/∂w₁ = ")
+    assert a.key_note.endswith("; the full sums are (20, 38)")
