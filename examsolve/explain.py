@@ -153,9 +153,12 @@ def _entry_sums(a, steps: list) -> list:
 
 
 def _is_sum(step) -> bool:
-    """A step that shows its value as a sum of several terms, all written out."""
+    """A step that shows its value as a sum of several terms, all written out (a float-path step's … stands
+    for terms it does not show, so no run of its terms is known)."""
+    from examsolve.floatpath import ELIDED
+
     return step.target is not None and isinstance(step.substituted, sympy.Add) and \
-        len(step.substituted.args) > 1 and not any(t == floatpath_elided() for t in step.substituted.args)
+        len(step.substituted.args) > 1 and ELIDED not in step.substituted.args
 
 
 def _equals(value: str) -> str:
@@ -171,16 +174,9 @@ def _sum_steps(sol, a, steps: list) -> list:
 
     sums = [(n, s) for n, _, s in steps if _is_sum(s)]
     named = [(n, s) for n, s in sums if target_name(s.target) == a.name]
-    base = a.name.split("[")[0]
-    return named + [(n, s) for n, s in sums if (n, s) not in named and _same(s.value, a.value)
+    seen, base = {n for n, _ in named}, a.name.split("[")[0]
+    return named + [(n, s) for n, s in sums if n not in seen and _same(s.value, a.value)
                     and target_name(s.target).startswith(base)]
-
-
-def floatpath_elided() -> Any:
-    """The … a float-path step puts in a long sum (its terms are not all shown, so no partial sum is known)."""
-    from examsolve.floatpath import ELIDED
-
-    return ELIDED
 
 
 def _terms(e: Any, step) -> tuple:
