@@ -8,10 +8,9 @@ order is computed with the same key, only that known failure is skipped; the res
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
-from sympy import Add, Basic, Mul, S, UnevaluatedExpr
+from sympy import Add, Mul, S, UnevaluatedExpr
 from sympy.core.exprtools import decompose_power
 from sympy.core.numbers import Number, NumberSymbol
 from sympy.core.sorting import default_sort_key
@@ -40,40 +39,34 @@ def ordered_terms(expr: Any) -> list:
     terms = _as_terms(expr)
     if any(term.is_Order for term, _ in terms):      # sympy orders O(x) terms apart: leave those to it
         return expr.as_ordered_terms()
-    keys = [_key(*data) for _, data in terms]
-    try:
-        keys = [_exact(k) for k in keys]
-    except _Inexact:
-        pass
-    order = sorted(range(len(terms)), key=keys.__getitem__)
-    return [terms[i][0] for i in order]
+    place = _places([f for _, (_, _, ncpart) in terms for f in ncpart])
+    return [term for term, _ in sorted(terms, key=lambda t: _key(*t[1], place))]
 
 
-def _key(coeff: tuple, monom: tuple, ncpart: tuple) -> tuple:
+def _places(factors: list) -> dict | None:
+    """Each distinct factor's place in the order of their sort keys (equal keys, equal places), when every number
+    in them is exact; else None. Exact numbers are equal or one is smaller, so places compare as the keys do,
+    without sympy comparing Rationals thousands of times in a sort (a Float and an equal Rational, or two
+    Floats of one value and different precisions, are neither, so places could not stand for them)."""
+    if not all(n.is_Rational for f in set(factors) for n in f.atoms(Number)):
+        return None
+    keyed = sorted(((f.sort_key(order=None), f) for f in set(factors)), key=lambda kf: kf[0])
+    place, previous, k = {}, None, -1
+    for key, f in keyed:
+        if previous is None or key != previous:
+            k += 1
+        place[f], previous = k, key
+    return place
+
+
+def _key(coeff: tuple, monom: tuple, ncpart: tuple, place: dict | None) -> tuple:
     """Expr._parse_order(None)'s key of one term, (-monomial, non-commutative part, coefficient), with the
     monomial kept sparse: sympy's is a tuple as long as the sum has generators, so a 3000-term sum of products
     of distinct symbols compared 6000-long tuples. Two keys compare as sympy's do, so sorted() keeps the same
     order: the sparse form compares as the dense tuple of -exponents by the rule of _entry."""
     re, im = coeff
-    return (tuple(_entry(i, -e) for i, e in monom) + (_END,), tuple(e.sort_key(order=None) for e in ncpart),
-            ((bool(im), im), (re, im)))
-
-
-class _Inexact(Exception):
-    """A sort key holds a sympy object other than an exact number."""
-
-
-def _exact(k: Any) -> Any:
-    """A sort key with sympy's exact numbers (wrapped numbers put them in keys) as Fractions, which compare as
-    they do without sympy's dispatch; _Inexact for another sympy object (a Float compares with an equal
-    Rational as neither equal nor smaller, unlike a Fraction)."""
-    if type(k) is tuple:
-        return tuple(_exact(x) for x in k)
-    if isinstance(k, Basic):
-        if not k.is_Rational:
-            raise _Inexact
-        return Fraction(k.p, k.q)
-    return k
+    nc = tuple(place[e] for e in ncpart) if place is not None else tuple(e.sort_key(order=None) for e in ncpart)
+    return (tuple(_entry(i, -e) for i, e in monom) + (_END,), nc, ((bool(im), im), (re, im)))
 
 
 # Dense tuples first differ at the smaller index of two differing sparse entries, where the other tuple holds 0:
