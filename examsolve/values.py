@@ -147,9 +147,9 @@ def _decimal(x: sympy.Expr, digits: int) -> str:
     m = mpmath.mpf(f._mpf_)
     if not m:
         return "0"
-    x = float(m)    # exact: m has a double's 53 bits; ±inf or 0 once out of a double's range, so nstr below
-    if 1e-300 < abs(x) < 1e300:
-        s = format(x, f".{digits}g")
+    near = float(m)     # exact: m has a double's 53 bits; ±inf or 0 out of a double's range, so nstr below
+    if 1e-300 < abs(near) < 1e300:
+        s = format(near, f".{digits}g")
     else:
         s = mpmath.nstr(m, digits)
     if "e" in s:
