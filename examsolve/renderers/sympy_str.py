@@ -4,7 +4,9 @@ sstr sorts the terms of every sum by Expr.as_ordered_terms, which converts each 
 complex. A number wrapped in UnevaluatedExpr (how a step shows a product of values, (-0.11)·0.012) cannot
 be converted: sympy finds that out by evaluating it and building re(·) and im(·) with their assumptions,
 about a millisecond a factor, so a 3000-term gradient sum of an RNN cost seconds to print. Here the same
-order is computed with the same key, only that known failure is skipped; the resulting text is identical.
+order is computed with the same key, only that known failure is skipped, and the key is made of things that
+compare fast (a sparse monomial, places of wrapped exact numbers); the resulting text is identical
+(tests/test_sympy_str.py checks it against sympy.sstr itself).
 """
 from __future__ import annotations
 
