@@ -72,6 +72,14 @@ def element_suffix(index: tuple[int, ...], shape: tuple[int, ...]) -> str:
     return ("" if max(shape) <= 9 else ",").join(parts)
 
 
+def element_suffixes(shape: tuple[int, ...]) -> list[str]:
+    """element_suffix of every index of a shape, row-major (as indices(shape) lists them)."""
+    import itertools
+
+    sep = "" if max(shape) <= 9 else ","
+    return [sep.join(p) for p in itertools.product(*[[str(i + 1) for i in range(n)] for n in shape])]
+
+
 def indices(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     """All indices of a shape, row-major."""
     out: list[tuple[int, ...]] = [()]
