@@ -37,7 +37,9 @@ def parse_spec(text: str, file: str = "<spec>"):
 
 def solve_file(path: str):
     """Solve the spec file at path into a Solution (SpecError or SolveError with file:line:col)."""
-    return solve(load_spec(str(path)))
+    from examsolve.spec import load_spec as _load
+
+    return solve(_load(str(path), light=True))
 
 
 def solve(spec: Any):
@@ -56,9 +58,10 @@ def solve(spec: Any):
 
 def _from_text(text: str):
     from examsolve.errors import SpecError
+    from examsolve.spec import parse_spec as _parse
 
     try:
-        return parse_spec(text, "<string>")
+        return _parse(text, "<string>", light=True)
     except SpecError as err:
         if "\n" not in text.strip() and text.strip().endswith((".yaml", ".yml")):
             raise SpecError(f"{err.message}; '{text.strip()}' looks like a path: use examsolve.solve_file(path)",
@@ -76,13 +79,14 @@ def _from_dict(data: dict):
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     except yaml.YAMLError as err:
         raise SpecError(f"the dict is not plain data (numbers, strings, lists, dicts): {err}") from None
-    return parse_spec(text, "<dict>")
+    from examsolve.spec import parse_spec as _parse
+
+    return _parse(text, "<dict>", light=True)
 
 
 def _solve_spec(spec):
     import dataclasses
 
-    from examsolve.explain import explain_keys
     from examsolve.registry import get_family
     from examsolve.statement import fill_statement
 
@@ -90,7 +94,12 @@ def _solve_spec(spec):
     statement = fill_statement(m.statement, m.model_dump(by_alias=True), spec.loc("statement")).strip()
     sol = get_family(spec.kind).build(spec)
     sol = dataclasses.replace(sol, statement=statement, points=dict(m.points))
-    return explain_keys(spec, sol)
+    if all(a.agrees is None for a in sol.answers):      # no key checked: nothing to explain
+        return sol
+    from examsolve.explain import explain_keys
+    from examsolve.spec import PydanticWhenRead
+
+    return explain_keys(PydanticWhenRead(spec), sol)
 
 
 def render(solution, fmt: str = "terminal", **options) -> str:

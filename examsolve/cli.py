@@ -87,14 +87,16 @@ class _Group(click.Group):
 
 
 def _budgeted(command):
-    """Add --time-limit to a command and run it inside the run's budget (time, number size, memory)."""
+    """Add --time-limit to a command that solves and run it inside the run's budget (time, number size, memory)."""
     import functools
 
     @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
                   help="Stop with exit 1 after this many seconds (default 60, or EXAMSOLVE_TIME_LIMIT; 0: no limit).")
     @functools.wraps(command)
     def wrapper(*args, time_limit=None, **kwargs):
-        from examsolve import budget
+        from examsolve import budget, tensor_stand_in
+
+        tensor_stand_in.install()     # sympy's first sum then imports no sympy.combinatorics (see there)
 
         try:
             budget.start(time_limit)
@@ -194,12 +196,13 @@ def _check_output(output: str, inputs) -> None:
 
 def _solve_all(files, with_graph: bool) -> tuple[list, list, int]:
     """Solve every file (one error line each); the drawings too when asked."""
-    from examsolve import load_spec, solve
+    from examsolve import solve
+    from examsolve.spec import load_spec
 
     solutions, drawings, code = [], [], 0
     for path in files:
         try:
-            spec = load_spec(path)
+            spec = load_spec(path, light=True)
             sol = solve(spec)
             d = None
             if with_graph and sol.graph is not None:
@@ -437,10 +440,11 @@ def graph(file, fmt, values, grads, of, standalone, output) -> None:
 
 
 def _drawing_text(file, fmt, values, grads, of, standalone) -> str:
-    from examsolve import drawing, load_spec, solve
+    from examsolve import drawing, solve
     from examsolve.renderers import dot, tikz, tree
+    from examsolve.spec import load_spec
 
-    spec = load_spec(file)
+    spec = load_spec(file, light=True)
     sol = solve(spec)
     d = drawing.build(sol.graph, spec.model.conventions.model_dump(), of or drawing.default_of(spec),
                       grads=grads, title=sol.title, strict=of is not None, names=sol.names,
@@ -458,13 +462,13 @@ def _drawing_text(file, fmt, values, grads, of, standalone) -> str:
 @_budgeted
 def check(files) -> None:
     """Validate spec FILES without solving them, the paths of vary: and mistakes: too (exit 2 when one is bad)."""
-    from examsolve import load_spec
+    from examsolve.spec import load_spec
     from examsolve.variants import check_paths
 
     code = 0
     for path in files:
         try:
-            check_paths(load_spec(path))
+            check_paths(load_spec(path, light=True))
             click.echo(f"{path}: ok")
         except Exception as err:  # noqa: BLE001
             code = max(code, _fail(err))

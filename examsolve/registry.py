@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +45,8 @@ def family(name: str, summary: str, examples: tuple[str, ...] = (), model: Any =
 
 def load_all() -> dict[str, Family]:
     """Import every module of examsolve.families (for the schema of all kinds, docs and tests)."""
+    import pkgutil
+
     from examsolve import families
 
     for info in sorted(pkgutil.iter_modules(families.__path__), key=lambda m: m.name):

@@ -1,13 +1,16 @@
-"""YAML -> Spec: safe loading that keeps every node's position, and validation with pydantic."""
+"""YAML -> Spec: safe loading that keeps every node's position, and validation.
+
+Two validators give the same Spec: pydantic, with the models of examsolve/spec_models.py (the JSON Schema and
+every error message), and, when `light=True` (as `examsolve run` asks), examsolve.lightspec, which needs no
+pydantic and hands a spec it cannot vouch for to pydantic. This module imports neither pydantic nor the models.
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Union
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
-from typing_extensions import TypeAliasType
 
 from examsolve.errors import Loc, SpecError, nearest
 
@@ -17,103 +20,69 @@ MAX_YAML_DEPTH = 40
 
 _STD = "tag:yaml.org,2002:"
 
-Raw = TypeAliasType("Raw", Union[StrictInt, StrictFloat, str, list["Raw"]])
-Names = Union[str, list[str]]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
-
-
-def at_least(low: int):
-    """A field validator: every whole number in the value (an int or a list of ints) is ≥ low; names and
-    words (an unknown size, 'same') pass. Use: `_k = field_validator("stride")(at_least(1))`."""
-    def check(cls, v, info):
-        items = v if isinstance(v, list) else [v]
-        bad = [x for x in items if isinstance(x, int) and not isinstance(x, bool) and x < low]
-        if bad:
-            raise ValueError(f"{info.field_name} must be at least {low}, got {bad[0]}")
-        return v
-    return classmethod(check)
-
-
-class Conventions(_Model):
-    """Settings that change answers; each step that relies on one says so."""
-
-    relu_grad_at_zero: Literal[0, 1] = Field(0, description="relu'(0); also picks lrelu's side at 0")
-    max_tie: Literal["first", "last", "split"] = Field("first", description="who gets the gradient of a tied max/min")
-    abs_grad_at_zero: Literal[-1, 0, 1] = Field(0, description="d|x|/dx at x = 0")
-
-
-class Of(_Model):
-    """Common fields of a derivative ask."""
-
-    of: Names = Field(description="the node(s) differentiated, e.g. L")
-    wrt: Names = Field(description="the given name(s) or nodes it is differentiated by, e.g. w")
-    at: Optional[dict[str, Raw]] = Field(None, description="values to use instead of the given ones")
-    upstream: Optional[Raw] = Field(None, description="grad: the given ∂L/∂of, e.g. a, when of is not the loss")
-    name: Optional[str] = Field(None, description="the answer's name (for key:)")
-    key: Optional[Raw] = Field(None, description="the official answer, checked and flagged")
-
-
-class HessianAsk(Of):
-    """Hessian of a scalar; eigenvalues and min/max/saddle at each point."""
-
-    points: Optional[list[dict[str, Raw]]] = Field(None, description="points to classify")
-
-
-class CriticalAsk(_Model):
-    """Solve ∇f = 0 and classify every real critical point."""
-
-    of: str = Field(description="the scalar function")
-    wrt: Names = Field(description="its variables (names under symbols: or given:)")
-    name: Optional[str] = Field(None, description="the answer's name")
-    key: Optional[Raw] = Field(None, description="the official answer")
-
-
-class UpdateAsk(_Model):
-    """Gradient descent: p ← p − lr·∂L/∂p, repeated `steps` times."""
-
-    of: str = Field(description="the loss")
-    params: Names = Field(description="parameters to update")
-    lr: Raw = Field(description="learning rate, e.g. 1/2")
-    steps: int = Field(1, ge=1, le=1000, description="number of updates (1 to 1000)")
-    momentum: Optional[Raw] = Field(None, description="μ for SGD with momentum as in PyTorch: v ← μ·v + ∂L/∂p, "
-                                    "p ← p − lr·v, v starting at 0 (the optimizer family has the other forms)")
-    name: Optional[str] = Field(None, description="the answer's name")
-    key: Optional[Raw] = Field(None, description="the official answer (one parameter)")
-
-
-class SolveAsk(_Model):
-    """Unknowns from equations over nodes and given names."""
-
-    equations: Names = Field(description="equations like 'y_1 = 3' over nodes and given names")
-    unknowns: Names = Field(description="names to solve for; their given values are ignored")
-    name: Optional[str] = Field(None, description="the answer's name")
-    key: Optional[Raw] = Field(None, description="the official answer (one unknown)")
-
-
 ASSUME_KINDS = ("graph", "mlp", "conv", "rnn", "batchnorm", "policy")   # the families that solve with asks.Solver
 ASK_KINDS = ("value", "grad", "jacobian", "hessian", "critical_points", "update", "solve")
 
+# marks a family option that is a convention: grading and key checks try its other values
+CONVENTION = {"convention": True}
 
-class Ask(_Model):
-    """One thing to compute; exactly one of the keys."""
+# the pydantic models, from examsolve.spec_models when first asked for (`from examsolve.spec import BaseSpec`)
+_MODELS = ("_Model", "Raw", "Names", "at_least", "Conventions", "Of", "HessianAsk", "CriticalAsk", "UpdateAsk",
+           "SolveAsk", "Ask", "Vary", "Require", "Tolerance", "Mistake", "BaseSpec")
 
-    value: Optional[Names] = Field(None, description="nodes whose forward values are asked")
-    grad: Optional[Of] = Field(None, description="gradient of a scalar, by reverse mode")
-    jacobian: Optional[Of] = Field(None, description="matrix of ∂(output i)/∂(input j)")
-    hessian: Optional[HessianAsk] = Field(None, description="second derivatives, eigenvalues, classification")
-    critical_points: Optional[CriticalAsk] = Field(None, description="where the gradient is zero")
-    update: Optional[UpdateAsk] = Field(None, description="gradient-descent steps")
-    solve: Optional[SolveAsk] = Field(None, description="unknowns from equations")
 
-    @model_validator(mode="after")
-    def _one(self) -> "Ask":
-        set_ = [k for k in ASK_KINDS if getattr(self, k) is not None]
-        if len(set_) != 1:
-            raise ValueError(f"each ask has exactly one of {', '.join(ASK_KINDS)}")
-        return self
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from examsolve import spec_models
+
+        return getattr(spec_models, name)
+    raise AttributeError(f"module 'examsolve.spec' has no attribute {name!r}")
+
+
+# The checks of the models beyond types and bounds: the pydantic validators of spec_models call them, and the
+# light validator calls the same functions on its objects. Each raises ValueError with pydantic's message.
+
+def one_ask(ask) -> None:
+    """An ask has exactly one of its kinds."""
+    if sum(getattr(ask, k) is not None for k in ASK_KINDS) != 1:
+        raise ValueError(f"each ask has exactly one of {', '.join(ASK_KINDS)}")
+
+
+def one_vary(vary) -> None:
+    """A vary entry has exactly one way to draw, and sensible denominators."""
+    set_ = [k for k in ("choices", "integers", "fraction", "decimal") if getattr(vary, k) is not None]
+    if len(set_) != 1:
+        raise ValueError("each vary entry has exactly one of from, int, fraction, decimal")
+    if any(q < 1 or q > 1000 for q in vary.denominators):
+        raise ValueError("denominators are whole numbers from 1 to 1000")
+
+
+def some_mistake(mistake) -> None:
+    """A mistake says how it is made."""
+    if not mistake.set and not mistake.answers:
+        raise ValueError("a mistake needs set: (values that produce it) or answers: (the wrong answers)")
+
+
+def assume_here(spec) -> None:
+    """assume: only in the families that use it."""
+    if spec.assume and spec.kind not in ASSUME_KINDS:
+        raise ValueError(f"assume: is used by the families {', '.join(ASSUME_KINDS)}, not {spec.kind}; "
+                         "remove it")
+
+
+def at_least_check(v: Any, low: int, field_name: str) -> None:
+    """Every whole number in v (an int or a list of ints) is ≥ low; names and words pass."""
+    items = v if isinstance(v, list) else [v]
+    bad = [x for x in items if isinstance(x, int) and not isinstance(x, bool) and x < low]
+    if bad:
+        raise ValueError(f"{field_name} must be at least {low}, got {bad[0]}")
+
+
+LIGHT_CHECKS = {f.__name__: f for f in (one_ask, one_vary, some_mistake, assume_here, at_least_check)}
+
+
+class AskMethods:
+    """What an ask is, for the pydantic Ask and the light validator's."""
 
     @property
     def kind(self) -> str:
@@ -122,119 +91,6 @@ class Ask(_Model):
     @property
     def body(self) -> Any:
         return getattr(self, self.kind)
-
-
-class Vary(_Model):
-    """examsolve variants: how to draw one value; numbers inside a list are drawn one by one."""
-
-    choices: Optional[list[Raw]] = Field(None, alias="from", min_length=1,
-                                         description="pick one of these, e.g. [1, 2, 3]")
-    integers: Optional[list[int]] = Field(None, alias="int", min_length=2, max_length=2,
-                                          description="an integer in [low, high], e.g. [-3, 3]")
-    fraction: Optional[list[Raw]] = Field(None, min_length=2, max_length=2,
-                                          description="a fraction p/q in [low, high] with q from denominators")
-    denominators: list[int] = Field([2, 4], description="fraction: the allowed denominators")
-    decimal: Optional[list[Raw]] = Field(None, min_length=2, max_length=2,
-                                         description="a decimal in [low, high] with `places` digits after the point")
-    places: int = Field(1, ge=0, le=6, description="decimal: digits after the point")
-    exclude: list[Raw] = Field(default_factory=list, alias="not", description="values never drawn, e.g. [0]")
-
-    @model_validator(mode="after")
-    def _one(self) -> "Vary":
-        set_ = [k for k in ("choices", "integers", "fraction", "decimal") if getattr(self, k) is not None]
-        if len(set_) != 1:
-            raise ValueError("each vary entry has exactly one of from, int, fraction, decimal")
-        if any(q < 1 or q > 1000 for q in self.denominators):
-            raise ValueError("denominators are whole numbers from 1 to 1000")
-        return self
-
-
-class Require(_Model):
-    """examsolve variants: a condition every entry of one answer must meet, e.g. a non-zero variance."""
-
-    answer: str = Field(description="the answer's name, as `examsolve run` prints it")
-    nonzero: bool = Field(False, description="no entry is 0")
-    integer: bool = Field(False, description="every entry is a whole number")
-    positive: bool = Field(False, description="every entry is > 0")
-    negative: bool = Field(False, description="every entry is < 0")
-    between: Optional[list[Raw]] = Field(None, min_length=2, max_length=2, description="every entry in [low, high]")
-    max_denominator: Optional[int] = Field(None, ge=1, description="every entry a fraction with at most this "
-                                           "denominator (a 'nice' answer)")
-
-
-class Tolerance(_Model):
-    """examsolve grade: how close a number must be; by default decimals must be right to the digits written."""
-
-    exact: bool = Field(False, description="only the exact value (a decimal must equal it)")
-    rel: Optional[Raw] = Field(None, description="relative tolerance, e.g. 1e-3")
-    abs: Optional[Raw] = Field(None, description="absolute tolerance, e.g. 0.01")
-    sig: Optional[int] = Field(None, ge=1, le=30, description="agree when both are rounded to this many "
-                               "significant figures")
-
-
-class Mistake(_Model):
-    """examsolve grade: a known wrong path; an answer equal to the spec solved with `set`, or to one of
-    `answers`, gets the feedback."""
-
-    feedback: str = Field(description="what went wrong, e.g. 'the ½ convention in the loss was used'")
-    set: dict[str, Raw] = Field(default_factory=dict, description="paths and the values that give the wrong "
-                                "answer, e.g. {equations.L: (y - l)**2/2}")
-    answers: dict[str, Raw] = Field(default_factory=dict, description="or the wrong answers themselves, by answer "
-                                    "name, e.g. {dL/dtheta: 16}")
-    credit: float = Field(0, ge=0, le=1, description="the fraction of the answer's points this mistake still earns "
-                          "(0 to 1), e.g. 0.5 for a slip that keeps the method right")
-
-    @model_validator(mode="after")
-    def _some(self) -> "Mistake":
-        if not self.set and not self.answers:
-            raise ValueError("a mistake needs set: (values that produce it) or answers: (the wrong answers)")
-        return self
-
-
-# marks a family option that is a convention: grading and key checks try its other values
-CONVENTION = {"convention": True}
-
-
-class BaseSpec(_Model):
-    """Keys every spec shares."""
-
-    kind: str = Field(description="a family from `examsolve list`")
-    title: str = Field("", description="printed as the heading")
-    source: str = Field("", description="where the question comes from")
-    statement: str = Field("", description="the question as printed")
-    given: dict[str, Raw] = Field(default_factory=dict, description="exact values: numbers, 'pi/2', lists")
-    symbols: list[str] = Field(default_factory=list, description="names left symbolic")
-    functions: list[str] = Field(default_factory=list,
-                                 description="differentiable functions known only by name, e.g. [sigma]; "
-                                 "with several arguments, f(x, w), their partials print as ∂f/∂w")
-    vector_functions: list[str] = Field(default_factory=list,
-                                        description="functions known only by name whose values are vectors "
-                                        "(layers f(x, w)): their derivatives are the Jacobians J_w^f, kept in "
-                                        "chain-rule order")
-    equations: dict[str, str] = Field(default_factory=dict, description="named nodes, in order")
-    ask: list[Ask] = Field(description="what to compute, in order")
-    key: dict[str, Raw] = Field(default_factory=dict, description="official answers by answer name")
-    conventions: Conventions = Field(Conventions(), description="settings that change answers")
-    vary: dict[str, Vary] = Field(default_factory=dict, description="examsolve variants: what to draw, by path: "
-                                  "x (a given name), or given.x, optimizer.lr, layers.0.filters")
-    require: list[Require] = Field(default_factory=list, description="examsolve variants: conditions every variant's "
-                                   "answers meet")
-    points: dict[str, Raw] = Field(default_factory=dict, description="examsolve grade: points per answer name "
-                                   "(default 1 each)")
-    tolerance: dict[str, Tolerance] = Field(default_factory=dict, description="examsolve grade: per answer name, "
-                                            "or `default`")
-    mistakes: list[Mistake] = Field(default_factory=list, description="examsolve grade: known wrong paths")
-    assume: list[str] = Field(default_factory=list, max_length=32, description="assumptions that decide cases: "
-                              "signs and ranges ('y > 0', '0 < alpha < 1'), regimes ('relu active', 'relu(z1) "
-                              "active', 'margin violated' or 'hinge active'), branches ('max(a, b) = a'); "
-                              "families graph, mlp, conv, rnn, batchnorm, policy")
-
-    @model_validator(mode="after")
-    def _assume_here(self) -> "BaseSpec":
-        if self.assume and self.kind not in ASSUME_KINDS:
-            raise ValueError(f"assume: is used by the families {', '.join(ASSUME_KINDS)}, not {self.kind}; "
-                             "remove it")
-        return self
 
 
 @dataclass
@@ -304,8 +160,8 @@ def _source_index(text: str, start: int, end: int, value: str, offset: int) -> i
     return None
 
 
-def load_spec(path: str) -> Spec:
-    """Read, parse and validate a spec file; SpecError with file:line:col on any problem."""
+def load_spec(path: str, light: bool = False) -> Spec:
+    """Read, parse and validate a spec file; SpecError with file:line:col on any problem (light: see parse_spec)."""
     try:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
@@ -321,11 +177,15 @@ def load_spec(path: str) -> Spec:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SpecError(f"the file is not UTF-8 text (byte {e.start}); save it as UTF-8", Loc(path)) from None
-    return parse_spec(text, path)
+    return parse_spec(text, path, light)
 
 
-def parse_spec(text: str, file: str = "<spec>") -> Spec:
-    """Parse and validate spec text (the file name is used in messages)."""
+def parse_spec(text: str, file: str = "<spec>", light: bool = False) -> Spec:
+    """Parse and validate spec text (the file name is used in messages).
+
+    light=True validates with examsolve.lightspec where it can vouch for the spec (pydantic otherwise): the model
+    is then no pydantic model but has the same fields, properties, model_dump() and class attributes; enough to
+    solve and render, not for code that walks pydantic model classes (grading's conventions, variants)."""
     spans: dict = {}
     data, marks, key_marks = read_yaml(text, file, spans)
     if not isinstance(data, dict):
@@ -336,14 +196,37 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
     if kind is None:
         raise SpecError("missing key 'kind'; add e.g. 'kind: graph' (see `examsolve list`)", Loc(file))
     fam = get_family(kind, Loc(file, *marks.get(("kind",), (1, 1))))
-    model_cls = fam.model()
-    try:
-        model = model_cls.model_validate(data)
-    except ValidationError as e:
-        raise _spec_error(e, model_cls, file, marks, key_marks) from None
+    model = None
+    if light:
+        from examsolve import lightspec
+
+        model = lightspec.validate(fam, data)     # None: only pydantic can say (an error, a coercion ...)
+    if model is None:
+        model = _validate(fam.model(), data, file, marks, key_marks)
     spec = Spec(file, kind, model, marks, key_marks, spans, text)
     check_names(spec)
     return spec
+
+
+def with_pydantic_model(spec: Spec) -> Spec:
+    """The spec with its pydantic model, for code that walks the model classes (grading's conventions); a spec
+    from the light validator is validated again by pydantic."""
+    if not hasattr(type(spec.model), "light_fields"):
+        return spec
+    return parse_spec(spec.text, spec.file)
+
+
+class PydanticWhenRead:
+    """A spec that becomes the one with pydantic models when first read: for code that may walk the model classes
+    (explaining a disagreeing key tries the other conventions, read off them), and often reads nothing (every
+    key agrees), so a spec from the light validator costs no pydantic then."""
+
+    def __init__(self, spec: Spec):
+        self._spec = spec
+
+    def __getattr__(self, name: str) -> Any:
+        self._spec = with_pydantic_model(self._spec)
+        return getattr(self._spec, name)
 
 
 def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dict, dict]:
@@ -418,7 +301,17 @@ def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dic
         raise SpecError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH})", Loc(file)) from None
 
 
-def _spec_error(err: ValidationError, model_cls: type, file: str, marks: dict, key_marks: dict) -> SpecError:
+def _validate(model_cls: type, data: dict, file: str, marks: dict, key_marks: dict) -> Any:
+    """The pydantic model of data; SpecError at the YAML position of the first problem."""
+    from pydantic import ValidationError
+
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as e:
+        raise _spec_error(e, model_cls, file, marks, key_marks) from None
+
+
+def _spec_error(err: Any, model_cls: type, file: str, marks: dict, key_marks: dict) -> SpecError:
     """The first validation error as one line at its YAML position."""
     errors = err.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
@@ -454,6 +347,8 @@ def _allowed_keys(model_cls: type, path: tuple) -> list[str]:
     """Field names of the model found by following path through fields, lists and dicts."""
     import typing
 
+    from pydantic import BaseModel
+
     current: Any = model_cls
     for part in path:
         current = _unwrap(current)
@@ -473,6 +368,9 @@ def _allowed_keys(model_cls: type, path: tuple) -> list[str]:
 def _unwrap(t: Any) -> Any:
     """Optional[X] -> X; a union -> its model or container member."""
     import typing
+    from typing import Union
+
+    from pydantic import BaseModel
 
     if typing.get_origin(t) is Union:
         args = [a for a in typing.get_args(t) if a is not type(None)]
@@ -498,6 +396,12 @@ FAMILY_NAME_FIELDS = {
 }
 
 
+def _field_names(obj: Any) -> Any:
+    """The field names of a pydantic model or a light validator's object; nothing for other values."""
+    cls = type(obj)
+    return getattr(cls, "light_fields", None) or getattr(cls, "model_fields", ())
+
+
 def check_names(spec: Spec) -> None:
     """The one name check: every field that becomes a symbol holds a name (names.is_name), else a SpecError at
     that field's position."""
@@ -517,7 +421,7 @@ def check_names(spec: Spec) -> None:
                 yield from walk(v, rest, at + (k,))
         elif isinstance(obj, dict) and head in obj:
             yield from walk(obj[head], rest, at + (head,))
-        elif isinstance(obj, BaseModel) and head in type(obj).model_fields:
+        elif head in _field_names(obj):
             yield from walk(getattr(obj, head), rest, at + (head,))
 
     own = FAMILY_NAME_FIELDS.get(spec.kind, ()) + tuple(getattr(type(spec.model), "name_fields", ()))

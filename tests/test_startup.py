@@ -66,6 +66,54 @@ def test_with_graph_imports_the_drawing():
     assert "examsolve.drawing" in imported("run", SIN_NET, "--format", "json", "--with-graph")
 
 
+# bench/run.py's COLD_EXAMPLES: the start-up benchmark's examples
+COLD_EXAMPLES = ("sin_net.yaml", "bn_jacobian.yaml", "mlp_2_2_1.yaml", "conv_maxpool_grad.yaml",
+                 "rnn_step_back.yaml", "adam_two_steps.yaml", "softmax_ce.yaml")
+
+
+@pytest.mark.parametrize("name", COLD_EXAMPLES)
+def test_run_imports_no_pydantic_and_no_sympy_combinatorics(name):
+    """The light validator checks the spec (examsolve/lightspec.py); sympy's first sum finds the tensor stand-in."""
+    mods = imported("run", str(ROOT / "problems" / name))
+    assert not top_level(mods) & {"pydantic", "pydantic_core"}
+    assert "examsolve.spec_models" not in mods
+    assert "sympy.combinatorics" not in mods
+
+
+def test_run_without_a_key_imports_no_key_explanations():
+    assert "examsolve.explain" not in imported("run", SIN_NET)
+
+
+def test_a_spec_the_light_validator_leaves_to_pydantic_runs_as_before():
+    mods = imported("run", str(ROOT / "problems" / "ce_bits.yaml"))   # base: 2, read by the family's validator
+    assert "pydantic" in top_level(mods)
+
+
+TENSORS = """
+import sys
+from examsolve import tensor_stand_in
+tensor_stand_in.install()
+import sympy
+x, y = sympy.symbols("x y")
+assert str(x + y + 1) == "x + y + 1" and "sympy.combinatorics" not in sys.modules
+from sympy.tensor.tensor import TensExpr, TensAdd, TensorIndexType, TensorHead, tensor_indices
+L = TensorIndexType("L")
+i = tensor_indices("i", L)
+A, B = TensorHead("A", [L]), TensorHead("B", [L])
+e = A(i) + B(i)
+assert type(e).__name__ == "TensAdd" and isinstance(e, TensExpr) and isinstance(e, TensAdd)
+assert str(2 * A(i) + A(i)) == "3*A(i)" and str(TensAdd(A(i), B(i))) == "A(i) + B(i)"
+import sympy.tensor.toperators
+print("ok")
+"""
+
+
+def test_the_tensor_stand_in_gives_way_to_sympy_tensor():
+    """Sums need no sympy.combinatorics; tensors, once asked for, work as without the stand-in."""
+    r = subprocess.run([sys.executable, "-c", TENSORS], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
 def test_catalog_matches_the_registry():
     from examsolve.catalog import CATALOG
     from examsolve.registry import load_all
