@@ -54,6 +54,7 @@ class LightModel:
 
 
 def _dump(v: Any, by_alias: bool) -> Any:
+    """A field's value as plain data."""
     if isinstance(v, LightModel):
         return v.model_dump(by_alias=by_alias)
     if isinstance(v, list):
@@ -87,6 +88,7 @@ def validate(fam: Any, data: Any) -> Any:
 # --- the validator: one function per kind of node of the table ------------------------------------------------
 
 def _model(ref: str, data: Any) -> LightModel:
+    """The light object of one model from its mapping: every key a field, each value its field's type."""
     from examsolve.lightspec_table import MODELS
 
     entry = MODELS[ref]
@@ -116,6 +118,7 @@ def _model(ref: str, data: Any) -> LightModel:
 
 
 def _value(node: tuple, v: Any) -> Any:
+    """v as a value of the table type node (a copy of lists and mappings); _NoMatch or _Defer otherwise."""
     tag = node[0]
     if tag == "str":
         if type(v) is str:
@@ -161,6 +164,7 @@ def _value(node: tuple, v: Any) -> Any:
 
 
 def _within(v: Any, bounds: tuple) -> bool:
+    """v meets the bounds of an int or float field (ge, gt, le, lt)."""
     return all(v >= x if op == "ge" else v > x if op == "gt" else v <= x if op == "le" else v < x
                for op, x in bounds)
 
@@ -193,6 +197,7 @@ def _run(check: tuple, value: Any, field: str | None = None) -> None:
 
 
 def _default(default: tuple) -> Any:
+    """The value of a field the spec leaves out."""
     if default[0] == "value":
         return _fresh(default[1])
     if default[0] == "model":
@@ -254,6 +259,7 @@ def fingerprint(fam: Any) -> int | None:
 
 
 def _text(path: str) -> str | None:
+    """A source file's text, read once per process (None when it cannot be read)."""
     if path not in _TEXTS:
         try:
             with open(path, encoding="utf-8") as f:
