@@ -78,6 +78,7 @@ def test_run_imports_no_pydantic_and_no_sympy_combinatorics(name):
     assert not top_level(mods) & {"pydantic", "pydantic_core"}
     assert "examsolve.spec_models" not in mods
     assert "sympy.combinatorics" not in mods
+    assert "sympy.physics.units.systems" not in mods      # sympy.simplify asks only for Quantity
 
 
 def test_run_without_a_key_imports_no_key_explanations():
@@ -111,6 +112,26 @@ print("ok")
 def test_the_tensor_stand_in_gives_way_to_sympy_tensor():
     """Sums need no sympy.combinatorics; tensors, once asked for, work as without the stand-in."""
     r = subprocess.run([sys.executable, "-c", TENSORS], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+UNITS = """
+import sys
+from examsolve import tensor_stand_in
+tensor_stand_in.install()
+import sympy
+x = sympy.Symbol("x")
+assert sympy.simplify(sympy.exp(2) / (sympy.exp(2) + 2) + 0 * x) == sympy.exp(2) / (sympy.exp(2) + 2)
+assert "sympy.physics.units.systems" not in sys.modules
+from sympy.physics.units import meter, second, Quantity
+assert isinstance(meter, Quantity) and str(sympy.simplify(3 * meter / second * second)) == "3*meter"
+print("ok")
+"""
+
+
+def test_the_units_stand_in_gives_way_to_sympy_physics_units():
+    """simplify needs no unit systems; units, once asked for, work as without the stand-in."""
+    r = subprocess.run([sys.executable, "-c", UNITS], capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.strip() == "ok", r.stderr[-2000:]
 
 
