@@ -4,6 +4,7 @@ Run with `make bench`; `python bench/run.py --startup` prints only the start-up 
 """
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import subprocess
@@ -255,9 +256,24 @@ def run_child(args: list[str]) -> tuple[float, float, int]:
     return time.perf_counter() - t, usage.ru_maxrss / 1024, p.returncode
 
 
-def engine_row(name: str, spec_text: str, reference) -> dict:
+def against_exact(spec_text: str, floats: list[float]) -> float:
+    """The largest relative difference between the float path's answers and the exact path's."""
+    from examsolve import floatpath, solve
+    from examsolve.spec import parse_spec
+
+    saved = floatpath.FLOAT_NODES, floatpath.FLOAT_EDGES
+    floatpath.FLOAT_NODES = floatpath.FLOAT_EDGES = 10 ** 9
+    try:
+        exact = answers_as_floats(solve(parse_spec(spec_text, "bench.yaml")))
+    finally:
+        floatpath.FLOAT_NODES, floatpath.FLOAT_EDGES = saved
+    return max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(floats, exact))
+
+
+def engine_row(name: str, spec_text: str, reference, with_exact: bool = False) -> dict:
     """One issue-16 row: in-process solve/render, whole-process terminal vs JSON with peak memory, and the
-    answers against the plain-Python float reverse mode."""
+    answers against the plain-Python float reverse mode (and, with_exact, against the exact path when the
+    row took the float path)."""
     sys.path.insert(0, str(ROOT / "bench"))
     from reference import agree
 
@@ -269,6 +285,9 @@ def engine_row(name: str, spec_text: str, reference) -> dict:
     except Exception as e:  # noqa: BLE001 - a refused or failing spec is a row, not a crash
         row["ref"] = "failed: " + str(e).splitlines()[0][:50]
         return row
+    row["path"] = "float" if any(n.startswith("float path") for n in sol.notes) else "exact"
+    if row["path"] == "float" and with_exact:
+        row["ref"] += f"; exact path {against_exact(spec_text, answers_as_floats(sol)):.0e}"
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "bench.yaml"
         path.write_text(spec_text)
@@ -277,44 +296,47 @@ def engine_row(name: str, spec_text: str, reference) -> dict:
     return row
 
 
-def engine_rows(quick: bool = False) -> list[dict]:
-    """The issue's engine and rendering rows (quick: smaller sizes, for a first look)."""
+def engine_rows(quick: bool = False, with_exact: bool = False) -> list[dict]:
+    """The issue's engine and rendering rows (quick: smaller sizes, for a first look; with_exact: the
+    float path's answers against the exact path too, which takes minutes)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import reference as ref
 
     chain_n, rnn_T, conv_n, width = (1000, (300, 900), 28, 64) if quick else (4000, (1000, 3000), 56, 256)
     xs = lambda T: [((t * 7) % 5 - 2) / 4 for t in range(T)]     # noqa: E731 - rnn_spec's sequence
-    rows = [engine_row(f"tanh chain gradient, n = {chain_n}", chain_spec(chain_n), lambda: ref.tanh_chain(chain_n))]
-    for T in rnn_T:
-        rows.append(engine_row(f"scalar tanh RNN, dL/d(V, W), T = {T}", rnn_spec(T), lambda T=T: ref.scalar_rnn(xs(T))))
-    a, b = rows[1], rows[2]
-    if "solve" in a and "solve" in b:
-        import math
-        for key in ("solve", "render"):
-            b[f"slope_{key}"] = math.log((b[key]) / (a[key])) / math.log(rnn_T[1] / rnn_T[0])
-    rows.append(engine_row(f"3x3 conv gradient w.r.t. the kernel, {conv_n}x{conv_n}", conv_spec(conv_n),
-                           lambda: ref.conv_kernel_grad(conv_input(conv_n), CONV_KERNEL)))
+    row = functools.partial(engine_row, with_exact=with_exact)
+    rows = [row(f"tanh chain gradient, n = {chain_n}", chain_spec(chain_n), lambda: ref.tanh_chain(chain_n))]
+    # T = 1000 is solved exactly, 3000 on the float path; the float path's own slope from 3000 to 6000
+    for T in rnn_T + (2 * rnn_T[1],):
+        rows.append(row(f"scalar tanh RNN, dL/d(V, W), T = {T}", rnn_spec(T), lambda T=T: ref.scalar_rnn(xs(T))))
+    import math
+    for (a, b), (ta, tb) in (((rows[1], rows[2]), rnn_T), ((rows[2], rows[3]), (rnn_T[1], 2 * rnn_T[1]))):
+        if "solve" in a and "solve" in b:
+            for key in ("solve", "render"):
+                b[f"slope_{key}"] = math.log(b[key] / a[key]) / math.log(tb / ta)
+    rows.append(row(f"3x3 conv gradient w.r.t. the kernel, {conv_n}x{conv_n}", conv_spec(conv_n),
+                    lambda: ref.conv_kernel_grad(conv_input(conv_n), CONV_KERNEL)))
     W, x, b_ = dense_data(width)
-    rows.append(engine_row(f"dense Jacobian dy/dx, width {width}", dense_spec(width),
-                           lambda: ref.dense_jacobian(W, x, b_, 64)))
+    rows.append(row(f"dense Jacobian dy/dx, width {width}", dense_spec(width),
+                    lambda: ref.dense_jacobian(W, x, b_, 64)))
     sizes = (196, 16, 10) if quick else (784, 32, 10)
     mx, my, mW, mb = mlp_data(sizes)
-    rows.append(engine_row(f"MLP {'-'.join(map(str, sizes))} one SGD step", mlp_spec(sizes),
-                           lambda: ref.mlp_sgd(mx, my, mW, mb, 0.5)))
+    rows.append(row(f"MLP {'-'.join(map(str, sizes))} one SGD step", mlp_spec(sizes),
+                    lambda: ref.mlp_sgd(mx, my, mW, mb, 0.5)))
     return rows
 
 
 def print_engine_rows(rows: list[dict]) -> None:
     """The issue-16 table: seconds, JSON/terminal ratio, peak MiB and the reference column."""
     width = max(len(r["name"]) for r in rows)
-    print(f"{'engine benchmark':<{width}}  {'solve':>7} {'render':>7} {'term':>7} {'json':>7} {'j/t':>5} "
+    print(f"{'engine benchmark':<{width}}  {'path':>5} {'solve':>7} {'render':>7} {'term':>7} {'json':>7} {'j/t':>5} "
           f"{'MiB t':>6} {'MiB j':>6}  float ref (1e-9)")
     print("-" * (width + 80))
     f = lambda r, k, fmt="7.2f": format(r[k], fmt) if k in r else " " * int(fmt.split(".")[0])  # noqa: E731
     for r in rows:
         ratio = f"{r['json'] / r['term']:5.2f}" if "json" in r else "     "
         slope = "".join(f"; slope {k[6:]} {r[k]:.2f}" for k in ("slope_solve", "slope_render") if k in r)
-        print(f"{r['name']:<{width}}  {f(r, 'solve')} {f(r, 'render')} {f(r, 'term')} {f(r, 'json')} {ratio} "
+        print(f"{r['name']:<{width}}  {r.get('path', ''):>5} {f(r, 'solve')} {f(r, 'render')} {f(r, 'term')} {f(r, 'json')} {ratio} "
               f"{f(r, 'term_mib', '6.0f')} {f(r, 'json_mib', '6.0f')}  {r.get('ref', '')}{slope}")
     print("\n(solve/render: in-process seconds; term/json: whole `examsolve run` processes; MiB: their peak RSS;"
           " ratios are from the same run — the machine is shared, absolute seconds are noisy)")
@@ -439,7 +461,7 @@ def _print(rows: list[tuple[str, float, str]]) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["engine"]:      # only the issue-16 engine rows: `python -m bench.run engine [quick]`
-        print_engine_rows(engine_rows(quick=sys.argv[2:3] == ["quick"]))
+    if sys.argv[1:2] == ["engine"]:      # only the issue-16 engine rows: `python bench/run.py engine [quick] [exact]`
+        print_engine_rows(engine_rows(quick="quick" in sys.argv[2:], with_exact="exact" in sys.argv[2:]))
     else:
         main()
