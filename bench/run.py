@@ -1,6 +1,8 @@
 """Benchmarks for the issue's targets; prints a table (no timings live in tests).
 
-Run with `make bench`; `python bench/run.py --startup` prints only the start-up rows.
+Run with `make bench`; `python bench/run.py --startup` prints only the start-up rows;
+`python bench/run.py engine [quick] [exact]` the engine rows (quick: smaller sizes; exact: the float
+path's answers against the exact path too, minutes).
 """
 from __future__ import annotations
 
