@@ -14,8 +14,9 @@ from fractions import Fraction
 from typing import Any, Callable, Mapping
 
 import sympy
+from sympy.core.parameters import global_parameters
 
-from examsolve import functions as fn, intmath, named_calls
+from examsolve import fastsym, functions as fn, intmath, named_calls
 from examsolve.errors import ExprError, nearest
 from examsolve.tensor import ShapeError, Tensor, from_nested, indices
 
@@ -34,9 +35,29 @@ _BACK = {v: k for k, v in _KEYWORD_NAMES.items()}
 Value = Any  # sympy.Expr | Tensor
 
 
+_SYMBOLS: dict = {}
+MAX_SYMBOLS_KEPT = 1 << 20
+
+
 def symbol(name: str) -> sympy.Symbol:
-    """The one real symbol for a spec name."""
-    return sympy.Symbol(name, real=True)
+    """The one real symbol for a spec name (kept here: sympy's own cache holds 1000 objects)."""
+    s = _SYMBOLS.get(name)
+    if s is None:
+        if len(_SYMBOLS) >= MAX_SYMBOLS_KEPT:
+            _SYMBOLS.clear()
+        s = _SYMBOLS[name] = _real_symbol(name)
+    return s
+
+
+def _real_symbol(name: str) -> sympy.Symbol:
+    """sympy.Symbol(name, real=True), built as Symbol.__xnew__ builds it, with the assumption tables every real
+    symbol shares (sympy caches them too) looked up once instead of per symbol."""
+    if not isinstance(name, str):
+        return sympy.Symbol(name, real=True)       # its TypeError
+    obj = sympy.Expr.__new__(sympy.Symbol)
+    obj.name = name
+    obj._assumptions, obj._assumptions_orig, obj._assumptions0 = fastsym.REAL_ASSUMPTIONS
+    return obj
 
 
 CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
@@ -49,6 +70,7 @@ ELEMENTWISE: dict[str, Callable] = {
 }
 FUNCTION_NAMES = tuple(sorted(set(ELEMENTWISE) | {
     "log", "lrelu", "max", "min", "clip", "sum", "mean", "dot", "norm", "softmax"}))
+_FUNCTIONS = frozenset(FUNCTION_NAMES)
 
 
 def parse(text: str, names: Mapping[str, Value], *, allow_free: bool = False,
@@ -69,23 +91,55 @@ def parse(text: str, names: Mapping[str, Value], *, allow_free: bool = False,
     return out.map(flatten) if isinstance(out, Tensor) else flatten(out)
 
 
+def parse_both(text: str, names: Mapping[str, Value], *, allow_free: bool = False) -> tuple[Value, Value]:
+    """(parse(text, names), parse(text, names, evaluate=False)) from one reading of the text.
+
+    The value and the tree as written are built side by side, each operation once in each form. An
+    expression this cannot take (a call of a function known by name) or that fails is parsed the two ways
+    one after the other, so its results and errors are parse's own.
+    """
+    if isinstance(text, str):
+        try:
+            return _parse_dual(text, names, allow_free)
+        except Exception:  # noqa: BLE001 - the two parses give the value, the tree or the error
+            pass
+    return parse(text, names, allow_free=allow_free), parse(text, names, allow_free=allow_free, evaluate=False)
+
+
+def _parse_dual(text: str, names: Mapping[str, Value], allow_free: bool) -> tuple[Value, Value]:
+    _, body = _one_line(text)
+    out = Converter(body, names, allow_free, DualOps()).visit(_syntax(body).body)
+    if isinstance(out, Tensor):
+        return out.map(_value), out.map(_flat)
+    return _value(out), _flat(out)
+
+
 class Ops:
     """Arithmetic that builds evaluated or unevaluated (as written) sympy trees.
 
-    The flag is passed to each constructor: toggling sympy's global `evaluate` clears its cache.
+    The flag is passed to each constructor: toggling sympy's global `evaluate` clears its cache. fastsym
+    builds sympy's own objects without its general constructors where it knows the result.
     """
 
     def __init__(self, evaluate: bool = True):
         self.ev = evaluate
 
     def add(self, *xs):
-        return sympy.Add(*xs, evaluate=self.ev)
+        return _value_or(fastsym.add, sympy.Add, xs) if self.ev else fastsym.uadd(*xs)
 
     def mul(self, *xs):
-        return sympy.Mul(*xs, evaluate=self.ev)
+        return _value_or(fastsym.mul, sympy.Mul, xs) if self.ev else fastsym.umul(*xs)
 
     def pow(self, a, b):
-        return sympy.Pow(a, b, evaluate=self.ev)
+        return _value_or(fastsym.power, sympy.Pow, (a, b)) if self.ev else fastsym.upow(a, b)
+
+    def dot(self, xs, ys):
+        """add(*[mul(x, y) for x, y in zip(xs, ys)])."""
+        if not self.ev:
+            return fastsym.udot(xs, ys)
+        if global_parameters.evaluate:
+            return fastsym.dot(xs, ys)
+        return self.add(*[self.mul(x, y) for x, y in zip(xs, ys)])
 
     def neg(self, a):
         return self.mul(sympy.S.NegativeOne, a)
@@ -97,11 +151,106 @@ class Ops:
         return self.mul(a, self.pow(b, sympy.S.NegativeOne))
 
     def call(self, f, *args):
-        return f(*args, evaluate=self.ev)
+        if not self.ev:
+            return fastsym.ucall(f, *args)
+        return _call(f, args)
+
+
+def _value_or(fast, make, args):
+    """fast(*args), which is make(*args) under sympy's evaluation; make(*args, evaluate=True) when evaluation
+    is switched off around (the flag passed explicitly, as before)."""
+    if global_parameters.evaluate:
+        return fast(*args)
+    return make(*args, evaluate=True)
+
+
+def _call(f, args):
+    """f(*args, evaluate=True), as Ops has always called it (without eval where fastsym knows it does nothing)."""
+    out = fastsym.plain_call(f, args)
+    return f(*args, evaluate=True) if out is None else out
+
+
+class Pair:
+    """An operation's value and its form as written, built side by side (parse_both)."""
+
+    __slots__ = ("v", "d")
+
+    def __init__(self, v, d):
+        self.v, self.d = v, d
+
+
+def _value(x):
+    return x.v if type(x) is Pair else x
+
+
+def _shown(x):
+    return x.d if type(x) is Pair else x
+
+
+_Mul_from_args = sympy.Mul._from_args
+
+
+def _flat(x):
+    """The form as written of an operand, flattened: a Pair's is built so; a name's value is flattened here."""
+    return x.d if type(x) is Pair else flatten(x)
+
+
+def _spliced(kind: type, parts: list) -> list:
+    """flatten's rule at one node: the arguments of a child of the same kind (Add in Add, Mul in Mul) in its place."""
+    out = []
+    for p in parts:
+        if type(p) is kind:
+            out.extend(p.args)
+        else:
+            out.append(p)
+    return out
+
+
+class DualOps(Ops):
+    """Ops building each result twice, evaluated and as written (a Pair; names and numbers are both).
+
+    The form as written is built flat (as flatten() would leave it: its operands are flat already, so a
+    node needs only its own splice), so the tree is not walked again after parsing.
+    """
+
+    ev = None
+
+    def __init__(self):
+        pass
+
+    def add(self, *xs):
+        return Pair(_value_or(fastsym.add, sympy.Add, [_value(x) for x in xs]),
+                    fastsym.uadd(*_spliced(sympy.Add, [_flat(x) for x in xs])))
+
+    def mul(self, *xs):
+        return Pair(_value_or(fastsym.mul, sympy.Mul, [_value(x) for x in xs]),
+                    fastsym.umul(*_spliced(sympy.Mul, [_flat(x) for x in xs])))
+
+    def pow(self, a, b):
+        return Pair(_value_or(fastsym.power, sympy.Pow, (_value(a), _value(b))), fastsym.upow(_flat(a), _flat(b)))
+
+    def call(self, f, *args):
+        return Pair(_call(f, [_value(x) for x in args]), fastsym.ucall(f, *[_flat(x) for x in args]))
+
+    def dot(self, xs, ys):
+        if not global_parameters.evaluate:
+            return self.add(*[self.mul(x, y) for x, y in zip(xs, ys)])
+        shown = [_Mul_from_args((x, y), True) if type(x) is type(y) is sympy.Symbol and x.is_commutative
+                 and y.is_commutative else fastsym.umul(*_spliced(sympy.Mul, [_flat(x), _flat(y)]))
+                 for x, y in zip(xs, ys)]          # two names: Mul(x, y, evaluate=False), nothing to flatten
+        return Pair(fastsym.dot([_value(x) for x in xs], [_value(y) for y in ys]),
+                    fastsym.uadd(*_spliced(sympy.Add, shown)))
+
+
+class _Unpaired(Exception):
+    """DualOps cannot build this expression side by side (parse_both parses it twice)."""
 
 
 def flatten(e: Any) -> Any:
-    """Splice nested unevaluated sums and products: ((a + b) + c) -> a + b + c."""
+    """Splice nested unevaluated sums and products: ((a + b) + c) -> a + b + c.
+
+    A subtree with nothing to splice is kept as it is (rebuilding it would give an equal object).
+    """
     if not isinstance(e, sympy.Basic) or not e.args:
         return e
     args = [flatten(a) for a in e.args]
@@ -109,7 +258,15 @@ def flatten(e: Any) -> Any:
         flat = []
         for a in args:
             flat.extend(a.args if type(a) is type(e) else (a,))
+        if len(flat) == len(e.args) and all(a is b for a, b in zip(flat, e.args)):
+            return e
+        if type(e) is sympy.Add:
+            return fastsym.uadd(*flat)
+        if type(e) is sympy.Mul:
+            return fastsym.umul(*flat)
         return e.func(*flat, evaluate=False)
+    if all(a is b for a, b in zip(args, e.args)):
+        return e
     return e.func(*args, evaluate=False)
 
 
@@ -155,10 +312,13 @@ def _syntax(text: str) -> ast.Expression:
                 raise ExprError(f"brackets nested more than {MAX_NESTING} deep; simplify the expression", i)
         elif ch in ")]}":
             depth -= 1
-    src = re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], text)
+    src = _keywords_renamed(text)
     try:
-        with warnings.catch_warnings():     # e.g. "invalid escape sequence" for text that is no formula
-            warnings.simplefilter("ignore")
+        if _MAY_WARN.search(src):
+            with warnings.catch_warnings():     # e.g. "invalid escape sequence" for text that is no formula
+                warnings.simplefilter("ignore")
+                tree = ast.parse(src, mode="eval")
+        else:
             tree = ast.parse(src, mode="eval")
     except SyntaxError as e:
         offset = max((e.offset or 1) - 1, 0)
@@ -166,8 +326,20 @@ def _syntax(text: str) -> ast.Expression:
         raise ExprError(f"cannot read the expression ({msg}); write it as in Python, e.g. 2*x + sin(w)", offset) from None
     except (ValueError, MemoryError, RecursionError):
         raise ExprError("cannot read the expression; it is not a formula") from None
-    _check_depth(tree)
+    if 2 * len(text) + 10 > MAX_DEPTH:
+        # each level of the tree stands on at least one character of its own (an operator, a bracket, a
+        # name): a shorter text cannot nest deeper
+        _check_depth(tree)
     return tree
+
+
+# what Python's tokenizer warns about while reading (ast.parse runs no compiler checks): escape sequences in
+# string literals, and a number run into a letter ("1if"); a text with neither reads without warnings
+_MAY_WARN = re.compile(r"[\"'\\]|\d[A-Za-z_]")
+
+
+def _keywords_renamed(text: str) -> str:
+    return re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], text) if "lambda" in text else text
 
 
 def _check_depth(tree: ast.AST) -> None:
@@ -183,8 +355,41 @@ def _check_depth(tree: ast.AST) -> None:
 _NUMBER = re.compile(r"^(?P<mant>(\d[\d_]*)?\.?\d*[\d_]*)(?:[eE](?P<exp>[+-]?\d+))?$")
 
 
+_NUMBERS: dict = {}
+
+
 def number(literal: str) -> sympy.Rational:
     """An exact rational from a decimal literal like 0.2, 1e-3 or 12; ExprError when too large."""
+    known = _NUMBERS.get(literal)
+    if known is not None:
+        return known
+    value = _number(literal)
+    if len(_NUMBERS) >= 4096:
+        _NUMBERS.clear()
+    _NUMBERS[literal] = value
+    return value
+
+
+# a number as Python writes it, without underscores or blanks: a given value in a spec is mostly one
+LITERAL = re.compile(r"-?(?:(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|0+|[1-9]\d*)")
+
+
+def literal_value(text: str) -> tuple[sympy.Rational, sympy.Expr] | None:
+    """(value, form as written) of a plain number literal such as 0.5 or -1e-3, as parse gives them; None for
+    any other text (and for a literal number() refuses: parse then gives the error)."""
+    if not LITERAL.fullmatch(text):
+        return None
+    try:
+        v = number(text.lstrip("-"))
+    except ExprError:
+        return None
+    if text.startswith("-"):
+        return -v, fastsym.umul(sympy.S.NegativeOne, v)
+    return v, v
+
+
+def _number(literal: str) -> sympy.Rational:
+    """number() without its memory."""
     text = literal.replace("_", "").strip()
     m = _NUMBER.match(text)
     if not m or not any(c.isdigit() for c in m.group("mant")):
@@ -256,8 +461,8 @@ def matmul(a: Value, b: Value, ops: Ops = Ops()) -> Value:
         raise ShapeError(f"shapes {a.shape} @ {b.shape}: inner sizes {len(A[0])} and {len(B)} differ")
     if len(A) * len(B) * len(B[0]) > MAX_MATMUL:
         raise ShapeError(f"{a.shape} @ {b.shape} needs more than {MAX_MATMUL} products; use smaller matrices")
-    rows = [[ops.add(*[ops.mul(A[i][k], B[k][j]) for k in range(len(B))]) for j in range(len(B[0]))]
-            for i in range(len(A))]
+    cols = [[B[k][j] for k in range(len(B))] for j in range(len(B[0]))]
+    rows = [[ops.dot(A[i], cols[j]) for j in range(len(B[0]))] for i in range(len(A))]
     if a.rank == 1 and b.rank == 1:
         return rows[0][0]
     if a.rank == 1:
@@ -354,7 +559,7 @@ class Converter:
         return number(seg)
 
     def _src(self) -> str:
-        return re.sub(r"\blambda\b", _KEYWORD_NAMES["lambda"], self.text)
+        return _keywords_renamed(self.text)
 
     def lookup(self, node: ast.AST, name: str) -> str:
         """The spec's spelling of a name as Python's parser gives it.
@@ -403,7 +608,9 @@ class Converter:
         if isinstance(op, ast.Pow):
             def power(x, y):
                 try:
-                    check_power(x, y)
+                    check_power(_value(x), _value(y))
+                    if type(x) is Pair or type(y) is Pair:      # parse_both: the form as written too
+                        check_power(_shown(x), _shown(y))
                 except ExprError as e:
                     raise self.fail(node, e.message) from None
                 return ops.pow(x, y)
@@ -440,9 +647,11 @@ class Converter:
         idx = []
         for p in parts:
             v = self.visit(p)
-            if not (isinstance(v, sympy.Integer)):
+            if not (isinstance(_value(v), sympy.Integer) and isinstance(_shown(v), sympy.Integer)):
                 raise self.fail(p, "an index is a whole number (0-based, as in Python)")
-            idx.append(int(v))
+            if _value(v) != _shown(v):
+                raise _Unpaired()
+            idx.append(int(_value(v)))
         if len(idx) > base.rank:
             raise self.fail(node, f"{len(idx)} indices for a tensor of shape {base.shape}")
         for k, (i, n) in enumerate(zip(idx, base.shape)):
@@ -463,9 +672,11 @@ class Converter:
         base = self.names.get(name[:-len("_prime")]) if name.endswith("_prime") else None
         if isinstance(base, type) and hasattr(base, "generic_name") and not getattr(base, "generic_vector", False):
             declared = fn.generic(base.generic_name, base.generic_order + 1)           # sigma_prime is σ'
+        if type(self.ops) is DualOps and (name not in _FUNCTIONS or isinstance(declared, type)):
+            raise _Unpaired()        # named_calls reads the arguments' names: parse_both parses twice
         if isinstance(declared, type) and issubclass(declared, sympy.Function):   # from `functions:`
             return named_calls.call(self, node, name, declared)
-        if name not in FUNCTION_NAMES:
+        if name not in _FUNCTIONS:
             found = named_calls.partial_call(self, node, name)      # J_w__f(x, w), df_dw(x, w)
             if found is not None:
                 return found
@@ -477,6 +688,10 @@ class Converter:
         return self._call(node, name, args)
 
     def _call(self, node: ast.AST, name: str, args: list) -> Value:
+        if len(args) == 1 and name in ELEMENTWISE:       # the common case, as arity(1) and each() below
+            f, a, call = ELEMENTWISE[name], args[0], self.ops.call
+            return a.map(lambda x: call(f, x)) if isinstance(a, Tensor) else call(f, a)
+
         def arity(*allowed: int) -> None:
             if len(args) not in allowed:
                 want = " or ".join(str(n) for n in allowed)
@@ -529,7 +744,7 @@ class Converter:
             arity(2)
             if not all(isinstance(a, Tensor) for a in args) or args[0].shape != args[1].shape:
                 raise self.fail(node, "dot() takes two vectors of the same length")
-            return ops.add(*[ops.mul(x, y) for x, y in zip(args[0].items, args[1].items)])
+            return ops.dot(args[0].items, args[1].items)
         raise self.fail(node, f"unknown function '{name}'")  # pragma: no cover
 
 

@@ -1,16 +1,41 @@
 """Graph: named scalar nodes in topological order, with vectors and matrices as groups of elements."""
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
 
+from examsolve import fastsym
 from examsolve.errors import Loc, SpecError, nearest
 from examsolve.expr import CONSTANTS, FUNCTION_NAMES, symbol
 from examsolve.names import NAME_HINT, is_name, shown
-from examsolve.tensor import Tensor, element_suffix, indices
+from examsolve.tensor import Tensor, element_suffixes
 
+
+@contextlib.contextmanager
+def building():
+    """Python's cyclic garbage collector paused while a graph is built, as it was before after.
+
+    Building allocates sympy objects by the hundred thousand and frees few: each full collection walks
+    them all again (~40% of building a 256-wide dense layer). They form no reference cycles, so nothing
+    waits for the collector; it runs again at the end (and at once on its next threshold).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+# calls whose free symbols are not their arguments' (bound variables): free_symbols decides for them
+_BINDING = (sympy.Subs, sympy.Derivative, sympy.Lambda, sympy.Integral, sympy.Sum, sympy.Product, sympy.Piecewise)
+
+_FUNCTIONS = frozenset(FUNCTION_NAMES)
 MAX_NODES = 50_000     # computed nodes (equations' elements); given tensors are data and do not count
 
 
@@ -49,6 +74,38 @@ class Names(dict):
     graph: Any = None
 
 
+def _symbols_in(expr: Any, nodes: dict) -> list | None:
+    """expr.free_symbols that are keys of nodes, found by one walk over sums, products, powers, calls, symbols
+    and numbers (shared subtrees once); None when expr holds anything else (free_symbols decides then)."""
+    if expr.is_Symbol:
+        return [expr] if expr in nodes else []
+    if expr.is_Atom:
+        return [] if expr.is_Number or expr.is_NumberSymbol or expr is sympy.S.ImaginaryUnit else None
+    found: dict = {}
+    seen: set = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e.is_Add:
+            known = fastsym.known_symbols(e)
+            if known is not None:          # a sum fastsym built: its symbols are known
+                found.update((p, None) for p in known if p in nodes)
+                continue
+        elif not (e.is_Mul or e.is_Pow or e.is_Function and not isinstance(e, _BINDING)):
+            return None
+        for a in e.args:
+            if a.is_Symbol:
+                if a in nodes:
+                    found[a] = None
+            elif a.is_Atom:
+                if not (a.is_Number or a.is_NumberSymbol or a is sympy.S.ImaginaryUnit):
+                    return None
+            elif id(a) not in seen:
+                seen.add(id(a))
+                stack.append(a)
+    return list(found)
+
+
 @dataclass
 class Graph:
     """Nodes in insertion (= topological) order and the groups that name them."""
@@ -85,7 +142,7 @@ class Graph:
             raise SpecError(f"'{shown(name)}' is not a valid name; {NAME_HINT}", loc)
         if name in self.groups or symbol(name) in self.nodes or name in self._names:
             raise SpecError(f"'{name}' is defined twice; give each quantity one name", loc)
-        if name in FUNCTION_NAMES:
+        if name in _FUNCTIONS:
             raise SpecError(f"'{name}' is a function name; choose another name", loc)
         if self.computed >= MAX_NODES:
             raise SpecError(f"the graph has more than {MAX_NODES} computed scalar nodes; make the problem smaller",
@@ -93,24 +150,25 @@ class Graph:
 
     def _add(self, name: str, shape: tuple, kind: str, items: tuple, loc: Loc | None, **extra) -> Group:
         self._claim(name, loc)
+        nodes, order = self.nodes, self.order
         if shape:
-            names = [f"{name}_{element_suffix(i, shape)}" for i in indices(shape)]
-            for n in names:
-                if symbol(n) in self.nodes or n in self.groups:
+            names = [f"{name}_{suffix}" for suffix in element_suffixes(shape)]
+            syms = tuple(symbol(n) for n in names)
+            for n, s in zip(names, syms):
+                if s in nodes or n in self.groups:
                     raise SpecError(f"element '{n}' of '{name}' clashes with another name", loc)
         else:
             names = [name]
-        syms = tuple(symbol(n) for n in names)
+            syms = (symbol(name),)
+        hint = extra.get("hint", "")
         for n, s, item in zip(names, syms, items):
-            node = Node(n, s, kind, name, loc=loc, **extra)
             if kind == "node":
-                node.expr, node.display = item
-                node.parents = tuple(sorted((p for p in node.expr.free_symbols if p in self.nodes),
-                                            key=self.order.__getitem__))
+                expr, display = item
+                node = Node(n, s, kind, name, expr, display, None, loc, hint, self.parents_of(expr))
             else:
-                node.value = item
-            self.order[s] = len(self.order)
-            self.nodes[s] = node
+                node = Node(n, s, kind, name, None, None, item, loc, hint)
+            order[s] = len(order)
+            nodes[s] = node
         if kind == "node":
             self.computed += len(syms)
         group = Group(name, shape, syms)
@@ -119,6 +177,15 @@ class Graph:
         if shape:
             self._names.update((s.name, s) for s in syms)
         return group
+
+    def parents_of(self, expr: Any) -> tuple:
+        """The nodes expr is written in (its free symbols that are nodes), in topological order."""
+        found = _symbols_in(expr, self.nodes)
+        if found is None:
+            found = [p for p in expr.free_symbols if p in self.nodes]
+        if len(found) > 1:
+            found.sort(key=self.order.__getitem__)
+        return tuple(found)
 
     def add_given(self, name: str, value: Any, loc: Loc | None = None) -> Group:
         """A leaf with a value (scalar or Tensor)."""
