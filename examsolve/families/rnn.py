@@ -336,6 +336,8 @@ def _rebuilt(e, mapping: dict, memo: dict):
     on names), a function kept as it was built without asking its argument's assumptions again."""
     import sympy
 
+    from examsolve import fastsym
+
     if e in mapping:
         return mapping[e]
     if not e.args:
@@ -347,15 +349,17 @@ def _rebuilt(e, mapping: dict, memo: dict):
         out = e
     elif (isinstance(e, sympy.Function) and type(e).__name__ in _PLAIN_ON_SYMBOLS and len(args) == 1
           and not args[0].is_number and not args[0].could_extract_minus_sign()):
-        out = e.func(args[0], evaluate=False)
+        out = fastsym.rebuild(e, args, evaluate=False)
     else:
-        out = e.func(*args)
+        out = fastsym.rebuild(e, args)
     memo[e] = out
     return out
 
 
 def _as_written(e, mapping: dict):
     """An unevaluated tree with symbols replaced, each changed node rebuilt with evaluate=False."""
+    from examsolve import fastsym
+
     if e in mapping:
         return mapping[e]
     if not e.args:
@@ -363,7 +367,7 @@ def _as_written(e, mapping: dict):
     args = [_as_written(a, mapping) for a in e.args]
     if all(a is b for a, b in zip(args, e.args)):
         return e
-    return e.func(*args, evaluate=False)
+    return fastsym.rebuild(e, args, evaluate=False)
 
 
 def _gates(spec, kind: str) -> tuple:
