@@ -557,22 +557,13 @@ def _sort_keys(terms: list) -> list | None:
 def rebuild(e, args, evaluate: bool = True):
     """e.func(*args) (evaluate=False: e.func(*args, evaluate=False)) through the constructors above."""
     f = type(e)
-    if evaluate:
-        if f is _Add:
-            return add(*args)
-        if f is _Mul:
-            return mul(*args)
-        if f is _Pow:
-            return power(*args)
-        if f in _PLAIN_AT:
-            return call(f, *args)
-        return e.func(*args)
-    if f is _Add:
-        return uadd(*args)
-    if f is _Mul:
-        return umul(*args)
-    if f is _Pow:
-        return upow(*args)
-    if f in _STANDARD:
-        return ucall(f, *args)
-    return e.func(*args, evaluate=False)
+    ops = _VALUE_OPS if evaluate else _WRITTEN_OPS
+    if f in ops:
+        return ops[f](*args)
+    if f in (_PLAIN_AT if evaluate else _STANDARD):
+        return (call if evaluate else ucall)(f, *args)
+    return e.func(*args) if evaluate else e.func(*args, evaluate=False)
+
+
+_VALUE_OPS = {_Add: add, _Mul: mul, _Pow: power}           # as sympy evaluates
+_WRITTEN_OPS = {_Add: uadd, _Mul: umul, _Pow: upow}        # as written
