@@ -17,7 +17,7 @@ from examsolve.tensor import Tensor, element_suffixes
 
 @contextlib.contextmanager
 def building():
-    """Python's cyclic garbage collector paused while a graph is built, as it was before after.
+    """Python's cyclic garbage collector paused while a graph is built or solved, as it was before after.
 
     Building allocates sympy objects by the hundred thousand and frees few: each full collection walks
     them all again (~40% of building a 256-wide dense layer). They form no reference cycles, so nothing
