@@ -146,7 +146,7 @@ def _symbol_is_zero(x) -> bool:
 
 
 def _tanh_is_plain(x) -> bool:
-    """tanh.eval(x) gives None (so tanh(x) is the object with x as its argument).
+    """Whether sympy's tanh evaluation rules leave tanh(x) as it stands (the object with x as its argument).
 
     Its rules for an x that is no number: x = c·I (i·tan), a leading minus, a sum holding a multiple of iπ,
     x provably 0, x an inverse hyperbolic function. Here x shows no leading minus, is no inverse function, and
