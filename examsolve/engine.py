@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import signal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sympy
 
@@ -450,7 +450,7 @@ class Backprop:
         order, on_path = self.path(of, wrt)
         users = {n: [c for c in self.consumers[n] if c in on_path] for n in order}
         if self.fast is not None:
-            adj = floatpath.Adjoints(self._float_adjoints(of, order, users))
+            adj = floatpath.Adjoints(self._float_adjoints(of, order, on_path))
         else:
             adj = {of: sympy.Integer(1)}
             for n in order:
@@ -498,18 +498,10 @@ class Backprop:
                                   target=Partial(of, sympy.Symbol(x[1], real=True)), value=value))
         return adj, steps
 
-    def _float_adjoints(self, of, order: list, users: dict) -> dict:
+    def _float_adjoints(self, of, order: list, on_path: set) -> dict:
         """∂of/∂n in float64 from the float path's local partials."""
-        adj = {of: 1.0}
         fast = self.fast
-        for i, n in enumerate(order):
-            if i % 1000 == 0:
-                budget.check("the backward pass")
-            total = 0.0
-            for c in users[n]:
-                total += adj[c] * fast[c].get(n, 0.0)
-            adj[n] = total
-        return adj
+        return _pushed(of, order, lambda c: ((p, d) for p, d in fast.get(c, {}).items() if p in on_path), 0.0, 1.0)
 
     def _step(self, of, n, users: list, adj: dict) -> Step:
         """∂of/∂n = Σ upstream ∂of/∂c × local ∂c/∂n, with each local derivative as a substep."""
@@ -554,18 +546,15 @@ class Backprop:
         """
         plans = [(y,) + self.path(y, wrt) for y in outs]
         if self.fast is not None:
-            out = []
-            for y, order, on_path in plans:
-                users = {n: [c for c in self.consumers[n] if c in on_path] for n in order}
-                adj = self._float_adjoints(y, order, users)
-                out.append([floatpath.as_sympy(adj[w]) if w in adj else sympy.Integer(0) for w in wrt])
-            return out
+            return [[floatpath.as_sympy(adj[w]) if w in adj else sympy.Integer(0) for w in wrt]
+                    for adj in (self._float_adjoints(y, order, on_path) for y, order, on_path in plans)]
+        nodes = self.graph.nodes
         edges: dict = {}
         for y, order, on_path in plans:
-            for n in order:
-                for c in self.consumers[n]:
-                    if c in on_path and (c, n) not in edges:
-                        edges[(c, n)] = self.local(c, n)[1]
+            for c in [y] + order:
+                for p in nodes[c].parents:
+                    if p in on_path and (c, p) not in edges:
+                        edges[(c, p)] = self.local(c, p)[1]
         arithmetic = _exact_ring(edges) if exact else _floats(edges)
         if arithmetic is None:   # values neither can take: plain sympy arithmetic
             adjs = [self.adjoints(y, wrt, with_steps=False)[0] for y in outs]
@@ -574,15 +563,28 @@ class Backprop:
         out = []
         for y, order, on_path in plans:
             budget.check("the Jacobian")
-            adj = {y: one}
-            for n in order:
-                total = zero
-                for c in self.consumers[n]:
-                    if c in on_path:
-                        total += adj[c] * local[(c, n)]
-                adj[n] = total
+            adj = _pushed(y, order, lambda c: ((p, local[(c, p)]) for p in nodes[c].parents if p in on_path),
+                          zero, one)
             out.append([back(adj[w]) if w in adj else sympy.Integer(0) for w in wrt])
         return out
+
+
+def _pushed(of, order: list, edges: Callable[[Any], Iterable], zero: Any, one: Any) -> dict:
+    """∂of/∂n for of and the nodes in order (reverse topological), each node's adjoint pushed to its
+    parents on the path along edges(c) = (parent, local derivative) pairs: every edge is met once, where
+    pulling from each node's consumers meets the consumers off the path too (a dense layer's inputs feed
+    every output)."""
+    adj = dict.fromkeys(order, zero)
+    adj[of] = one
+    for i, c in enumerate([of] + order):
+        if i % 1000 == 0:
+            budget.check("the backward pass")
+        a = adj[c]
+        if a == zero:
+            continue
+        for p, d in edges(c):
+            adj[p] += a * d
+    return adj
 
 
 def _exact_ring(edges: dict):
