@@ -789,7 +789,7 @@ def _cuts(groups: list) -> dict:
 def _has_float(v: Any) -> bool:
     """True for a value (or tensor) holding a float."""
     items = v.items if isinstance(v, Tensor) else (v,)
-    return any(isinstance(x, sympy.Basic) and x.has(sympy.Float) for x in items[:1])
+    return any(isinstance(x, sympy.Basic) and x.has(sympy.Float) for x in items)
 
 
 def _at_text(over: dict) -> str:

@@ -21,7 +21,8 @@ FLOAT_NODES = 2000      # more computed nodes than this: the float path (small p
 FLOAT_EDGES = 20_000    # or more uses of values by computed nodes (a 784-input layer has few, wide nodes)
 DIGITS = 15             # significant digits a float64 value is shown with
 _BITS = dps_to_prec(DIGITS)
-KINK = 1e-12            # |argument| this close to a kink (relu at 0) is left to the exact path's conventions
+ULP = 2.0 ** -53        # float64's unit roundoff: the error bounds below are in multiples of it
+SAFETY = 8              # an argument closer to a kink than this many error bounds goes to the exact path
 PRECISION_NOTE = "float64 (about 15 significant digits)"
 
 
@@ -60,8 +61,9 @@ class FloatValues(dict):
 
 
 def as_sympy(v: float) -> sympy.Float:
-    """A float64 value as the sympy number steps and answers show (sympy.Float(v, 15), twice as fast)."""
-    return sympy.Float._new(from_float(v, _BITS), _BITS)
+    """A float64 value as the sympy number steps and answers show (sympy.Float(v, 15), twice as fast; a 0.0
+    stays a Float, so it reads ≈ 0 and not as an exact 0)."""
+    return sympy.Float._new(from_float(v, _BITS), _BITS, zero=False)
 
 
 class Adjoints(dict):
@@ -86,9 +88,15 @@ def constant(e: Any) -> float:
         v = e.p / e.q if e.is_Rational else float(e)     # int / int is correctly rounded, and 20x faster
     except (TypeError, ValueError, OverflowError):
         raise NeedsExact from None
-    if not math.isfinite(v):
-        raise NeedsExact
+    if not math.isfinite(v) or (v == 0.0 and not e.is_zero):
+        raise NeedsExact            # too large, or too small for a float64 (1/10**400 is not 0)
     return v
+
+
+def _rounding(e: Any, v: float) -> float:
+    """A bound on the error of a constant's float: none for a number a float holds exactly."""
+    exact = e.is_Rational and e.q & (e.q - 1) == 0 and abs(e.p) < 2 ** 53     # n / 2^k: a float holds it
+    return 0.0 if exact else ULP * abs(v)
 
 
 def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
@@ -99,73 +107,188 @@ def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
     overrides = overrides or {}
     values: dict = {}
     floats: dict = {}
+    errors: dict = {}
     partials: dict = {}
     try:
         for i, (s, n) in enumerate(graph.nodes.items()):
             if i % 1000 == 0:
                 budget.check("the forward pass", n.loc)
-            if n.kind == "given":
-                v = overrides.get(s, n.value)
-                values[s], floats[s] = v, constant(v)
-            elif n.kind == "symbol":
-                if s not in overrides:
-                    return None        # a symbolic answer: only the exact path has one
-                values[s], floats[s] = overrides[s], constant(overrides[s])
-            else:
+            if n.kind == "node":
                 if n.display is not None and n.display is not n.expr and _risky(n.display):
-                    value_of(n.display, floats)   # as written: a 0/0 that sympy cancelled goes to the exact path
-                v, partials[s] = value_and_partials(n.expr, floats)
+                    value_of(n.display, floats, errors)   # as written: a 0/0 that sympy cancelled goes exact
+                v, partials[s], errors[s] = value_and_partials(n.expr, floats, errors)
+                if abs(v) <= errors[s]:
+                    v = 0.0     # 0 within rounding (sin(2π) is not −2.4e-16): a kink or division there goes exact
                 floats[s] = v
                 values[s] = as_sympy(v)
+            elif n.kind == "given" or s in overrides:
+                v = overrides.get(s, n.value)
+                values[s], floats[s] = v, constant(v)
+                errors[s] = _rounding(v, floats[s])
+            else:
+                return None        # a symbolic answer: only the exact path has one
     except (NeedsExact, RecursionError):
         return None
     return FloatValues(values, floats, partials)
 
 
-def value_of(expr: Any, env: dict) -> float:
-    """expr at the float values env (symbol -> float)."""
-    return _forward(expr, env, {})
+def value_of(expr: Any, env: dict, errors: dict | None = None) -> float:
+    """expr at the float values env (symbol -> float), whose rounding errors are bounded by errors."""
+    return _Walk(env, errors or {}).forward(expr)[0]
 
 
-def value_and_partials(expr: Any, env: dict) -> tuple[float, dict]:
-    """expr's value and its partial derivative with respect to each symbol in it, at env."""
-    vals: dict = {}
-    v = _forward(expr, env, vals)
+def value_and_partials(expr: Any, env: dict, errors: dict | None = None) -> tuple[float, dict, float]:
+    """expr's value at env, its partial derivative with respect to each symbol in it, and a bound on the
+    value's rounding error (given bounds on env's in errors)."""
+    walk = _Walk(env, errors or {})
+    v, err = walk.forward(expr)
     grads: dict = {}
-    _backward(expr, 1.0, vals, grads)
-    return v, grads
+    walk.backward(expr, 1.0, grads)
+    return v, grads, err
 
 
-def _forward(e: Any, env: dict, vals: dict) -> float:
-    k = id(e)
-    if k in vals:
-        return vals[k]
-    if e.is_Symbol:
-        try:
-            v = env[e]
-        except KeyError:
-            raise NeedsExact from None
-    elif not e.args:
+_CONSTANTS: dict = {}       # sympy number -> (float, rounding bound): a given matrix repeats its numbers
+
+
+def _constant(e: Any) -> tuple[float, float]:
+    """A sympy number's float and the bound on its rounding, remembered."""
+    c = _CONSTANTS.get(e)
+    if c is None:
+        if len(_CONSTANTS) > 1 << 16:
+            _CONSTANTS.clear()
         v = constant(e)
-    elif e.is_Add:
-        v = 0.0
-        for a in e.args:
-            v += _forward(a, env, vals)
-    elif e.is_Mul:
-        v = 1.0
-        for a in e.args:
-            v *= _forward(a, env, vals)
-    elif e.is_Pow:
-        v = _power(_forward(e.args[0], env, vals), _forward(e.args[1], env, vals))
-    else:
-        rule = FUNCTIONS.get(type(e).__name__)
-        if rule is None:
+        c = _CONSTANTS[e] = (v, _rounding(e, v))
+    return c
+
+
+class _Walk:
+    """One expression tree walked forwards (values with first-order bounds on their rounding errors: a kink
+    is only trusted when the argument is farther from it than that bound) and backwards (partials)."""
+
+    def __init__(self, env: dict, env_errors: dict):
+        self.env, self.env_errors = env, env_errors
+        self.done: dict = {}        # id(subexpression) -> (value, error bound, argument values)
+
+    def leaf(self, e: Any) -> tuple[float, float]:
+        if e.is_Symbol:
+            try:
+                return self.env[e], self.env_errors.get(e, 0.0)
+            except KeyError:
+                raise NeedsExact from None
+        return _constant(e)
+
+    def forward(self, e: Any) -> tuple[float, float]:
+        """(value, error bound) of e."""
+        if not e.args:
+            return self.leaf(e)
+        k = id(e)
+        if k in self.done:
+            return self.done[k][:2]
+        at, errs = [], []
+        env, env_errors = self.env, self.env_errors
+        for a in e.args:            # leaves inline: a given matrix makes most arguments leaves
+            if a.args:
+                x, ea = self.forward(a)
+            elif a.is_Symbol:
+                x, ea = self.leaf(a)
+            else:
+                x, ea = _CONSTANTS.get(a) or _constant(a)
+            at.append(x)
+            errs.append(ea)
+        if e.is_Add:
+            v = math.fsum(at) if len(at) > 2 else sum(at)
+            err = sum(errs) + len(at) * ULP * sum(map(abs, at))
+        elif e.is_Mul:
+            v = math.prod(at)
+            if v == 0.0 and 0.0 not in at:
+                raise NeedsExact        # underflow: a product of nonzero numbers is not 0
+            err = len(at) * ULP * abs(v)
+            if v != 0.0:        # |∂(Π a)/∂a_i| = |v / a_i|
+                err += abs(v) * sum(ea / abs(x) for x, ea in zip(at, errs) if ea)
+            elif any(errs):
+                err += sum(d * x for d, x in zip(_mul_partials(at), errs))
+        elif e.is_Pow:
+            v = _power(*at)
+            if v == 0.0 and at[0] != 0.0:
+                raise NeedsExact        # underflow
+            err = 4 * ULP * abs(v)
+            if any(errs):
+                err += sum(abs(d) * x for d, x in zip(_pow_partials(*at, v), errs))
+        else:
+            v, err = _function(e, at, errs)
+        if not math.isfinite(v):
             raise NeedsExact
-        v = rule[0](*[_forward(a, env, vals) for a in e.args])
-    if not math.isfinite(v):
+        self.done[k] = (v, err, at)
+        return v, err
+
+    def backward(self, e: Any, g: float, grads: dict) -> None:
+        """Add g times ∂e/∂(each symbol) into grads."""
+        if e.is_Symbol:
+            grads[e] = grads.get(e, 0.0) + g
+            return
+        args = e.args
+        if not args or g == 0.0:
+            return
+        v, _, at = self.done[id(e)]
+        if e.is_Add:
+            for a in args:
+                self.backward(a, g, grads)
+        elif e.is_Mul:
+            for a, d in zip(args, _mul_partials(at, signed=True)):
+                if a.args or a.is_Symbol:
+                    self.backward(a, g * d, grads)
+        elif e.is_Pow:
+            b, x = args
+            if b.args or b.is_Symbol:
+                self.backward(b, g * at[1] * _power(at[0], at[1] - 1), grads)
+            if x.args or x.is_Symbol:
+                if at[0] <= 0:
+                    raise NeedsExact
+                self.backward(x, g * v * math.log(at[0]), grads)
+        else:
+            for a, d in zip(args, FUNCTIONS[type(e).__name__][1](at, v)):
+                if d:
+                    self.backward(a, g * d, grads)
+
+
+def _function(e: Any, at: list, errs: list) -> tuple[float, float]:
+    """(value, error bound) of a known function at its arguments' values; NeedsExact for an unknown
+    function or an argument within rounding of a kink."""
+    rule = FUNCTIONS.get(type(e).__name__)
+    if rule is None:
         raise NeedsExact
-    vals[k] = v
-    return v
+    value, partials, kink = rule
+    v = value(*at)
+    err = 4 * ULP * abs(v)
+    if any(errs):
+        if kink is not None and kink(at) <= SAFETY * sum(errs):
+            raise NeedsExact            # within rounding of a kink: the conventions decide, exactly
+        err += sum(abs(d) * x for d, x in zip(partials(at, v), errs))
+    elif kink is not None and kink(at) == 0.0:
+        raise NeedsExact                # at a kink exactly
+    return v, err
+
+
+def _mul_partials(vs: list, signed: bool = False) -> list:
+    """∂(Π vs)/∂v_i for each factor (its magnitude unless signed): the product of the others, without a
+    division, so a 0 factor is fine."""
+    if not signed:
+        vs = [abs(x) for x in vs]
+    before = [1.0] * len(vs)
+    for i in range(1, len(vs)):
+        before[i] = before[i - 1] * vs[i - 1]
+    out = [0.0] * len(vs)
+    after = 1.0
+    for i in range(len(vs) - 1, -1, -1):
+        out[i] = before[i] * after
+        after *= vs[i]
+    return out
+
+
+def _pow_partials(b: float, x: float, v: float) -> tuple[float, float]:
+    """(∂b^x/∂b, ∂b^x/∂x) at b, x with value v (∂x only where b > 0: elsewhere x is a constant)."""
+    db = x * _power(b, x - 1) if x != 0 else 0.0
+    return db, (v * math.log(b) if b > 0 else 0.0)
 
 
 def _power(b: float, x: float) -> float:
@@ -179,48 +302,17 @@ def _power(b: float, x: float) -> float:
         raise NeedsExact from None
 
 
-def _backward(e: Any, g: float, vals: dict, grads: dict) -> None:
-    """Add g times ∂e/∂(each symbol) into grads (reverse mode over one expression tree)."""
-    if e.is_Symbol:
-        grads[e] = grads.get(e, 0.0) + g
-        return
-    args = e.args
-    if not args or g == 0.0:
-        return
-    if e.is_Add:
-        for a in args:
-            _backward(a, g, vals, grads)
-    elif e.is_Mul:
-        vs = [vals[id(a)] for a in args]
-        before = [1.0] * len(vs)         # products of the factors before and after each one
-        for i in range(1, len(vs)):
-            before[i] = before[i - 1] * vs[i - 1]
-        after = 1.0
-        for i in range(len(vs) - 1, -1, -1):
-            if args[i].args or args[i].is_Symbol:
-                _backward(args[i], g * before[i] * after, vals, grads)
-            after *= vs[i]
-    elif e.is_Pow:
-        b, x = args
-        vb, vx = vals[id(b)], vals[id(x)]
-        if b.args or b.is_Symbol:
-            _backward(b, g * vx * _power(vb, vx - 1), vals, grads)
-        if x.args or x.is_Symbol:
-            if vb <= 0:
-                raise NeedsExact
-            _backward(x, g * vals[id(e)] * math.log(vb), vals, grads)
-    else:
-        at = [vals[id(a)] for a in args]
-        for a, d in zip(args, FUNCTIONS[type(e).__name__][1](at, vals[id(e)])):
-            if d:
-                _backward(a, g * d, vals, grads)
-
-
 def _sigmoid(a: float) -> float:
     if a >= 0:
         return 1 / (1 + math.exp(-a))
     z = math.exp(a)
     return z / (1 + z)
+
+
+def _sech2(a: float) -> float:
+    """tanh'(a) = sech²(a) = 4t/(1 + t)² with t = e^(−2|a|): 1 − tanh² loses every digit once tanh rounds to ±1."""
+    t = math.exp(-2 * abs(a))
+    return 4 * t / (1 + t) ** 2
 
 
 def _checked(f: Callable[..., float]) -> Callable[..., float]:
@@ -233,10 +325,14 @@ def _checked(f: Callable[..., float]) -> Callable[..., float]:
     return call
 
 
-def _away_from_kink(a: float) -> float:
-    if abs(a) <= KINK:
-        raise NeedsExact            # at (or within rounding of) a kink: the conventions decide, exactly
-    return a
+def _never_zero(f: Callable[..., float]) -> Callable[..., float]:
+    """f for a function that is never 0 (exp, σ, softplus): a 0.0 is an underflow, left to the exact path."""
+    def call(*a: float) -> float:
+        v = f(*a)
+        if v == 0.0:
+            raise NeedsExact
+        return v
+    return call
 
 
 def _log(a: float) -> float:
@@ -245,40 +341,46 @@ def _log(a: float) -> float:
     return math.log(a)
 
 
-def _lrelu(a: float, slope: float = 0.01) -> float:
-    return a if _away_from_kink(a) > 0 else slope * a
+def _gap(a: list) -> float:
+    """How far the largest of a is from the next: a tie is a kink of max (and of min, negated)."""
+    if len(a) < 2:
+        return math.inf
+    top = sorted(a)
+    return min(top[-1] - top[-2], top[1] - top[0])
 
 
 def _extreme(pick: Callable) -> tuple:
-    def value(*a: float) -> float:
-        best = pick(a)
-        if sum(1 for x in a if abs(x - best) <= KINK) > 1:
-            raise NeedsExact            # a tie: the conventions decide which argument gets the gradient
-        return best
-
     def grads(a: list, v: float) -> list:
         return [1.0 if x == v else 0.0 for x in a]
-    return value, grads
+    return lambda *a: pick(a), grads, _gap
 
 
-# function name -> (value of the arguments, partials given the arguments and the value)
+def _at_zero(a: list) -> float:
+    """Distance of the first argument from the kink at 0 (relu, |x|, sign, leaky relu)."""
+    return abs(a[0])
+
+
+# function name -> (value of the arguments, partials given the arguments and the value, distance to a
+# kink given the arguments or None for a smooth function)
 FUNCTIONS: dict[str, tuple] = {
-    "exp": (_checked(math.exp), lambda a, v: [v]),
-    "log": (_log, lambda a, v: [1 / a[0]]),
-    "sin": (math.sin, lambda a, v: [math.cos(a[0])]),
-    "cos": (math.cos, lambda a, v: [-math.sin(a[0])]),
-    "tan": (_checked(math.tan), lambda a, v: [1 + v * v]),
-    "sinh": (_checked(math.sinh), lambda a, v: [math.cosh(a[0])]),
-    "cosh": (_checked(math.cosh), lambda a, v: [math.sinh(a[0])]),
-    "tanh": (math.tanh, lambda a, v: [1 - v * v]),
-    "atan": (math.atan, lambda a, v: [1 / (1 + a[0] * a[0])]),
-    "sigmoid": (_sigmoid, lambda a, v: [v * (1 - v)]),
-    "softplus": (lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))), lambda a, v: [_sigmoid(a[0])]),
-    "relu": (lambda a: max(_away_from_kink(a), 0.0), lambda a, v: [1.0 if a[0] > 0 else 0.0]),
-    "lrelu": (_lrelu, lambda a, v: [1.0, 0.0][:len(a)] if a[0] > 0
-              else [a[1] if len(a) > 1 else 0.01, a[0]][:len(a)]),
-    "Abs": (lambda a: abs(_away_from_kink(a)), lambda a, v: [1.0 if a[0] > 0 else -1.0]),
-    "sign": (lambda a: 1.0 if _away_from_kink(a) > 0 else -1.0, lambda a, v: [0.0]),
+    "exp": (_never_zero(_checked(math.exp)), lambda a, v: [v], None),
+    "log": (_log, lambda a, v: [1 / a[0]], None),
+    "sin": (math.sin, lambda a, v: [math.cos(a[0])], None),
+    "cos": (math.cos, lambda a, v: [-math.sin(a[0])], None),
+    "tan": (_checked(math.tan), lambda a, v: [1 + v * v], None),
+    "sinh": (_checked(math.sinh), lambda a, v: [math.cosh(a[0])], None),
+    "cosh": (_checked(math.cosh), lambda a, v: [math.sinh(a[0])], None),
+    "tanh": (math.tanh, lambda a, v: [_sech2(a[0])], None),
+    "atan": (math.atan, lambda a, v: [1 / (1 + a[0] * a[0])], None),
+    "sigmoid": (_never_zero(_sigmoid), lambda a, v: [_sigmoid(a[0]) * _sigmoid(-a[0])], None),
+    "softplus": (_never_zero(lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a)))),
+                 lambda a, v: [_sigmoid(a[0])], None),
+    "relu": (lambda a: max(a, 0.0), lambda a, v: [1.0 if a[0] > 0 else 0.0], _at_zero),
+    "lrelu": (lambda a, slope=0.01: a if a > 0 else slope * a,
+              lambda a, v: [1.0, 0.0][:len(a)] if a[0] > 0 else [a[1] if len(a) > 1 else 0.01, a[0]][:len(a)],
+              _at_zero),
+    "Abs": (abs, lambda a, v: [1.0 if a[0] > 0 else -1.0], _at_zero),
+    "sign": (lambda a: 1.0 if a > 0 else -1.0, lambda a, v: [0.0], _at_zero),
     "Max": _extreme(max),
     "Min": _extreme(min),
 }
