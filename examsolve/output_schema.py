@@ -40,6 +40,8 @@ _QUANTITY = {
         "type": {"enum": list(TYPES)},
         "exact": {"type": "string", "description": "sympy's one-line form of the exact value"},
         "value": _VALUE,
+        "approx": {"type": "boolean", "description": "true when the value (or an element) is a float: `exact` then "
+                   "holds that float (30 digits where the exact form grew too long), not an exact form"},
     },
     "allOf": [{"if": {"properties": {"type": {"const": t}}}, "then": {"properties": {"value": {"$ref": f"#/$defs/{t}"}}}}
               for t in ("set", "classification", "critical_points")],
@@ -64,6 +66,7 @@ _STEP = {
         "substituted": {"type": ["string", "null"]},
         "exact": {"type": ["string", "null"]},
         "value": _VALUE,
+        "approx": {"type": "boolean", "description": "as an answer's approx; the note says where exactness ended"},
         "note": {"type": "string"},
         "substeps": {"type": "array", "items": {"$ref": "#/$defs/step"}},
         "table": {"type": "object", "required": ["header", "rows"],

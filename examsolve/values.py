@@ -82,6 +82,21 @@ def is_approx(v: Any) -> bool:
     return any(isinstance(x, sympy.Basic) and x.has(sympy.Float) for x in items)
 
 
+FLOAT_NOTE = (f"kept as a {PRECISION}-digit float (≈), not exact: the exact form was too long (more than "
+              f"{MAX_NODES} nodes, functions nested more than {MAX_NESTING} deep, or numbers of more than "
+              f"{MAX_INT_DIGITS:,} digits); what is computed from it is a float too")
+
+
+def float_note(value: Any, numbers: Any) -> str:
+    """FLOAT_NOTE where exactness ended: a value holding a 30-digit float computed from exact numbers, else ''."""
+    if numbers is None or not is_approx(value) or is_approx(numbers):
+        return ""
+    items = value.items if isinstance(value, Tensor) else (value,)
+    floats = (f for x in items if isinstance(x, sympy.Basic) for f in x.atoms(sympy.Float))
+    # a double (53 bits) comes from the float path, whose own note says so
+    return FLOAT_NOTE if any(f._prec > 53 for f in floats) else ""
+
+
 def is_integer(v: Any) -> bool:
     """True for an integer or a tensor of integers (no decimal form needed)."""
     items = v.items if isinstance(v, Tensor) else (v,)

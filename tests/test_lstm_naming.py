@@ -132,3 +132,70 @@ def test_gru_naming(naming):
     # 3·n·(d + n) = 24 weights; PyTorch + 3·2n = 12 → 36; Keras (two biases per gate) + 12 → 36
     assert ans["GRU parameters (PyTorch)"] == 36 and ans["GRU parameters (Keras)"] == 36
     assert isinstance(sol.quantities["states.h[1]"], Tensor)
+
+
+# ---- the candidate's weights: W_c (Keras's and the book's letter) or W_g (PyTorch's, and the gate's name) ----
+
+def spec_letters(naming, candidate_letter, rename=None):
+    """spec(naming, A, B) with the candidate's weights named W_<letter>, U_<letter>, b_<letter>."""
+    text = spec(naming, A, B)
+    for p in "WUb":
+        text = text.replace(f"  {p}_c:", f"  {p}_{candidate_letter}:")
+    for old, new in (rename or {}).items():
+        text = text.replace(f"  {old}:", f"  {new}:")
+    return text
+
+
+@pytest.mark.parametrize("naming", ["pytorch", "keras"])
+def test_candidate_weights_may_be_called_w_g(naming):
+    got, _, sol = states(spec_letters(naming, "g"))
+    assert close(got, lstm_floats(XS, A, B, BIAS))
+    assert "g_t = tanh(W_g · x + U_g · h_(t-1) + b_g)" in sol.steps[0].title
+
+
+def spec_error(text):
+    from examsolve.errors import SpecError
+    with pytest.raises(SpecError) as e:
+        solve(parse_spec(text, "l.yaml"))
+    return e.value.message
+
+
+def test_w_g_under_goodfellow_is_the_books_input_gate_so_it_is_refused_with_the_name_to_use():
+    message = spec_error(spec_letters("goodfellow", "g"))
+    assert "needs U_c" in message and "you gave U_g" in message and "input gate" in message
+    assert "call the candidate's weight U_c" in message and "did you mean" not in message
+
+
+def test_the_books_output_gate_q_is_named_as_the_weight_meant():
+    message = spec_error(spec_letters("pytorch", "c", {"W_o": "W_q"}))
+    assert "gate o (output gate) needs W_o" in message and "you gave W_q" in message and "call it W_o" in message
+
+
+def test_both_letters_for_one_weight_are_refused():
+    text = spec("pytorch", A, B).replace("  W_c:", f"  W_g: {A['c']}\n  W_c:")
+    assert "both W_c and W_g" in spec_error(text)
+
+
+def test_a_missing_weight_lists_the_presets_names():
+    text = "\n".join(line for line in spec("keras", A, B).splitlines() if not line.startswith("  U_f"))
+    message = spec_error(text + "\n")
+    assert "gate f (forget gate) needs U_f, which is not given; give U_f under given." in message
+    assert "naming: keras names the weights W_f, U_f, b_f, W_i" in message and "b_o (or W_g, U_g, b_g" in message
+
+
+def test_gru_candidate_called_h_as_in_keras_is_named():
+    lines = ["kind: rnn", "cell: gru", "naming: keras", "initial: 0", "sequences: {x: [1, 2]}", "ask:",
+             "  - value: [h]", "given:"]
+    for g in ("r", "z", "h"):
+        lines += [f"  W_{g}: 1", f"  U_{g}: 1", f"  b_{g}: 0"]
+    message = spec_error("\n".join(lines) + "\n")
+    assert "needs W_n" in message and "you gave W_h (Keras's letter for the candidate): call it W_n" in message
+
+
+def test_the_template_and_the_reference_name_the_lstm_weights():
+    from importlib import resources
+    template = resources.files("examsolve").joinpath("templates", "rnn.yaml").read_text("utf-8")
+    assert "cell: lstm" in template and "W_c, U_c, b_c" in template and "W_g, U_g, b_g" in template
+    from examsolve.families.rnn import naming_table
+    table = naming_table()
+    assert "`g = tanh(U_c·x + W_c·h + b_c)`" in table and "`n = tanh(W_n·x + b_n + r*(U_n·h + b_hn))`" in table

@@ -145,3 +145,67 @@ def test_unequal_sequences_are_a_spec_error():
     with pytest.raises(SpecError) as e:
         run("kind: rnn\nsequences: {x: [1, 2], y: [1]}\ncell: x + h\nask:\n  - value: [h]\n")
     assert "same number of steps" in str(e.value)
+
+
+# ---- a value kept as a 30-digit float says so (the probe's scalar LSTM, L = (h_2 − 1/2)²/2) ----
+
+PROBE = """kind: rnn
+given: {W_i: 1, U_i: -1, b_i: 0, W_f: 0.5, U_f: 1, b_f: 0, W_c: 1, U_c: 0.5, b_c: 0, W_o: 1, U_o: 1, b_o: 0}
+sequences: {x: [1, -1]}
+cell: lstm
+loss: {each: (h - 1/2)**2/2, steps: last}
+ask:
+  - value: [h, c, L]
+"""
+
+
+def probe_forward():
+    """The probe's LSTM in mpmath at 40 digits: [(f, i, o, g, c, h) at t = 1, 2]."""
+    import mpmath
+    mpmath.mp.dps = 40
+    sig = lambda v: 1 / (1 + mpmath.exp(-v))   # noqa: E731
+    h = c = mpmath.mpf(0)
+    out = []
+    for x in (1, -1):
+        f, i, o = sig(x / mpmath.mpf(2) + h), sig(x - h), sig(x + h)
+        g = mpmath.tanh(x + h / 2)
+        c = f * c + i * g
+        h = o * mpmath.tanh(c)
+        out.append((f, i, o, g, c, h))
+    return out
+
+
+def test_a_float_kept_for_a_too_long_exact_form_is_marked_in_json():
+    import json
+
+    from examsolve.renderers import render
+    sol = solve(parse_spec(PROBE, "q.yaml"))
+    data = json.loads(render(sol, "json"))
+    want = probe_forward()
+    h = next(a for a in data["answers"] if a["name"] == "h")
+    assert h["approx"] is True and all(abs(v - w[5]) < 1e-12 for v, w in zip(h["value"], want))
+    assert h["exact"].startswith("[tanh(")        # h_1 stays exact: tanh(tanh(1)/(1 + e^-1))/(1 + e^-1)
+    L = next(a for a in data["answers"] if a["name"] == "L")
+    assert L["approx"] is True and abs(L["value"] - (want[1][5] - 0.5) ** 2 / 2) < 1e-12
+    assert any('"approx": true' in n for n in data["notes"])
+    steps = {}
+    stack = list(data["steps"])
+    while stack:
+        s = stack.pop()
+        stack += s.get("substeps", [])
+        if s["target"]:
+            steps[s["target"]] = s
+    # exactness ends at f_2 = sigmoid(−1/2 + h_1) (sigmoid of tanh of tanh: nested past the budget); the step
+    # says so, c_1 is exact, and c_2 (from f_2's float) is approximate without repeating the note
+    assert steps["f_2"]["approx"] and "30-digit float" in steps["f_2"]["note"] and "too long" in steps["f_2"]["note"]
+    assert steps["c_1"]["approx"] is False and steps["c_1"]["note"] == ""
+    assert steps["c_2"]["approx"] and "30-digit" not in steps["c_2"]["note"]
+    assert abs(steps["c_2"]["value"] - want[1][4]) < 1e-12
+
+
+def test_a_step_whose_result_shows_only_its_decimal_keeps_its_numbers():
+    from examsolve.renderers import render
+    text = render(solve(parse_spec(PROBE, "q.yaml")), "terminal")
+    line = next(x for x in text.splitlines() if "h₁ = o₁·tanh(c₁)" in x)
+    # h_1 = o_1·tanh(c_1) with o_1 = 1/(1 + e^-1), c_1 = tanh(1)/(1 + e^-1): the numbers, then ≈ 0.369606
+    assert "= tanh(tanh(1)/(1 + exp(-1)))/(1 + exp(-1)) ≈ 0.369606" in line

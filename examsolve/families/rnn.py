@@ -15,6 +15,14 @@ NAMINGS = {  # naming: (input term, recurrent term, what it means)
 ORDER = {("lstm", "pytorch"): "fiogch", ("lstm", "keras"): "figoch", ("lstm", "goodfellow"): "figoch",
          ("gru", "pytorch"): "rznh", ("gru", "keras"): "zrnh", ("gru", "goodfellow"): "rznh"}
 ACT = {"tanh": "tanh", "sigmoid": "sigmoid"}
+# other letters people give a gate's weights, (kind, letter) -> (examsolve's letter, whose letter it is); the
+# lstm candidate's g (PyTorch's stacking letter, and the gate's name here) is accepted for c except under
+# goodfellow, where the book's g is the input gate; the others only name the weight meant in the error
+OTHER_LETTERS = {("lstm", "g"): ("c", "PyTorch's letter for the candidate, the gate g here"),
+                 ("lstm", "q"): ("o", "the Deep Learning book's output gate q"),
+                 ("lstm", "s"): ("c", "the Deep Learning book's cell state s"),
+                 ("gru", "u"): ("z", "the Deep Learning book's update gate u"),
+                 ("gru", "h"): ("n", "Keras's letter for the candidate")}
 
 
 def preset(kind: str, naming: str, candidate: str = "tanh", cell_output: str = "tanh") -> tuple:
@@ -44,6 +52,22 @@ LSTM = preset("lstm", "pytorch")
 GRU = preset("gru", "pytorch")
 
 
+def naming_table() -> str:
+    """The weight names of every naming preset as a Markdown table (the spec reference shows it)."""
+    rows = ["| naming | cell | gates in computing order (h, c on the right: the previous step's) |", "|---|---|---|"]
+    for naming in NAMINGS:
+        for kind in ("lstm", "gru"):
+            eqs = "; ".join(f"`{g} = {text.replace(' ⊗ ', '·')}`" for g, text, _ in preset(kind, naming))
+            if kind == "lstm" and naming != "goodfellow":
+                eqs += " (the candidate's W_g, U_g, b_g are read as W_c, U_c, b_c)"
+            elif kind == "lstm":
+                eqs += " (no W_g: the book's g is the input gate)"
+            elif kind == "gru" and naming != "goodfellow":
+                eqs += " (b_hn is 0 when not given)"
+            rows.append(f"| `{naming}` | {kind} | {eqs} |")
+    return "\n".join(rows)
+
+
 @functools.cache
 def _model():
     from typing import Literal, Optional, Union
@@ -62,7 +86,9 @@ def _model():
         reduce: Literal["sum", "mean"] = Field("sum", json_schema_extra=CONVENTION, description="how the step losses make L")
 
     class RnnSpec(BaseSpec):
-        """A recurrent network: a cell equation (or lstm / gru) unrolled over the sequences."""
+        __doc__ = ("A recurrent network: a cell equation (or lstm / gru) unrolled over the sequences. With cell: "
+                   "lstm or gru, naming: fixes the weight names under given: (the gate letters are what "
+                   "gates.<g>[t] and the tables show):\n\n" + naming_table())
 
         sequences: dict[str, list[Raw]] = Field(default_factory=dict,
                                                 description="per-step values, e.g. x: [0, 1] (names x_1, x_2)")
@@ -137,6 +163,9 @@ def _solve(spec):
     if preset:
         if h != "h":
             raise SpecError("lstm and gru name their state h; remove state:", spec.loc("state"))
+        if not m.gates:
+            preset = _with_given_letters(spec, kind, preset, graph)
+            _check_weights(spec, kind, preset, graph)
         W = next((graph.groups[n] for n in ("W_f", "W_r", "U_f", "U_r") if n in graph.groups), None)
         op = "@" if W is not None and W.shape else "*"     # matrices and vectors, or scalars
         if kind == "lstm":
@@ -151,13 +180,7 @@ def _solve(spec):
                 here["c"] = graph.groups[f"c_{t - 1}"].as_value()
             for gate, text, _ in preset:
                 formula = text.replace("⊗", op)
-                try:
-                    node(gate, formula, at(t, here), ("gates", gate) if m.gates else ("cell",), t)
-                except SpecError as e:
-                    if m.gates:
-                        raise
-                    raise SpecError(f"{m.cell} gate {gate}: {e.message} (give W_*, U_*, b_* for every gate; "
-                                    "see `examsolve new rnn`)", spec.loc("cell")) from None
+                node(gate, formula, at(t, here), ("gates", gate) if m.gates else ("cell",), t)
                 here[gate] = graph.groups[f"{gate}_{t}"].as_value()
     else:
         for t in range(1, T + 1):
@@ -383,6 +406,73 @@ def _gates(spec, kind: str) -> tuple:
         raise SpecError(f"gates: define {' and '.join(missing)} (the new " + ("cell and " if kind == "lstm" else "")
                         + "hidden state) from x, h, c and earlier gates", spec.key_loc("gates"))
     return tuple((g, text, "given equation") for g, text in m.gates.items())
+
+
+_WEIGHT = r"\b[WUb]_[a-z]+\b"    # a preset's weight and bias names: W_f, U_c, b_hn
+
+
+def _with_given_letters(spec, kind: str, gates: tuple, graph) -> tuple:
+    """The preset with the lstm candidate's W_c, U_c, b_c read as W_g, U_g, b_g where those are given instead."""
+    import re
+
+    from examsolve.errors import SpecError
+
+    if kind != "lstm" or spec.model.naming == "goodfellow":
+        return gates
+    renames = {}
+    for p in "WUb":
+        if f"{p}_g" in graph.groups and f"{p}_c" in graph.groups:
+            raise SpecError(f"given: both {p}_c and {p}_g: they name the same lstm weight (the candidate g's); "
+                            "keep one", spec.key_loc("given", f"{p}_g"))
+        if f"{p}_g" in graph.groups:
+            renames[f"{p}_c"] = f"{p}_g"
+    if not renames:
+        return gates
+    return tuple((g, re.sub(_WEIGHT, lambda w: renames.get(w.group(), w.group()), text), what)
+                 for g, text, what in gates)
+
+
+def _check_weights(spec, kind: str, gates: tuple, graph) -> None:
+    """A SpecError for the first preset weight not given, naming the given weight most likely meant for it."""
+    import re
+
+    from examsolve.errors import SpecError
+
+    m = spec.model
+    needed = [(g, what, w) for g, text, what in gates for w in dict.fromkeys(re.findall(_WEIGHT, text))]
+    wanted = {w for _, _, w in needed}
+    for gate, what, name in needed:
+        if name in graph.groups or name == "b_hn":    # b_hn is 0 when only b_n is given
+            continue
+        meant, why = _meant_for(kind, name, m.naming, [n for n in m.given if n not in wanted])
+        where = spec.key_loc("given", meant) if meant else spec.loc("cell")
+        raise SpecError(f"{m.cell} gate {gate} ({what}) needs {name}, which is not given; {why}. "
+                        f"naming: {m.naming} names the weights {_weight_names(kind, m.naming)}; "
+                        "see `examsolve new rnn`", where)
+
+
+def _meant_for(kind: str, name: str, naming: str, unused: list) -> tuple:
+    """(the unused given name most likely meant as `name`, or None; what to do)."""
+    prefix, letter = name.split("_", 1)
+    for other in unused:
+        p, _, q = other.partition("_")
+        if p == prefix and OTHER_LETTERS.get((kind, q), ("",))[0] == letter:
+            if kind == "lstm" and q == "g" and naming == "goodfellow":
+                return other, (f"you gave {other}: under naming: goodfellow the book's g is the input gate, so "
+                               f"call the candidate's weight {name} (and the input gate's {prefix}_i)")
+            return other, f"you gave {other} ({OTHER_LETTERS[(kind, q)][1]}): call it {name}"
+    return None, f"give {name} under given"
+
+
+def _weight_names(kind: str, naming: str) -> str:
+    """The weight names of a naming preset in its gate order, e.g. W_f, U_f, b_f; W_i, …"""
+    import re
+
+    names = [w for _, text, _ in preset(kind, naming) for w in dict.fromkeys(re.findall(_WEIGHT, text))
+             if w != "b_hn"]
+    if kind == "gru":
+        return ", ".join(names) + ("" if naming == "goodfellow" else " (b_hn optional)")
+    return ", ".join(names) + ("" if naming == "goodfellow" else " (or W_g, U_g, b_g for the candidate's)")
 
 
 def _parameter_counts(graph, kind, solver):

@@ -7,7 +7,7 @@ import json
 from examsolve.quantity import kind_of
 from examsolve.renderers.printing import latex
 from examsolve.tensor import Tensor
-from examsolve.values import exact_str, printed_once, remembered, to_plain
+from examsolve.values import exact_str, float_note, is_approx, printed_once, remembered, to_plain
 
 
 @printed_once()
@@ -65,15 +65,21 @@ def as_dict(sol, lazy: bool = False) -> dict:
             "exact": exact_str(a.value),
             "latex": latex(a.value, sol.names),
             "value": _plain(a.value),
+            "approx": is_approx(a.value),
             "key": None if a.key is None else _plain(a.key),
             "agrees": a.agrees,
             "key_note": a.key_note,
         } for a in sol.answers],
-        "quantities": [{"name": name, "type": kind_of(v), "exact": exact_str(v), "value": _plain(v)}
+        "quantities": [{"name": name, "type": kind_of(v), "exact": exact_str(v), "value": _plain(v),
+                        "approx": is_approx(v)}
                        for name, v in sol.quantities.items()],
         "steps": _Lazy(sol.steps, _step) if lazy else [_step(s) for s in sol.steps],
-        "notes": list(sol.notes),
+        "notes": list(sol.notes) + [APPROX_NOTE] * any(is_approx(a.value) for a in sol.answers),
     }
+
+
+APPROX_NOTE = ('"approx": true marks a value that is (or has elements that are) a float: its "exact" holds that '
+               'float (30 digits where an exact form grew too long, see the step notes), not an exact form')
 
 
 def _step(s) -> dict:
@@ -84,7 +90,8 @@ def _step(s) -> dict:
         "substituted": None if s.substituted is None else exact_str(s.substituted),
         "exact": None if s.value is None else exact_str(s.value),
         "value": None if s.value is None else _plain(s.value),
-        "note": s.note,
+        "approx": s.value is not None and is_approx(s.value),
+        "note": "; ".join(filter(None, (s.note, float_note(s.value, s.substituted)))),
     }
     if s.substeps:
         out["substeps"] = [_step(x) for x in s.substeps]

@@ -17,8 +17,10 @@ def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> lis
             parts.append(s)
     if step.value is not None:
         r = result(step.value)
-        if parts and parts[-1] in (r, show(step.value)):
-            parts[-1] = r       # the numbers put in are already the result: show it once
+        # the numbers put in are already the result: show it once, unless the result is only its decimal
+        # (an exact form too long to print as a result), which would drop the numbers from the line
+        if parts and (parts[-1] == r or (parts[-1] == show(step.value) and parts[-1] in r)):
+            parts[-1] = r
         else:
             parts.append(r)
     return parts
