@@ -701,7 +701,7 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
         name = keyed if same is None else same
         if name not in known:
             try:
-                out.append(Answer(name, quantity.lookup(table or {}, name)))
+                out.append(Answer(name, quantity.lookup(table or {}, name, getattr(names, "graph", None))))
             except KeyError as err:
                 raise SpecError(f"key: {err.args[0]}; answers are: " + ", ".join(known)
                                 + " (`examsolve run FILE --answers all` lists every quantity)",

@@ -86,27 +86,10 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
         # a shape written (8, 30, 30), 8x30x30 or [8, 30, 30]: whole numbers, compared as they are
         return Verdict(_shape(raw) == tuple(int(x) for x in expected.items))
-    # a graph's names (or the graph its solver put on the spec): its defined nodes expand for the comparison
-    graph = getattr(names, "graph", None) or getattr(spec, "exam_graph", None)
-    names = dict(names)
-    free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
-        *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
-    names.update({s.name: s for s in free})
-    value = read(raw, spec, names)
-    want = expected.items if isinstance(expected, Tensor) else (expected,)
-    got = value.items if isinstance(value, Tensor) else (value,)
-    if isinstance(expected, Tensor) and isinstance(value, Tensor) and value.shape != expected.shape \
-            and len(got) == len(want) and 1 not in (len(value.shape), len(expected.shape)):
-        return Verdict(False, f"shape {value.shape}, expected {expected.shape}")
-    if len(got) != len(want):
-        return Verdict(False, f"has {len(got)} entr{'y' if len(got) == 1 else 'ies'}, the answer {len(want)}")
-    if graph is not None and free | _free(got):    # a key in the spec's names (A - Y, A = σ(Z)) by its definition
-        got, want = [graph.in_leaves(x) for x in got], [graph.in_leaves(x) for x in want]
-        free = _free(want)
-    texts = _leaves(raw) if isinstance(raw, list) else _leaves(_list_text(raw)) if isinstance(expected, Tensor) \
-        else [raw]
-    texts = [None if integers_exact and _is_integer_text(t) else t    # an integer in a key is exact, not
-             for t in texts + [None] * (len(got) - len(texts))]      # "rounded to 0 decimals"
+    lined = _lined_up(raw, expected, spec, names, integers_exact)
+    if isinstance(lined, Verdict):
+        return lined
+    got, want, texts, free = lined
     moved = False
     if quantity.unordered(name) and len(want) > 1:     # eigenvalues, roots: a multiset, in any order
         order = _matching(got, want, texts, rule, free, min_sig, integers_exact)
@@ -130,6 +113,53 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     if moved:
         how = (how + ", " if how else "") + "in another order"
     return Verdict(True, short, how)
+
+
+def _lined_up(raw: Any, expected: Any, spec, names: dict, integers_exact: bool) -> Any:
+    """(given entries, answer entries, each entry as written, free symbols) of a value read against an answer,
+    or a failing Verdict when they do not line up (another shape, another count)."""
+    # a graph's names (or the graph its solver put on the spec): its defined nodes expand for the comparison
+    graph = getattr(names, "graph", None) or getattr(spec, "exam_graph", None)
+    names = dict(names)
+    free = expected.free_symbols if isinstance(expected, sympy.Basic) else set().union(
+        *[x.free_symbols for x in expected.items if isinstance(x, sympy.Basic)])
+    names.update({s.name: s for s in free})
+    value = read(raw, spec, names)
+    want = expected.items if isinstance(expected, Tensor) else (expected,)
+    got = value.items if isinstance(value, Tensor) else (value,)
+    if isinstance(expected, Tensor) and isinstance(value, Tensor) and value.shape != expected.shape \
+            and len(got) == len(want) and 1 not in (len(value.shape), len(expected.shape)):
+        return Verdict(False, f"shape {value.shape}, expected {expected.shape}")
+    if len(got) != len(want):
+        return Verdict(False, f"has {len(got)} entr{'y' if len(got) == 1 else 'ies'}, the answer {len(want)}")
+    if graph is not None and free | _free(got):    # a key in the spec's names (A - Y, A = σ(Z)) by its definition
+        got, want = [graph.in_leaves(x) for x in got], [graph.in_leaves(x) for x in want]
+        free = _free(want)
+    texts = _leaves(raw) if isinstance(raw, list) else _leaves(_list_text(raw)) if isinstance(expected, Tensor) \
+        else [raw]
+    texts = [None if integers_exact and _is_integer_text(t) else t    # an integer in a key is exact, not
+             for t in texts + [None] * (len(got) - len(texts))]      # "rounded to 0 decimals"
+    return got, want, texts, free
+
+
+def entry_agrees(raw: Any, expected: Tensor, rule: Rule, spec, names: dict, name: str = "", min_sig: int = MIN_SIG,
+                 integers_exact: bool = False) -> list[bool] | None:
+    """Whether each entry of a vector or matrix written entry by entry agrees with the answer's entry, as
+    compare() judges it (right only to too few figures counts as agreeing: it is not the wrong one); None when
+    the entries do not line up one to one (another count or shape, eigenvalues in any order, one expression)."""
+    leaves = _leaves(_list_text(raw))
+    if quantity.unordered(name) or not isinstance(expected, Tensor) or len(leaves) != len(expected.items):
+        return None
+    lined = _lined_up(raw, expected, spec, names, integers_exact)
+    if isinstance(lined, Verdict):
+        return None
+    got, want, texts, free = lined
+    out = []
+    for g, w, t in zip(got, want, texts):
+        budget.check("checking keys")
+        ok, _, how = _close(g, w, t, rule, free, min_sig, integers_exact)
+        out.append(ok or bool(how))
+    return out
 
 
 def multiset(raw: Any, name: str) -> Any:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 import sympy
 
 from examsolve import budget
-from examsolve.compare import KEY_MIN_SIG, MIN_SIG, TOO_FEW, Rule, as_text, compare, rule_for
+from examsolve.compare import (KEY_MIN_SIG, MIN_SIG, TOO_FEW, Rule, _leaves, _list_text, as_text, check_key, compare,
+                               entry_agrees, rule_for)
 from examsolve.errors import ExamsolveError
 from examsolve.quantity import kind_of
 from examsolve.tensor import Tensor
@@ -19,6 +20,8 @@ from examsolve.values import same
 _BUSY = contextvars.ContextVar("explaining_keys", default=False)   # re-solving for an explanation never explains
 MAX_OTHERS = 2000     # quantities tried as "the key is the value of ..."
 MAX_RUN = 6           # of a longer sum, runs of up to this many first or last terms are tried
+MAX_LISTED = 3        # disagreeing entries of a vector or matrix named (and explained) one by one
+LEARNING_RATES = ("alpha", "eta", "lr")     # the learning rate's symbol in an update step's formula
 
 
 def explain_keys(spec, sol) -> Any:
@@ -42,14 +45,172 @@ def _explained(spec, sol, a, paths: list) -> Any:
         from examsolve.values import exact_str
 
         raw = a.key_text or exact_str(a.key)
+    why = _key_why(spec, sol, a, raw, paths)
+    return dataclasses.replace(a, agrees=False, key_note=why) if why else a
+
+
+def _key_why(spec, sol, a, raw: Any, paths: list) -> str:
+    """Why the key raw of answer a disagrees (or agrees only to 1 figure), or '': a wrong path, a slipped
+    update, part of a sum, another value of the solution; for a vector or matrix, else, the entries that
+    disagree, each explained so."""
     # another convention or a known mistake says more than a slip ("half the answer"); another value of the
     # solution more than "needs 2 significant figures"
     why = _wrong_path(spec, sol, a, raw, paths)
-    if not why and (_coarse(a) or not a.key_note or "significant" in a.key_note):
-        part = sum_part(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
-        other = "" if part else other_value(spec, sol, a, raw, as_text(raw), rule_for(spec, a.name), key=True)
-        why = f"the key is {part}" if part else other and f"the key is the value of {other}, not of {a.name}"
-    return dataclasses.replace(a, agrees=False, key_note=why) if why else a
+    if why or not (_coarse(a) or not a.key_note or "significant" in a.key_note):
+        return why
+    text, rule = as_text(raw), rule_for(spec, a.name)
+    slip = update_slip(spec, sol, a, raw, text, rule, key=True)
+    part = "" if slip else sum_part(spec, sol, a, raw, text, rule, key=True)
+    other = "" if slip or part else other_value(spec, sol, a, raw, text, rule, key=True)
+    if slip or part or other:
+        return f"the key is {slip or part}" if slip or part else f"the key is the value of {other}, not of {a.name}"
+    if a.agrees is False and isinstance(a.value, Tensor):
+        return entries(spec, sol, a, raw, rule, True, lambda e, leaf: _entry_why(spec, sol, e, leaf, paths))
+    return ""
+
+
+def _entry_why(spec, sol, e, raw: Any, paths: list) -> str:
+    """Why the key raw of one entry e of a vector or matrix answer disagrees: its slip, or _key_why's reasons."""
+    names = sol.graph.names() if sol.graph is not None else {}
+    try:
+        _, agrees, note = check_key(spec, e, raw, names)
+    except ExamsolveError as err:
+        if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+            raise
+        return ""
+    return _key_why(spec, sol, dataclasses.replace(e, agrees=agrees, key_note=note), raw, paths) or note
+
+
+def entries(spec, sol, a, raw: Any, rule: Rule, key: bool, why: Callable[[Any, Any], str]) -> str:
+    """'entry [1][0]: key -0.8238, solved ≈ -1.17616 — <why>; the other 3 entries agree' for a vector or
+    matrix a written entry by entry (a key, or a student's answer) of which some entries disagree; why(entry,
+    entry as written) explains one (an Answer named a.name[1][0]). '' when the entries do not line up, or when
+    none agrees and none is explained (then the whole is simply another value)."""
+    from examsolve.renderers.printing import value_text
+    from examsolve.steps import Answer
+    from examsolve.tensor import indices
+
+    names = sol.graph.names() if sol.graph is not None else {}
+    try:
+        ok = entry_agrees(raw, a.value, rule, spec, names, a.name, KEY_MIN_SIG if key else MIN_SIG, key)
+    except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
+        if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+            raise
+        return ""
+    if ok is None or all(ok):
+        return ""
+    leaves, where = _leaves(_list_text(raw)), indices(a.value.shape)
+    wrong = [i for i, right in enumerate(ok) if not right]
+    parts, explained = [], False
+    for i in wrong[:MAX_LISTED]:
+        at = "".join(f"[{j}]" for j in where[i])
+        because = why(Answer(a.name + at, a.value.items[i]), leaves[i])
+        explained = explained or bool(because)
+        parts.append(f"{at}: {'key' if key else 'given'} {as_text(leaves[i])}, {'solved' if key else 'expected'} "
+                     f"{value_text(a.value.items[i], 6, sol.names)}" + (f" — {because}" if because else ""))
+    right = ok.count(True)
+    if not right and not explained:
+        return ""
+    more = f"; and {len(wrong) - MAX_LISTED} more" if len(wrong) > MAX_LISTED else ""
+    rest = ("; no entry agrees" if not right else "; the other entry agrees" if right == 1
+            else f"; the other {right} entries agree")
+    return ("entry " if len(wrong) == 1 else "entries ") + "; ".join(parts) + more + rest
+
+
+# ---- a slipped gradient-descent update ----------------------------------------------------------------------
+
+def update_slip(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False) -> str:
+    """'W1₂₁⁽⁰⁾ + α·∂L/∂W1₂₁ ≈ -0.823841: the step α·∂L/∂W1₂₁ added instead of subtracted (θ ← θ − α·g)' when
+    a wrong value (a key, or a student's answer to a) is one of update_slips' values; else ''."""
+    names = dict(sol.graph.names()) if sol.graph is not None else {}
+    return next((what for value, what in update_slips(sol, a)
+                 if not _same(value, a.value) and _agrees(spec, names, raw, text, value, rule, a.name, key)), "")
+
+
+def update_slips(sol, a) -> list[tuple[Any, str]]:
+    """(wrong value, what it is) of the known slips of a gradient-descent update θ − α·g: θ + α·g (the step
+    added instead of subtracted) and θ − g (the learning rate left out), for an answer that is the value of an
+    update step the solution shows (any family, by the step's formula), or a vector or matrix of them (every
+    entry slipped alike); [] for any other answer. Keys, grading and the exports' wrong answers all use it."""
+    from examsolve.renderers.printing import value_text
+
+    by_name, by_value = _descents(sol)
+    tensor = isinstance(a.value, Tensor)
+    items = a.value.items if tensor else (a.value,)
+    found = [by_value.get(x) for x in items] if tensor else [by_name.get(a.name) or by_value.get(a.value)]
+    if not items or None in found:
+        return []
+    slips = [_slips(numbers, _texts(formulas, sol.names)) for formulas, numbers in found]
+    if not tensor:
+        return [(value, f"{shown} {_equals(value_text(value, 6, sol.names))}: {what}")
+                for value, shown, what in slips[0]]
+    # one feedback for every entry (an export gives it to each entry's blank): in θ, α, g, with the first entry
+    return [(Tensor(a.value.shape, tuple(s[j][0] for s in slips)), f"{shown} for every entry (as {first}): {what}")
+            for j, ((_, shown, what), (_, first, _)) in enumerate(zip(_slips((0, 0, 0), ("θ", "α", "g")), slips[0]))]
+
+
+def _texts(formulas: tuple, names: dict) -> tuple[str, str, str]:
+    """θ, α and g of an update step's formula as text (g in parentheses when it is a sum)."""
+    from examsolve.renderers.printing import text as shown
+
+    th, al, gr = (shown(x, names) for x in formulas)
+    return th, al, f"({gr})" if isinstance(formulas[2], sympy.Add) else gr
+
+
+def _slips(numbers: tuple, texts: tuple) -> list[tuple[Any, str, str]]:
+    """(value, formula, what) of θ + α·g and θ − g, from the numbers (θ, α, g) of an update step and their texts."""
+    (theta, lr, g), (th, al, gr) = numbers, texts
+    rule = "(θ ← θ − α·g)"
+    return [(theta + lr * g, f"{th} + {al}·{gr}", f"the step {al}·{gr} added instead of subtracted {rule}"),
+            (theta - g, f"{th} − {gr}", f"the learning rate {al} left out {rule}")]
+
+
+def _descents(sol) -> tuple[dict, dict]:
+    """The update steps θ − α·g of a solution, as _descent reads them: by target name and by value (the first
+    step of each)."""
+    from examsolve.quantity import target_name
+    from examsolve.renderers.lines import numbered
+
+    by_name: dict = {}
+    by_value: dict = {}
+    for _, _, step in numbered(sol.steps):
+        found = _descent(step) if step.target is not None else None
+        if found is not None:
+            by_name.setdefault(target_name(step.target), found)
+            by_value.setdefault(step.value, found)
+    return by_name, by_value
+
+
+def _descent(step) -> tuple | None:
+    """((θ, α, g) as in the formula, (θ, α, g) as numbers) of a step shown as θ − α·g, its formula and its
+    numbers built alike, factor for factor (a gradient-descent update, in any family); None for other steps."""
+    f, s = step.formula, step.substituted
+    if not (isinstance(f, sympy.Add) and isinstance(s, sympy.Add) and len(f.args) == len(s.args) == 2):
+        return None
+    ff, sf = _factors(f.args[1]), _factors(s.args[1])
+    lr = [i for i, x in enumerate(ff) if isinstance(x, sympy.Symbol) and x.name in LEARNING_RATES]
+    if len(ff) < 3 or len(ff) != len(sf) or ff[0] != -1 or sf[0] != -1 or len(lr) != 1:
+        return None
+    rest = [j for j in range(1, len(ff)) if j != lr[0]]
+    formulas = (f.args[0], ff[lr[0]], sympy.Mul(*[ff[j] for j in rest], evaluate=False))
+    numbers = tuple(x.doit() for x in (s.args[0], sf[lr[0]], sympy.Mul(*[sf[j] for j in rest])))
+    return (formulas, numbers) if all(getattr(x, "is_number", False) for x in numbers) else None
+
+
+def _factors(e: Any) -> list:
+    """The factors of a product in the order it was built (nested products flattened); [e] for anything else."""
+    return [f for x in e.args for f in _factors(x)] if isinstance(e, sympy.Mul) else [e]
+
+
+def _agrees(spec, names: dict, raw: Any, text: str, value: Any, rule: Rule, name: str, key: bool) -> bool:
+    """Whether the value written agrees with value: compared as keys are (key), else as grading does."""
+    try:
+        return compare(raw, text, value, rule, spec, names, name, min_sig=KEY_MIN_SIG if key else MIN_SIG,
+                       integers_exact=key).ok
+    except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
+        if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
+            raise
+        return False
 
 
 def key_raw(spec, sol, name: str) -> Any:
@@ -77,14 +238,8 @@ def other_value(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False
         if name == a.name or kind_of(value) != kind_of(a.value) or not _near(given, value) or _same(value, a.value):
             continue
         budget.check("checking keys" if key else "grading")
-        try:
-            if compare(raw, text, value, rule, spec, names, name, min_sig=KEY_MIN_SIG if key else MIN_SIG,
-                       integers_exact=key).ok:
-                return name
-        except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
-            if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
-                raise
-            continue
+        if _agrees(spec, names, raw, text, value, rule, name, key):
+            return name
     return ""
 
 
@@ -101,15 +256,8 @@ def sum_part(spec, sol, a, raw: Any, text: str, rule: Rule, key: bool = False) -
 
     def fits(value) -> bool:
         """The value written agrees with value, which is not a's own."""
-        if not _near(given, value) or _same(value, a.value):
-            return False
-        try:
-            return compare(raw, text, value, rule, spec, names, a.name, min_sig=KEY_MIN_SIG if key else MIN_SIG,
-                           integers_exact=key).ok
-        except (ExamsolveError, TypeError, ValueError, AttributeError) as err:
-            if isinstance(err, budget.BudgetError) and err.kind in ("time", "memory"):
-                raise
-            return False
+        return _near(given, value) and not _same(value, a.value) and _agrees(spec, names, raw, text, value, rule,
+                                                                             a.name, key)
 
     def of(number, step) -> str:
         whole = " + ".join(shown(t, sol.names) for t in _terms(step.formula, step))

@@ -13,7 +13,7 @@ from examsolve import budget, quantity
 from examsolve.steps import Answer
 from examsolve.errors import ExamsolveError, Loc, SpecError
 from examsolve.compare import (FEW_FIGURES, INFINITY, check_valid, MIN_SIG, Rule, _infinity, _norm, _primes, _round, _sig,  # noqa: F401
-                               agrees, rule_for, truncated)
+                               agrees, as_text, rule_for, truncated)
 from examsolve.tensor import Tensor
 from examsolve.values import exact_str, same
 
@@ -167,7 +167,7 @@ def _paired(a: Answer, given: dict) -> Answer:
 
 def _is_quantity(sol, name: str) -> bool:
     try:
-        quantity.lookup(sol.quantities, name)
+        quantity.lookup(sol.quantities, name, sol.graph)
         return True
     except KeyError:
         return False
@@ -180,7 +180,7 @@ def _graded(spec, sol, given: dict) -> list:
     m = spec.model
     for name in list(given) + list(m.points) + [n for n in m.tolerance if n != "default"]:
         if name not in seen and _is_quantity(sol, name):
-            out.append(Answer(name, quantity.lookup(sol.quantities, name)))
+            out.append(Answer(name, quantity.lookup(sol.quantities, name, sol.graph)))
             seen.add(name)
     return out
 
@@ -339,13 +339,17 @@ class WrongPaths:
 
             if matches(transpose(v)):
                 return "the transpose of the correct matrix: check the layout (row i belongs to output i)", Fraction(0)
-        from examsolve.explain import other_value, sum_part     # the searches that explain a disagreeing key
+        from examsolve.explain import entries, other_value, sum_part, update_slip   # as a disagreeing key is explained
 
-        part = sum_part(self.spec, sol, answer, raw, text, rule)
+        part = update_slip(self.spec, sol, answer, raw, text, rule) or sum_part(self.spec, sol, answer, raw, text, rule)
         if part:
             return f"that is {part}", Fraction(0)
         other = other_value(self.spec, sol, answer, raw, text, rule)
-        return (f"that is the value of {other}, not of {answer.name}" if other else ""), Fraction(0)
+        if other or not isinstance(v, Tensor):
+            return (f"that is the value of {other}, not of {answer.name}" if other else ""), Fraction(0)
+        # which entries are wrong, each explained as a scalar answer would be (no partial credit per entry)
+        return entries(self.spec, sol, answer, raw, rule, False,
+                       lambda e, leaf: self.explain(e, leaf, as_text(leaf), rule, sol)), Fraction(0)
 
 
 def credit_of(mistake) -> Fraction:
@@ -399,7 +403,7 @@ def _answer(sol, name: str) -> Any:
     """The value of an answer or quantity of a (re-solved) solution, None when it has none by that name."""
     value = next((a.value for a in sol.answers if a.name == name), None)
     if value is None and _is_quantity(sol, name):
-        value = quantity.lookup(sol.quantities, name)
+        value = quantity.lookup(sol.quantities, name, sol.graph)
     return value
 
 

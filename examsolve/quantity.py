@@ -64,11 +64,14 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def lookup(table: dict, name: str) -> Any:
-    """The value of a quantity, or of one element of it (`W[0][1]`); KeyError with a hint when unknown."""
+def lookup(table: dict, name: str, graph: Any = None) -> Any:
+    """The value of a quantity, or of one element of it (`W[0][1]`), or with the graph the gradient of a whole
+    vector or matrix (group_gradient); KeyError with a hint when unknown."""
     if name in table:
         return table[name]
     same = iterate_value(table, name)
+    if same is None:
+        same = group_gradient(table, name, graph)
     if same is not None:
         return same
     # the longest name that exists, then the indexes after it: gates.z[1][0] is element 0 of gates.z[1]
@@ -81,6 +84,20 @@ def lookup(table: dict, name: str) -> Any:
                 index = tuple(int(g.strip("[] ")) for g in groups[cut:])
                 return element(table[base], index, name)
     raise KeyError(f"'{name}' names no quantity{hint(name, list(table))}")
+
+
+_GRADIENT = re.compile(r"^d(.+?)/d(.+)$")      # 'dL/dz2': of L with respect to z2
+
+
+def group_gradient(table: dict, name: str, graph: Any) -> Any:
+    """dL/dX of a vector or matrix X of the graph as the Tensor of its elements' gradients dL/dX_i that the
+    steps computed (a backward pass shows them without a `grad:` ask for X); None when one is missing."""
+    m = _GRADIENT.match(name)
+    group = getattr(graph, "groups", {}).get(m.group(2)) if m else None
+    if group is None or not group.shape:
+        return None
+    items = tuple(table.get(f"d{m.group(1)}/d{s.name}") for s in group.symbols)
+    return None if None in items else Tensor(group.shape, items)
 
 
 _AFTER = re.compile(r"^(.+?) after (\d+) steps?$")      # 'w1 after 2 steps', 'm_w1 after 1 step'

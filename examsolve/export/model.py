@@ -270,7 +270,10 @@ def _wrong_values(wrong, answer, rule: Rule, sol) -> list[tuple[Any, str, Fracti
             grading._reraise_run_budget(err)
         if value is not None:
             out.append((value, mistake.feedback, grading.credit_of(mistake)))
-    out += [(v, fb, Fraction(0)) for v, fb in _convention_values(wrong, answer, sol) + _slips(answer.value)]
+    from examsolve.explain import update_slips     # a slipped update, as keys and grading name it
+
+    out += [(v, fb, Fraction(0)) for v, fb in _convention_values(wrong, answer, sol) + _slips(answer.value)
+            + update_slips(sol, answer)]
     return out
 
 
