@@ -776,14 +776,13 @@ def _velocity_step(of, s, k: int, mu, before, grad, after) -> Step:
 
 def _ends(items: tuple) -> tuple:
     """The first and last few of a group's elements (all of a small group)."""
-    n = floatpath.FIRST + floatpath.LAST
-    return items if len(items) <= n + 1 else items[:floatpath.FIRST] + items[-floatpath.LAST:]
+    head, _, tail = floatpath.ends(items)
+    return head + tail
 
 
 def _cuts(groups: list) -> dict:
     """{first element not shown: last element not shown} of each group that _ends cuts."""
-    return {g.symbols[floatpath.FIRST]: g.symbols[-floatpath.LAST - 1] for g in groups
-            if len(_ends(g.symbols)) < len(g.symbols)}
+    return {hidden[0]: hidden[-1] for hidden in (floatpath.ends(g.symbols)[1] for g in groups) if hidden}
 
 
 def _has_float(v: Any) -> bool:

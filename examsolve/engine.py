@@ -506,13 +506,11 @@ class Backprop:
     def _step(self, of, n, users: list, adj: dict) -> Step:
         """∂of/∂n = Σ upstream ∂of/∂c × local ∂c/∂n, with each local derivative as a substep."""
         formula, numbers, local_steps, notes = [], [], [], []
-        cut = self.fast is not None and len(users) > floatpath.FIRST + floatpath.LAST + 1
-        if cut:        # the float path writes out the first and last few terms of a long sum
-            notes.append(f"… stands for the other {len(users) - floatpath.FIRST - floatpath.LAST} terms of "
-                         "the same form (the value sums them all)")
-            formula.append(floatpath.ELIDED)
-            numbers.append(floatpath.ELIDED)
-        for c in (users[:floatpath.FIRST] + users[-floatpath.LAST:]) if cut else users:
+        # the float path writes out the first and last few terms of a long sum
+        head, hidden, tail = floatpath.ends(users) if self.fast is not None else (users, [], [])
+        if hidden:
+            notes.append(f"… stands for the other {len(hidden)} terms of the same form (the value sums them all)")
+        for c in head + tail:
             sym, num, kinks = self.local(c, n)
             notes.extend(k for k in kinks if k not in notes)
             if c == of:     # of uses n directly: the local derivative is the whole term
@@ -528,8 +526,9 @@ class Backprop:
                                         formula=shown, substituted=at, value=num))
         if len(users) > MAX_SHOWN:
             local_steps.append(Step(f"... and {len(users) - 3} more local derivatives of the same form"))
-        if cut:         # … after the terms (the printers may still order a sum's terms their own way)
-            formula, numbers = formula[1:] + formula[:1], numbers[1:] + numbers[:1]
+        if hidden:      # … after the terms (the printers may still order a sum's terms their own way)
+            formula.append(floatpath.ELIDED)
+            numbers.append(floatpath.ELIDED)
         if len(users) > 1:
             notes.append(f"{text_name(n.name)} feeds {len(users)} nodes ("
                          f"{', '.join(text_name(c.name) for c in users[:6])}{', ...' if len(users) > 6 else ''}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import sympy
 from mpmath.libmp import dps_to_prec, from_float
@@ -400,10 +400,11 @@ def elide(e: Any) -> Any:
     """A formula with each long sum cut to its first FIRST and last LAST terms around … (for showing)."""
     if not isinstance(e, sympy.Basic) or not e.args:
         return e
-    args = [elide(a) for a in e.args] if len(e.args) <= 64 or not e.is_Add else list(e.args)
-    if e.is_Add and len(args) > FIRST + LAST + 1:
-        args = args[:FIRST] + [ELIDED] + args[-LAST:]
-        return sympy.Add(*[elide(a) for a in args], evaluate=False)
+    if e.is_Add:
+        head, hidden, tail = ends(list(e.args))
+        if hidden:
+            return sympy.Add(*[elide(a) for a in head], ELIDED, *[elide(a) for a in tail], evaluate=False)
+    args = [elide(a) for a in e.args]
     return e.func(*args, evaluate=False) if args != list(e.args) else e
 
 
@@ -425,9 +426,16 @@ def form(e: Any) -> Any:
     return (type(e).__name__,) + tuple(form(a) if isinstance(a, sympy.Basic) else a for a in args)
 
 
+def ends(items: Sequence) -> tuple[Sequence, Sequence, Sequence]:
+    """(first FIRST, the ones between, last LAST) of items, or (items, [], []) when only one would be cut."""
+    if len(items) <= FIRST + LAST + 1:
+        return items, items[:0], items[:0]
+    return items[:FIRST], items[FIRST:len(items) - LAST], items[len(items) - LAST:]
+
+
 def runs(items: list, key: Callable[[Any], Any]) -> list:
-    """items with each run of more than FIRST + LAST + 1 consecutive items of one key cut to its first
-    FIRST and last LAST, the cut ones replaced by one tuple ("more", [cut items])."""
+    """items with each run of consecutive items of one key cut by ends, the cut ones replaced by one tuple
+    ("more", [cut items])."""
     out: list = []
     i = 0
     keys = [key(x) for x in items]
@@ -435,12 +443,10 @@ def runs(items: list, key: Callable[[Any], Any]) -> list:
         j = i
         while j + 1 < len(items) and keys[j + 1] is not None and keys[j + 1] == keys[i]:
             j += 1
-        run = items[i:j + 1]
-        if keys[i] is not None and len(run) > FIRST + LAST + 1:
-            out.extend(run[:FIRST])
-            out.append(("more", run[FIRST:len(run) - LAST]))
-            out.extend(run[len(run) - LAST:])
-        else:
-            out.extend(run)
+        head, hidden, tail = ends(items[i:j + 1]) if keys[i] is not None else (items[i:j + 1], [], [])
+        out.extend(head)
+        if hidden:
+            out.append(("more", hidden))
+        out.extend(tail)
         i = j + 1
     return out

@@ -17,9 +17,10 @@ def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> lis
             parts.append(s)
     if step.value is not None:
         r = result(step.value)
-        # the numbers put in are already the result: show it once, unless the result is only its decimal
-        # (an exact form too long to print as a result), which would drop the numbers from the line
-        if parts and (parts[-1] == r or (parts[-1] == show(step.value) and parts[-1] in r)):
+        # the numbers put in are already the result: show it once, unless the result is only the decimal of
+        # a formula too long to print as a result, which would drop the numbers from the line
+        same = parts and parts[-1] == show(step.value)
+        if parts and (parts[-1] == r or (same and (parts[-1] in r or getattr(step.value, "is_Atom", False)))):
             parts[-1] = r
         else:
             parts.append(r)
