@@ -11,7 +11,7 @@ import sympy
 from examsolve import budget, floatpath
 from examsolve.errors import SolveError
 from examsolve.expr import MAX_EXPONENT, MAX_RESULT_DIGITS
-from examsolve.functions import Partial, kinks_to_cases, resolve_kinks
+from examsolve.functions import Partial, kinks_to_cases, resolve_kinks, risky
 from examsolve.graph import Graph
 from examsolve.names import text_name
 from examsolve.steps import Step
@@ -170,33 +170,6 @@ def _why_undefined(expr: sympy.Expr, values: dict) -> str:
 REAL_ONLY = ("examsolve computes with real numbers only (there is no option for complex values); "
              "change the values or the formula")
 
-# functions that are defined and real for every real argument: a tree of only these, sums, products and
-# whole non-negative powers needs no check of its domain
-_TOTAL_FUNCTIONS = ("sin", "cos", "exp", "tanh", "sinh", "cosh", "atan", "Abs", "sign", "sigmoid", "relu",
-                    "softplus", "lrelu", "Max", "Min", "relu_grad", "lrelu_grad", "abs_grad", "extreme_grad")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _risky(expr: Any) -> bool:
-    """True when expr holds an operation that is undefined or not real somewhere: a division, a root or
-    other non-whole power, a log, tan, or a function not known to be total."""
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if not isinstance(e, sympy.Basic) or not e.args or isinstance(e, Partial):
-            continue
-        if isinstance(e, sympy.Pow):
-            x = e.exp
-            if not (x.is_Integer and x >= 0):
-                return True
-        elif isinstance(e, sympy.Function) and type(e).__name__ not in _TOTAL_FUNCTIONS:
-            return True
-        elif not isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow, sympy.Function)):
-            return True
-        stack.extend(e.args)
-    return False
-
-
 def _nonreal(v: Any) -> bool:
     """True for a number that is not real (sqrt(-1), log(-2), (-8)**(1/3) as sympy's principal root)."""
     if not isinstance(v, sympy.Basic) or not v.is_number or _undefined(v):
@@ -316,7 +289,7 @@ def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
             def label(n=n, display=display):
                 text = shown(display)
                 return f"{n.name} = {text if len(text) <= 120 else text[:119] + '…'}"
-            if _risky(display):
+            if risky(display):
                 checked_value(display, values, label, n.loc, n.hint)
             v = fit(substitute(n.expr, values))
             if _undefined(v):

@@ -17,6 +17,8 @@ from typing import Any, Callable, Sequence
 import sympy
 from mpmath.libmp import dps_to_prec, from_float
 
+from examsolve.functions import risky
+
 FLOAT_NODES = 2000      # more computed nodes than this: the float path (small problems stay exact)
 FLOAT_EDGES = 20_000    # or more uses of values by computed nodes (a 784-input layer has few, wide nodes)
 DIGITS = 15             # significant digits a float64 value is shown with
@@ -102,7 +104,6 @@ def _rounding(e: Any, v: float) -> float:
 def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
     """Every node's value and local partials in float64, or None when the graph needs the exact path."""
     from examsolve import budget
-    from examsolve.engine import _risky
 
     overrides = overrides or {}
     values: dict = {}
@@ -114,7 +115,7 @@ def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
             if i % 1000 == 0:
                 budget.check("the forward pass", n.loc)
             if n.kind == "node":
-                if n.display is not None and n.display is not n.expr and _risky(n.display):
+                if n.display is not None and n.display is not n.expr and risky(n.display):
                     value_of(n.display, floats, errors)   # as written: a 0/0 that sympy cancelled goes exact
                 v, partials[s], errors[s] = value_and_partials(n.expr, floats, errors)
                 if abs(v) <= errors[s]:

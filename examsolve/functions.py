@@ -515,3 +515,30 @@ def partial(name: str, params: tuple, wrt: tuple, vector: bool) -> type:
 
 
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+# functions that are defined and real for every real argument: a tree of only these, sums, products and
+# whole non-negative powers needs no check of its domain
+TOTAL_FUNCTIONS = ("sin", "cos", "exp", "tanh", "sinh", "cosh", "atan", "Abs", "sign", "sigmoid", "relu",
+                    "softplus", "lrelu", "Max", "Min", "relu_grad", "lrelu_grad", "abs_grad", "extreme_grad")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def risky(expr: Any) -> bool:
+    """True when expr holds an operation that is undefined or not real somewhere: a division, a root or
+    other non-whole power, a log, tan, or a function not known to be total."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, sympy.Basic) or not e.args or isinstance(e, Partial):
+            continue
+        if isinstance(e, sympy.Pow):
+            x = e.exp
+            if not (x.is_Integer and x >= 0):
+                return True
+        elif isinstance(e, sympy.Function) and type(e).__name__ not in TOTAL_FUNCTIONS:
+            return True
+        elif not isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow, sympy.Function)):
+            return True
+        stack.extend(e.args)
+    return False
