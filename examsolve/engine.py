@@ -44,32 +44,32 @@ def substitute(expr: Any, mapping: dict, evaluate: bool = True, check=None) -> A
         return expr.map(lambda e: substitute(e, mapping, evaluate, check))
     if not isinstance(expr, sympy.Basic):
         return expr
-    memo: dict = {}
-
-    def rec(e):
-        if e in mapping:
-            return mapping[e]
-        if not e.args or isinstance(e, Partial):
-            return e
-        if e in memo:
-            return memo[e]
-        if not evaluate and isinstance(e, sympy.Piecewise):
-            return substitute(e, mapping, True, check)     # the case that applies (its conditions are numbers)
-        args = [rec(a) for a in e.args]
-        budget.check_call(e, args)
-        if isinstance(e, sympy.Pow) and not _power_ok(args[0], args[1]):
-            out = sympy.Float(args[0], PRECISION) ** args[1]
-        elif evaluate:
-            out = e.func(*args)
-        else:
-            out = e.func(*args, evaluate=False)
-        if check is not None:
-            check(e, args, out)
-        memo[e] = out
-        return out
-
     # no `with sympy.evaluate(False)`: switching it clears sympy's whole cache, every time
-    return rec(expr)
+    return _substituted(expr, mapping, {}, evaluate, check)
+
+
+def _substituted(e: Any, mapping: dict, memo: dict, evaluate: bool, check) -> Any:
+    """substitute's walk; a module function, not a closure calling itself (a cycle that kept each memo alive)."""
+    if e in mapping:
+        return mapping[e]
+    if not e.args or isinstance(e, Partial):
+        return e
+    if e in memo:
+        return memo[e]
+    if not evaluate and isinstance(e, sympy.Piecewise):
+        return substitute(e, mapping, True, check)     # the case that applies (its conditions are numbers)
+    args = [_substituted(a, mapping, memo, evaluate, check) for a in e.args]
+    budget.check_call(e, args)
+    if isinstance(e, sympy.Pow) and not _power_ok(args[0], args[1]):
+        out = sympy.Float(args[0], PRECISION) ** args[1]
+    elif evaluate:
+        out = e.func(*args)
+    else:
+        out = e.func(*args, evaluate=False)
+    if check is not None:
+        check(e, args, out)
+    memo[e] = out
+    return out
 
 
 @functools.lru_cache(maxsize=1 << 16)

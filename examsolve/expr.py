@@ -101,7 +101,7 @@ def parse_both(text: str, names: Mapping[str, Value], *, allow_free: bool = Fals
     if isinstance(text, str):
         try:
             return _parse_dual(text, names, allow_free)
-        except Exception:  # noqa: BLE001 - the two parses give the value, the tree or the error
+        except (_Unpaired, ExprError):   # the two parses give the value, the tree or the error (its offset)
             pass
     return parse(text, names, allow_free=allow_free), parse(text, names, allow_free=allow_free, evaluate=False)
 

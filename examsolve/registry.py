@@ -25,7 +25,7 @@ class Family:
         """Solve a validated spec of this family into a Solution."""
         from examsolve.graph import building
 
-        with building():    # the cyclic collector paused: solving, like building, makes no cycles worth it
+        with building():    # solving keeps its graph alive too: no full collections walking it again and again
             return self.impl.solve(spec)
 
 

@@ -9,6 +9,7 @@ from conftest import PROBLEMS
 from test_fastsym import same
 
 from examsolve import expr
+from examsolve.budget import BudgetError
 from examsolve.errors import ExprError
 from examsolve.tensor import Tensor
 
@@ -127,3 +128,19 @@ def test_number_lists_in_one_go(raw):
                 assert same_value(g, w)
     if bulk is not None:
         assert want[2][1] is None
+
+
+@pytest.mark.parametrize("error", [BudgetError("the time limit of 1 s is over"), RuntimeError("a bug in DualOps")])
+def test_other_errors_of_the_side_by_side_parse_propagate(monkeypatch, error):
+    """Only the fallback's own cases are parsed again: a time budget running out (SIGALRM) or a bug is not."""
+    def fail(self, *xs):
+        raise error
+
+    def parse(*args, **kwargs):
+        raise AssertionError("parsed again after the side-by-side parse failed")
+
+    monkeypatch.setattr(expr.DualOps, "add", fail)
+    monkeypatch.setattr(expr, "parse", parse)
+    with pytest.raises(type(error)) as got:
+        expr.parse_both("x + y", NAMES)
+    assert got.value is error
