@@ -21,7 +21,7 @@ FAMILIES = {'attention': (1016721706, 'examsolve.families.attention:AttentionSpe
  'perceptron': (1500474773, 'examsolve.families.perceptron:PerceptronSpec'),
  'policy': (3371499232, 'examsolve.families.policy:PolicySpec'),
  'recursion': (207929178, 'examsolve.families.recursion:RecursionSpec'),
- 'rnn': (3169405756, 'examsolve.families.rnn:RnnSpec')}
+ 'rnn': (4032051908, 'examsolve.families.rnn:RnnSpec')}
 
 MODELS = {'examsolve.families.attention:AttentionSpec': ('AttentionSpec',
                                                 None,
