@@ -7,7 +7,6 @@ pydantic and hands a spec it cannot vouch for to pydantic. This module imports n
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,8 +229,8 @@ class PydanticWhenRead:
         return getattr(self._spec, name)
 
 
-C_COMPOSE_CHARS = 8 * 1024    # a larger spec is composed by libyaml (10x faster) when it is plain ASCII
-C_COMPOSE_NESTING = 64          # ... and its brackets nest no deeper than this (libyaml's composer recurses in C)
+C_COMPOSE_CHARS = 8 * 1024    # a larger spec is composed by libyaml (7-10x faster) when it is plain ASCII
+C_COMPOSE_NESTING = 64          # ... and its lists and maps nest no deeper than this (libyaml's composer recurses in C)
 
 
 def _compose(text: str) -> Any:
@@ -240,24 +239,29 @@ def _compose(text: str) -> Any:
     report. Plain: ASCII without tabs or carriage returns, where both give the same nodes and marks."""
     c_loader = getattr(yaml, "CSafeLoader", None)
     if (c_loader is not None and len(text) > C_COMPOSE_CHARS and text.isascii() and "\t" not in text
-            and "\r" not in text and _bracket_depth(text) <= C_COMPOSE_NESTING):
+            and "\r" not in text):
         try:
-            return yaml.compose(text, Loader=c_loader)
+            if _shallow(text, c_loader):
+                return yaml.compose(text, Loader=c_loader)
         except yaml.YAMLError:
             pass            # the pure-Python composer says what is wrong, and where
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-def _bracket_depth(text: str) -> int:
-    """The deepest nesting of [ and { in text (quotes not excluded: an overestimate only costs speed)."""
-    depth = deepest = 0
-    for ch in _BRACKETS.findall(text):
-        depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
-        deepest = max(deepest, depth)
-    return deepest
+def _shallow(text: str, loader: type) -> bool:
+    """Whether text's lists and maps (block or flow, bracketed or not) nest at most C_COMPOSE_NESTING deep.
 
-
-_BRACKETS = re.compile(r"[\[\]{}]")
+    Read off libyaml's event stream: its parser keeps a stack where its composer recurses (libyaml 0.2.5 has no
+    depth limit, so `- - - ...` overflowed the C stack), and the events are what that composer would nest."""
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > C_COMPOSE_NESTING:
+                return False
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return True
 
 
 def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dict, dict]:
