@@ -6,6 +6,7 @@ import functools
 import signal
 from typing import Any, Callable, Iterable
 
+import mpmath
 import sympy
 
 from examsolve import budget, floatpath
@@ -843,35 +844,36 @@ def numeric(expr: Any, env: dict) -> Any:
 
     For long numeric runs (1000 optimizer steps) where every value is already a float.
     """
-    import mpmath
-
-    def rec(e):
-        if e in env:
-            return env[e]
-        if e.is_Number:
-            return mpmath.mpf(e.p) / e.q if e.is_Rational else mpmath.mpf(e._mpf_)
-        if e is sympy.pi:
-            return +mpmath.pi
-        if e is sympy.E:
-            return +mpmath.e
-        if e.is_Add:
-            return mpmath.fsum(rec(a) for a in e.args)
-        if e.is_Mul:
-            out = mpmath.mpf(1)
-            for a in e.args:
-                out *= rec(a)
-            return out
-        if e.is_Pow:
-            return rec(e.base) ** rec(e.exp)
-        name = type(e).__name__
-        if name in _MP_FUNCS and len(e.args) == 1:
-            v = rec(e.args[0])
-            if name == "sigmoid":
-                return 1 / (1 + mpmath.exp(-v))
-            return getattr(mpmath, _MP_FUNCS[name])(v)
-        raise LookupError(name)
-
     try:
-        return rec(expr)
+        return _numeric(expr, env)
     except (LookupError, TypeError, ValueError, ZeroDivisionError):
         return None
+
+
+def _numeric(e: Any, env: dict) -> Any:
+    """numeric's walk (a module function, not a closure: a closure calling itself is a reference cycle that
+    keeps env alive until a full garbage collection)."""
+    if e in env:
+        return env[e]
+    if e.is_Number:
+        return mpmath.mpf(e.p) / e.q if e.is_Rational else mpmath.mpf(e._mpf_)
+    if e is sympy.pi:
+        return +mpmath.pi
+    if e is sympy.E:
+        return +mpmath.e
+    if e.is_Add:
+        return mpmath.fsum(_numeric(a, env) for a in e.args)
+    if e.is_Mul:
+        out = mpmath.mpf(1)
+        for a in e.args:
+            out *= _numeric(a, env)
+        return out
+    if e.is_Pow:
+        return _numeric(e.base, env) ** _numeric(e.exp, env)
+    name = type(e).__name__
+    if name in _MP_FUNCS and len(e.args) == 1:
+        v = _numeric(e.args[0], env)
+        if name == "sigmoid":
+            return 1 / (1 + mpmath.exp(-v))
+        return getattr(mpmath, _MP_FUNCS[name])(v)
+    raise LookupError(name)
