@@ -22,6 +22,16 @@ class Step:
     table: Any = None         # optional Table shown with the step
     quantities: tuple = ()    # (dotted name, value) pairs this step computes besides its target, e.g. table cells
 
+    def __post_init__(self) -> None:
+        # where exact numbers gave a 30-digit float (an exact form too long to keep), the step says so, in
+        # every format: the note is part of the step
+        if self.value is not None and self.substituted is not None:
+            from examsolve.values import float_note
+
+            extra = float_note(self.value, self.substituted)
+            if extra and extra not in self.note:
+                object.__setattr__(self, "note", "; ".join(filter(None, (self.note, extra))))
+
 
 @dataclass(frozen=True)
 class Table:

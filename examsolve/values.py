@@ -79,12 +79,12 @@ def fit(v: Any) -> Any:
 def is_approx(v: Any) -> bool:
     """True when the value holds a float (it is shown with ≈)."""
     items = v.items if isinstance(v, Tensor) else (v,)
-    return any(isinstance(x, sympy.Basic) and x.has(sympy.Float) for x in items)
+    # a Float at once: has() walks it as a tree (25,000 scalar quantities of the float path)
+    return any(isinstance(x, sympy.Float) or (isinstance(x, sympy.Basic) and x.has(sympy.Float)) for x in items)
 
 
-FLOAT_NOTE = (f"kept as a {PRECISION}-digit float (≈), not exact: the exact form was too long (more than "
-              f"{MAX_NODES} nodes, functions nested more than {MAX_NESTING} deep, or numbers of more than "
-              f"{MAX_INT_DIGITS:,} digits); what is computed from it is a float too")
+# the limits that trigger it (MAX_NODES, MAX_NESTING, MAX_INT_DIGITS) are listed in the README
+FLOAT_NOTE = f"the exact form is too long to keep: a {PRECISION}-digit float from here on"
 
 
 def float_note(value: Any, numbers: Any) -> str:

@@ -91,7 +91,7 @@ def _step(s) -> dict:
         "exact": None if s.value is None else exact_str(s.value),
         "value": None if s.value is None else _plain(s.value),
         "approx": s.value is not None and is_approx(s.value),
-        "note": "; ".join(filter(None, (s.note, float_note(s.value, s.substituted)))),
+        "note": s.note,
     }
     if s.substeps:
         out["substeps"] = [_step(x) for x in s.substeps]
