@@ -533,8 +533,9 @@ def risky(expr: Any) -> bool:
         if not isinstance(e, sympy.Basic) or not e.args or isinstance(e, Partial):
             continue
         if isinstance(e, sympy.Pow):
-            x = e.exp
-            if not (x.is_Integer and x >= 0):
+            b, x = e.base, e.exp
+            # defined and real: a whole non-negative power, or a power of a positive number (x/64 is x·64⁻¹)
+            if not ((x.is_Integer and x >= 0) or (b.is_Number and b > 0)):
                 return True
         elif isinstance(e, sympy.Function) and type(e).__name__ not in TOTAL_FUNCTIONS:
             return True

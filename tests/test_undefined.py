@@ -178,3 +178,19 @@ def test_an_overflowing_value_is_a_solve_error_not_a_crash(tmp_path):
     r = run(tmp_path, graph("{x: 30}", "y: tanh(exp(exp(x)))", "  - value: [y]\n  - grad: {of: y, wrt: x}\n"))
     assert r.exit_code == 1, (r.stdout, r.stderr)
     assert "internal error" not in r.stderr
+
+
+def test_which_written_operations_need_a_domain_check():
+    """A power of a positive number is defined and real for every real exponent (x/64 is x·64⁻¹); a power of
+    a symbol, of 0 or of a negative number with a non-whole exponent is not (x⁻¹ at 0, (−8)^(1/3))."""
+    from sympy import Integer, Pow, Rational, Symbol, tanh
+
+    from examsolve.functions import risky
+
+    x, y = Symbol("x"), Symbol("y")
+    assert not risky(tanh(x * Pow(Integer(64), Integer(-1), evaluate=False) + y ** 2))
+    assert not risky(Pow(Integer(2), x, evaluate=False))
+    assert risky(x * Pow(y, Integer(-1), evaluate=False))
+    assert risky(Pow(Integer(0), Integer(-1), evaluate=False))
+    assert risky(Pow(Integer(-8), Rational(1, 3), evaluate=False))
+    assert risky(Pow(Integer(2), Pow(y, Integer(-1), evaluate=False), evaluate=False))
