@@ -217,7 +217,7 @@ def _bipartite(edges: list[list[bool]]) -> list | None:
 
 def read(raw: Any, spec, names: dict) -> Any:
     """A given value (a key, a student's answer) in the spec's expression language; ∞ words; σ' as sigma_prime."""
-    from examsolve.asks import spec_expr
+    from examsolve.spec_graph import spec_expr
 
     value = _infinity(raw)
     value = spec_expr(spec, _primes(raw), ("answer",), names) if value is None else value
@@ -525,7 +525,7 @@ def _split(inner: str) -> list | None:
 
 def _end(text: str, spec, names: dict, texts: dict):
     """One endpoint or element: ∞ words, else an expression in the spec's language (decimals exact)."""
-    from examsolve.asks import spec_expr
+    from examsolve.spec_graph import spec_expr
 
     t = text.strip()
     v = _infinity(t)
@@ -598,7 +598,7 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     if shape is not None:        # (8, 30, 30), 8x30x30: a shape key
         key = Tensor((len(shape),), tuple(sympy.Integer(d) for d in shape))
         return key, compare(raw, text, answer.value, rule, spec, names, answer.name).ok, ""
-    from examsolve.asks import spec_expr
+    from examsolve.spec_graph import spec_expr
 
     items = answer.value.items if isinstance(answer.value, Tensor) else (answer.value,)
     names = {**names, **{s.name: s for x in items if isinstance(x, sympy.Basic) for s in x.free_symbols}}

@@ -162,8 +162,8 @@ def _offsets(spec, sol, given: dict, earlier: list[str], other, offsets: dict) -
 
 def _student_value(spec, sol, raw: Any):
     """The student's value read by the spec's expression language (exact; never eval), or None."""
-    from examsolve.asks import spec_expr
     from examsolve.compare import _primes
+    from examsolve.spec_graph import spec_expr
 
     if isinstance(raw, bool):
         return None

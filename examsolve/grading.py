@@ -276,7 +276,7 @@ class WrongPaths:
 
     def match(self, answer, raw, text, rule: Rule, sol, slips: bool = True) -> tuple[str, Fraction]:
         """(feedback, credit) of the wrong path the student's answer matches; ('', 0) when none does."""
-        from examsolve.asks import spec_expr
+        from examsolve.spec_graph import spec_expr
         from examsolve.variants import resolve_path
 
         def matches(value) -> bool:

@@ -19,7 +19,7 @@ def _ix(name: str, at) -> sympy.Indexed:
 
 def _number(spec, raw: Any, field: str):
     """A number field of the spec, exact."""
-    from examsolve.asks import spec_expr
+    from examsolve.spec_graph import spec_expr
 
     value = spec_expr(spec, raw, (field,), {})
     if isinstance(value, Tensor) or not value.is_number:
@@ -132,7 +132,7 @@ def momentum_elimination(spec) -> tuple[list, list]:
 
 def jacobian_product(spec) -> tuple[list, list]:
     """∂h_k/∂h_0 = Π diag(σ'(a_i)) W, and ‖∂h_k/∂h_0‖₂ ≤ (γ‖W‖₂)^k."""
-    from examsolve.asks import spec_expr
+    from examsolve.spec_graph import spec_expr
 
     m = spec.model
     if m.weight is None:

@@ -47,8 +47,8 @@ def depths(units: list, d: int) -> dict:
 
 def report(spec, units: list, X: list, steps: list, answers: list, title: str):
     """The truth table of every unit, then the output, the number of units, depth and width."""
-    from examsolve.asks import finish
     from examsolve.families.perceptron import strict
+    from examsolve.finish import finish
     from examsolve.steps import Answer, Step, Table
     from examsolve.tensor import Tensor
 
@@ -74,8 +74,8 @@ def report(spec, units: list, X: list, steps: list, answers: list, title: str):
 
 def evaluate(spec, X: list, steps: list, answers: list):
     """The spec's network: each unit's output on every row; units, depth and width."""
-    from examsolve.asks import spec_expr
     from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
 
     m = spec.model
     known = [f"x{j + 1}" for j in range(len(X[0]))]
@@ -274,8 +274,8 @@ def build(spec):
 
 def _table(spec) -> tuple:
     """Rows, 0/1 targets and the parsed formula (or None): from formula: or from inputs: and targets:."""
-    from examsolve.asks import spec_expr
     from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
 
     m = spec.model
     tree = None

@@ -129,10 +129,10 @@ def test_transcendental_critical_points_are_a_solve_error():
 
 def test_symbolic_asks_have_a_time_limit(monkeypatch):
     import time as _time
-    from examsolve import asks
+    from examsolve import ask_critical
     from examsolve.errors import SolveError
     monkeypatch.setattr(engine, "SOLVE_SECONDS", 1)
-    monkeypatch.setattr(asks, "_solve", lambda *a: _time.sleep(5))
+    monkeypatch.setattr(ask_critical, "solve_equations", lambda *a: _time.sleep(5))
     start = _time.perf_counter()
     with pytest.raises(SolveError) as e:
         _solve("kind: graph\nsymbols: [x]\nequations: {f: x**2}\nask:\n  - critical_points: {of: f, wrt: x}\n")

@@ -13,9 +13,9 @@ from conftest import PROBLEMS, ROOT, require_tool
 from numeric import close, partials
 
 from examsolve import load_spec, render, solve
-from examsolve.asks import names_list
 from examsolve.registry import get_family, load_all
 from examsolve.renderers import FORMATS
+from examsolve.spec_graph import names_list
 from examsolve.tensor import Tensor
 
 IDS = [p.name for p in PROBLEMS]

@@ -96,7 +96,7 @@ def test_fallback_errors_are_parses_own():
 ])
 def test_number_lists_in_one_go(raw):
     """spec_expr's bulk path for lists of numbers gives what element-by-element parsing gives."""
-    from examsolve import asks
+    from examsolve import spec_graph
 
     class Spec:                       # only consulted for an error's position
         def loc(self, *path):
@@ -109,15 +109,15 @@ def test_number_lists_in_one_go(raw):
             equations = {}
 
     def run(**kw):
-        return outcome(lambda: asks.spec_expr(Spec(), raw, ("given", "W"), {}, **kw))
+        return outcome(lambda: spec_graph.spec_expr(Spec(), raw, ("given", "W"), {}, **kw))
 
-    bulk = asks._number_tensor(raw)
-    old = asks._number_tensor
+    bulk = spec_graph._number_tensor(raw)
+    old = spec_graph._number_tensor
     try:
-        asks._number_tensor = lambda raw: None
+        spec_graph._number_tensor = lambda raw: None
         want = [run(), run(evaluate=False), run(both=True)]
     finally:
-        asks._number_tensor = old
+        spec_graph._number_tensor = old
     got = [run(), run(evaluate=False), run(both=True)]
     for (g, ge), (w, we) in zip(got, want):
         assert (ge is None) == (we is None) and (ge is None or ge[:2] == we[:2])

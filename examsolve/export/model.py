@@ -258,7 +258,7 @@ def _wrong_values(wrong, answer, rule: Rule, sol) -> list[tuple[Any, str, Fracti
         value = None
         try:
             if answer.name in mistake.answers:
-                from examsolve.asks import spec_expr
+                from examsolve.spec_graph import spec_expr
                 value = spec_expr(spec, mistake.answers[answer.name], ("mistakes", i, "answers", answer.name), {})
             elif mistake.set:
                 from examsolve.variants import resolve_path

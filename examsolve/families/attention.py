@@ -37,9 +37,11 @@ def _solve(spec):
     """Each row's softmax is shown with its exponentials, so e^(log 2) = 2 stays visible."""
     import sympy
 
-    from examsolve.asks import finish, spec_expr
+    from examsolve.finish import finish
+
     from examsolve.errors import SpecError
     from examsolve.expr import matmul, transpose
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor, from_nested
 

@@ -48,10 +48,12 @@ def _solve(spec, constant_stats: bool = False):
     """The template graph and the asks; constant_stats: μ and σ² as numbers (a known wrong path)."""
     import sympy
 
-    from examsolve.asks import Solver, add_equations, build_graph
+    from examsolve.asks import Solver
+
     from examsolve.errors import SpecError
     from examsolve.expr import Ops
     from examsolve.names import SUB
+    from examsolve.spec_graph import add_equations, build_graph
     from examsolve.tensor import Tensor
 
     m = spec.model

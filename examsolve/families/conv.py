@@ -99,9 +99,10 @@ def _solve(spec):
     import sympy
 
     from examsolve import budget, functions as fn
-    from examsolve.asks import Solver, add_equations, build_graph
+    from examsolve.asks import Solver
     from examsolve.errors import SpecError
     from examsolve.expr import Ops
+    from examsolve.spec_graph import add_equations, build_graph
     from examsolve.steps import Step
     from examsolve.tensor import Tensor
 
@@ -234,7 +235,7 @@ def _kernel_checks(spec, solver, kernel: str) -> None:
 
     import sympy
 
-    from examsolve.asks import names_list
+    from examsolve.spec_graph import names_list
     from examsolve.steps import Answer
     from examsolve.tensor import Tensor
 
@@ -264,8 +265,8 @@ def _equations(spec, solver, body, path: tuple, unknowns: set) -> list:
     import sympy
 
     from examsolve import engine
-    from examsolve.asks import names_list
     from examsolve.expr import parse_equation
+    from examsolve.spec_graph import names_list
 
     graph = solver.graph
     leaves = {s: v for s, v in solver.values.items() if graph.nodes[s].kind == "given" and s not in unknowns}
@@ -314,8 +315,8 @@ class _KernelCheck:
         return out
 
     def _read(self, raw, name: str, default=None):
-        from examsolve.asks import spec_expr
         from examsolve.errors import ExamsolveError
+        from examsolve.spec_graph import spec_expr
 
         if raw is None:
             return default

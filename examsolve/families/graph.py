@@ -20,7 +20,8 @@ class GraphFamily:
 
     @staticmethod
     def solve(spec):
-        from examsolve.asks import Solver, build_graph
+        from examsolve.asks import Solver
+        from examsolve.spec_graph import build_graph
 
         solver = Solver(spec, build_graph(spec))
         solver.run(spec.model.ask)

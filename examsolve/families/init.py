@@ -74,7 +74,7 @@ def _solve(spec):
     """Fans from the shape, the gain, then Var, σ = √Var for the normal form and a = √(3·Var) for U(−a, a)."""
     import sympy
 
-    from examsolve.asks import finish
+    from examsolve.finish import finish
     from examsolve.steps import Answer, Step
 
     m = spec.model
@@ -166,7 +166,7 @@ def _gain(spec, scheme: str):
     """The gain a scheme uses, and the step that says where it comes from."""
     import sympy
 
-    from examsolve.asks import spec_expr
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Step
 
     m = spec.model

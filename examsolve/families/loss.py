@@ -61,9 +61,10 @@ def _model():
         model=_model)
 def _solve(spec):
     """Each quantity with its formula, once per log base; gradients by differentiation, compared with ŷ − y."""
-    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SpecError
     from examsolve.expr import symbol
+    from examsolve.finish import finish
+    from examsolve.spec_graph import spec_expr
 
     m = spec.model
     names: dict = {s: symbol(s) for s in m.symbols}   # names left symbolic, usable in every field
@@ -87,7 +88,7 @@ def _solve(spec):
 
 def _vec(spec, names: dict, key: str) -> list:
     """A field as a list of values (a scalar is a list of one)."""
-    from examsolve.asks import spec_expr
+    from examsolve.spec_graph import spec_expr
     from examsolve.tensor import Tensor
 
     v = spec_expr(spec, getattr(spec.model, key), (key,), names)
@@ -110,8 +111,8 @@ def _softmax_ce(spec, names: dict, bases: list, steps: list, answers: list) -> N
     """Softmax, cross-entropy in each base, and ∂L/∂z by differentiation and by the shortcut (ŷ − y)/ln b."""
     import sympy
 
-    from examsolve.asks import spec_expr
     from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor
 
@@ -345,8 +346,8 @@ def _density(spec, names: dict, steps: list, answers: list) -> None:
     """KL of two Gaussians or two exponentials in closed form (natural log)."""
     import sympy
 
-    from examsolve.asks import spec_expr
     from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Answer, Step
 
     m = spec.model

@@ -33,9 +33,11 @@ def _solve(spec):
     """Hessian eigenvalues give one factor per direction; the sets follow from |ρᵢ(α)| against 1."""
     import sympy
 
-    from examsolve.asks import finish, spec_expr
+    from examsolve.finish import finish
+
     from examsolve.errors import SolveError
     from examsolve.expr import symbol
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor
 

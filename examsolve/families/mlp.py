@@ -55,8 +55,9 @@ def _model():
         examples=("mlp_2_2_1.yaml", "mlp_rule_momentum.yaml"), model=_model)
 def _solve(spec):
     """Writes z_k = W_k·a_(k−1) + b_k and a_k = act(z_k) as equations, then runs the asks on the graph."""
-    from examsolve.asks import Solver, add_equations, build_graph
+    from examsolve.asks import Solver
     from examsolve.errors import SpecError
+    from examsolve.spec_graph import add_equations, build_graph
     from examsolve.steps import Step
 
     m = spec.model
@@ -150,8 +151,8 @@ def _fill_rules(spec, graph) -> tuple[list, list]:
     """Steps, and each layer's (weights, bias) names: given weights W_k (and biases b_k) for layers written as a rule ("all weights 0.2"), with a step each."""
     import sympy
 
-    from examsolve.asks import spec_expr
     from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Step
     from examsolve.tensor import Tensor
 

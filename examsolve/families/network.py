@@ -99,8 +99,8 @@ def _model():
                   "vgg16_bn.yaml"), model=_model)
 def _solve(spec):
     """Walks the layers from the input shape; every number is an exact integer with its formula."""
-    from examsolve.asks import finish
     from examsolve.errors import SolveError
+    from examsolve.finish import finish
     from examsolve.layers import OPS, walk
     from examsolve.network_counts import differences
     from examsolve.steps import Step

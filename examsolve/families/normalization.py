@@ -41,8 +41,10 @@ def _solve(spec):
     """Each statistic is a mean over a set of elements; the sum is shown with the numbers."""
     import sympy
 
-    from examsolve.asks import finish, spec_expr
+    from examsolve.finish import finish
+
     from examsolve.errors import SolveError, SpecError
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor, indices
     from examsolve.values import fit

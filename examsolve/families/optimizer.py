@@ -71,7 +71,7 @@ def _solve(spec):
     """Runs the update rule step by step; every state variable and update is a shown step."""
     import mpmath
 
-    from examsolve.asks import finish
+    from examsolve.finish import finish
 
     run = _Run(spec)
     with mpmath.workdps(35):   # float mode keeps 35 digits (30 shown); restored afterwards
@@ -86,9 +86,9 @@ class _Run:
     def __init__(self, spec):
         import sympy
 
-        from examsolve.asks import spec_expr
         from examsolve.errors import SpecError
         from examsolve.expr import symbol
+        from examsolve.spec_graph import spec_expr
         from examsolve.steps import Step
         from examsolve.values import fit
 
@@ -123,7 +123,7 @@ class _Run:
 
     def h(self, key):
         """A hyperparameter, read once (as a float once the run is in float mode)."""
-        from examsolve.asks import spec_expr
+        from examsolve.spec_graph import spec_expr
 
         if key not in self.hyper:
             self.hyper[key] = spec_expr(self.spec, getattr(self.o, key), ("optimizer", key), self.names)
@@ -134,8 +134,8 @@ class _Run:
     def _start_state(self) -> dict:
         import sympy
 
-        from examsolve.asks import spec_expr
         from examsolve.errors import SpecError
+        from examsolve.spec_graph import spec_expr
 
         spec, m = self.spec, self.m
         for k in m.state:
@@ -168,8 +168,8 @@ class _Run:
         """Update t: the gradients, every parameter's update, the table row and (when shown) the steps."""
         import sympy
 
-        from examsolve.asks import spec_expr
         from examsolve.rprop import known_sign
+        from examsolve.spec_graph import spec_expr
         from examsolve.steps import Step
 
         m, o, ar, params = self.m, self.o, self.ar, self.params

@@ -77,9 +77,10 @@ def _model():
         model=_model)
 def _solve(spec):
     """Training by the chosen rule, a network evaluated or built, or one unit's weights found."""
-    from examsolve.asks import finish, spec_expr
-    from examsolve.errors import SpecError
     from examsolve import threshold_nets
+    from examsolve.errors import SpecError
+    from examsolve.finish import finish
+    from examsolve.spec_graph import spec_expr
 
     m = spec.model
     if m.formula or m.build:
@@ -128,9 +129,10 @@ def fire(net, theta, strict_: bool, pm: bool) -> int:
 
 def _find(spec, X, T, pm):
     """One unit's weights: the inequalities solved, or searched over the given values."""
-    from examsolve.asks import finish, spec_expr
     from examsolve.errors import SpecError
+    from examsolve.finish import finish
     from examsolve.separable import find_weights, search_values
+    from examsolve.spec_graph import spec_expr
 
     m = spec.model
     if not all(v.is_Rational for r in X for v in r):
@@ -151,8 +153,8 @@ def _setup(spec, X: list, pm: bool) -> dict:
     """The rule's settings read and checked: start weights, bias, θ, η, the constant input."""
     import sympy
 
-    from examsolve.asks import spec_expr
     from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
 
     m = spec.model
     x0 = m.constant_input
@@ -270,8 +272,8 @@ def _pair_check(spec, X, T, pm, name, ours):
 
 def _read(spec, raw, name, default):
     """A value given (YAML) for the other half of the pair, or default when it is missing or unreadable."""
-    from examsolve.asks import spec_expr
     from examsolve.errors import ExamsolveError
+    from examsolve.spec_graph import spec_expr
 
     if raw is None:
         return default

@@ -54,9 +54,11 @@ def _solve(spec):
     """Builds log π(u|x) per transition as graph nodes, so the chain rule is shown step by step."""
     import sympy
 
-    from examsolve.asks import Solver, add_equations, build_graph, spec_expr
+    from examsolve.asks import Solver
+
     from examsolve.errors import SpecError
     from examsolve.expr import Ops
+    from examsolve.spec_graph import add_equations, build_graph, spec_expr
     from examsolve.steps import Step
     from examsolve.values import fit
 
@@ -141,9 +143,9 @@ def _state_quantities(spec, m, graph, x, prefix: str) -> list:
     """
     import sympy
 
-    from examsolve.asks import spec_expr
     from examsolve.engine import evaluate, substitute
     from examsolve.functions import resolve_kinks
+    from examsolve.spec_graph import spec_expr
     from examsolve.tensor import Tensor
     from examsolve.values import fit
 
@@ -166,9 +168,9 @@ def _advantage(spec, m, graph, x, action, steps):
     """A(u, x) = Q(u, x) − V(x) with V(x) = Σ_u π(u|x)·Q(u, x)."""
     import sympy
 
-    from examsolve.asks import spec_expr
-    from examsolve.errors import SpecError
     from examsolve.engine import evaluate, substitute
+    from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
     from examsolve.steps import Step
     from examsolve.tensor import Tensor
 

@@ -44,7 +44,7 @@ def _model():
         model=_model)
 def _solve(spec):
     """Run the preset's derivation."""
-    from examsolve.asks import finish
+    from examsolve.finish import finish
     from examsolve.recursions import PRESET_SOLVERS
 
     steps, answers = PRESET_SOLVERS[spec.model.preset](spec)

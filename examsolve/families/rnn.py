@@ -124,10 +124,12 @@ def _solve(spec):
 
     import sympy
 
-    from examsolve.asks import Solver, build_graph, spec_expr
+    from examsolve.asks import Solver
+
     from examsolve.errors import SpecError
     from examsolve.expr import Ops
     from examsolve.graph import Group
+    from examsolve.spec_graph import build_graph, spec_expr
     from examsolve.steps import Step, Table
 
     m = spec.model
@@ -286,7 +288,7 @@ class StepTemplates:
     def _parse(self, text: str, path: tuple, varying: dict) -> tuple:
         from collections import ChainMap
 
-        from examsolve.asks import spec_expr
+        from examsolve.spec_graph import spec_expr
 
         names = ChainMap(varying, self.graph.names())
         return (spec_expr(self.spec, text, path, names), spec_expr(self.spec, text, path, names, evaluate=False))

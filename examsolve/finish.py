@@ -1,0 +1,58 @@
+"""A family's Solution from its steps and answers: the spec's key: checked against the answers it names."""
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from examsolve import quantity
+from examsolve.errors import SpecError
+from examsolve.steps import Answer, Solution
+
+
+def finish(spec, steps: list, answers: list, key_names: dict | None = None, **extra: Any) -> Solution:
+    """A family's Solution: the spec's title and source, the answers with the keys checked (key_names are the
+    names a key may use), and any other Solution fields."""
+    m = spec.model
+    table = quantity.collect(steps, answers)
+    checked = _distinct_labels(check_keys(spec, answers, key_names or {}, table))
+    return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=spec.file, steps=tuple(steps),
+                    answers=tuple(checked), quantities=table, **extra)
+
+
+def _distinct_labels(answers: list) -> list:
+    """Answers whose typeset labels would look alike (two ∂y/∂x, two J) are shown by their names instead."""
+    import dataclasses
+
+    shown = [None if a.label is None else sympy.sstr(a.label) for a in answers]
+    return [dataclasses.replace(a, label=None) if s is not None and shown.count(s) > 1 else a
+            for a, s in zip(answers, shown)]
+
+
+def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> list:
+    """The answers with the spec's top-level key: checked against each one it names; a key naming a quantity
+    that is not an answer (a step's value, one element `h[1]`) adds that quantity to the answers, and one that
+    names an answer another way (iterates.w1[2] for 'w1 after 2 steps') is checked on that answer."""
+    import dataclasses
+
+    out = list(answers)
+    known = [a.name for a in out]
+    for keyed, raw in spec.model.key.items():
+        same = next((a.name for a in out if keyed not in known and table
+                     and quantity.same_quantity(table, a.name, keyed)), None)
+        name = keyed if same is None else same
+        if name not in known:
+            try:
+                out.append(Answer(name, quantity.lookup(table or {}, name, getattr(names, "graph", None))))
+            except KeyError as err:
+                raise SpecError(f"key: {err.args[0]}; answers are: " + ", ".join(known)
+                                + " (`examsolve run FILE --answers all` lists every quantity)",
+                                spec.key_loc("key", name)) from None
+            known.append(name)
+        i = known.index(name)
+        a = out[i]
+        from examsolve.compare import as_text, check_key
+
+        k, agrees, why = check_key(spec, a, raw, names, ("key", keyed))   # grading's rule: digits written, tolerance:
+        out[i] = dataclasses.replace(a, key=k, agrees=agrees, key_note=why, key_text=as_text(raw))
+    return out
