@@ -112,7 +112,28 @@ def is_numeric(v: Any) -> bool:
 
 # ---- printing each value once per render ----------------------------------------------------------------
 
-_MEMO: ContextVar[dict | None] = ContextVar("examsolve_printed", default=None)
+class _Memo:
+    """What printed_once remembers: each function's results by the ids of its arguments, and the objects behind
+    those ids, held so that no id is reused by another object while the memo lives (so an id found is the
+    same object; no (object, result) pair is made per entry, which a 25,000-weight tensor would make 25,000
+    times for the collector to walk)."""
+
+    __slots__ = ("held", "tables")
+
+    def __init__(self) -> None:
+        self.held: dict[int, Any] = {}
+        self.tables: dict[Callable[..., Any], dict] = {}
+
+    def table(self, f: Callable[..., Any]) -> dict:
+        """The results of f, by the ids of its arguments."""
+        table = self.tables.get(f)
+        if table is None:
+            table = self.tables[f] = {}
+        return table
+
+
+_MEMO: ContextVar[_Memo | None] = ContextVar("examsolve_printed", default=None)
+_MISSING = object()
 
 
 @contextmanager
@@ -122,11 +143,20 @@ def printed_once() -> Iterator[None]:
     if _MEMO.get() is not None:
         yield
         return
-    token = _MEMO.set({})
+    token = _MEMO.set(_Memo())
     try:
         yield
     finally:
         _MEMO.reset(token)
+
+
+def forget_printed() -> None:
+    """Drop what printed_once remembered so far (a renderer that has printed every value frees them before it
+    joins its text); later calls compute again."""
+    memo = _MEMO.get()
+    if memo is not None:
+        memo.held.clear()
+        memo.tables.clear()
 
 
 def remembered(f: Callable[..., Any], x: Any, *args: Any) -> Any:
@@ -134,12 +164,31 @@ def remembered(f: Callable[..., Any], x: Any, *args: Any) -> Any:
     memo = _MEMO.get()
     if memo is None:
         return f(x, *args)
-    key = (f, id(x), *map(id, args))
-    hit = memo.get(key)
-    # the memo holds x and args, so their ids cannot be reused by other objects while it lives
-    if hit is None or hit[0] is not x or any(a is not b for a, b in zip(hit[1], args)):
-        hit = memo[key] = (x, args, f(x, *args))
-    return hit[2]
+    table = memo.table(f)
+    key = (id(x), *map(id, args)) if args else id(x)
+    out = table.get(key, _MISSING)
+    if out is _MISSING:
+        out = table[key] = f(x, *args)
+        for a in (x, *args):
+            memo.held[id(a)] = a
+    return out
+
+
+def remembered_map(f: Callable[[Any], Any], t: Tensor) -> Tensor:
+    """t.map(lambda x: remembered(f, x)), the memo looked up once for all elements (a tensor of 25,000 weights)."""
+    memo = _MEMO.get()
+    if memo is None:
+        return t.map(f)
+    table, held = memo.table(f), memo.held
+    get, out = table.get, []
+    for x in t.items:
+        k = id(x)
+        y = get(k, _MISSING)
+        if y is _MISSING:
+            y = table[k] = f(x)
+            held[k] = x
+        out.append(y)
+    return Tensor(t.shape, tuple(out))
 
 
 def decimal(x: sympy.Expr, digits: int = 6) -> str:
@@ -174,8 +223,29 @@ def _decimal(x: sympy.Expr, digits: int) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+def double_of(x: Any) -> float | None:
+    """The Python float a sympy Float holds exactly when it has at most a double's 53 bits and a normal double's
+    range (the float path's values, 15-digit numbers as written), else None: such a Float needs no sympy to
+    convert or print."""
+    if type(x) is not sympy.Float:
+        return None
+    sign, man, exp, bc = x._mpf_
+    if not man:             # zero (mpmath has no -0), or infinity or nan
+        return 0.0 if x._mpf_ == _MPF_ZERO else None
+    # exp + bc outside (-1021, 1024] is a subnormal or no double at all
+    if bc > 53 or not -1021 <= exp + bc <= 1024:
+        return None
+    return math.ldexp(-man if sign else man, exp)
+
+
+_MPF_ZERO = (0, 0, 0, 0)
+
+
 def to_plain(v: Any) -> Any:
     """JSON value: int for integers, float for numbers, str for symbolic, nested lists for tensors."""
+    d = double_of(v)
+    if d is not None:      # what N(v, 17) and float() below give, without them
+        return d
     if isinstance(v, Tensor):
         return v.map(to_plain).nested()
     if typed.is_typed(v):
@@ -216,10 +286,17 @@ def exact_str(v: Any) -> str:
     from examsolve.renderers.sympy_str import sstr
 
     if isinstance(v, Tensor):
-        return str(v.map(lambda x: remembered(sstr, x)).nested()).replace("'", "")
+        return remembered(_tensor_str, v)
     if typed.is_typed(v):
         return typed.text(v)
     return remembered(sstr, v)
+
+
+def _tensor_str(t: Tensor) -> str:
+    """exact_str of a tensor: its elements' strings as nested lists."""
+    from examsolve.renderers.sympy_str import sstr
+
+    return str(remembered_map(sstr, t).nested()).replace("'", "")
 
 
 def _basic(x: Any) -> sympy.Expr:

@@ -85,3 +85,32 @@ def test_products_of_wrapped_exact_numbers_and_mixed_floats():
              UnevaluatedExpr(Rational(1, 4)), UnevaluatedExpr(sympy.Integer(1))]
     m = Add(*[Mul(mixed[i % 5], mixed[(i * 3) % 5], evaluate=False) for i in range(25)], evaluate=False)
     assert sstr(m) == sympy.sstr(m)
+
+
+def _double(v: float) -> Float:
+    """A 15-digit Float holding the double v exactly, as the float path makes them."""
+    return Float(v, 15)
+
+
+def test_floats_holding_a_double_print_as_by_hand():
+    """15 significant digits rounded half up from the double's exact value, zeros kept (by hand, with Decimal)."""
+    from examsolve.renderers.sympy_str import float_str
+
+    assert float_str(_double(0.05)) == "0.0500000000000000"
+    assert float_str(_double(-1.25)) == "-1.25000000000000"
+    assert float_str(_double(1e-5)) == "1.00000000000000e-5"            # exponent -5: no longer fixed point
+    assert float_str(_double(0.0001)) == "0.000100000000000000"
+    assert float_str(_double(123456789012345.0)) == "123456789012345."   # the 15th digit just before the point
+    assert float_str(_double(1e15)) == "1.00000000000000e+15"
+    assert float_str(_double(0.0)) == "0.0"
+    # exact ties at the 16th digit round up: 2**-22 = 2.384185791015625e-7, 10**15 + 5
+    assert float_str(_double(2.0 ** -22)) == "2.38418579101563e-7"
+    assert float_str(_double(1000000000000005.0)) == "1.00000000000001e+15"
+    assert float_str(Float("0.1", 30)) is None                          # 30 digits: sympy prints it
+
+
+def test_floats_holding_a_double_print_as_sympy_prints_them():
+    rng = random.Random(3)
+    for _ in range(3000):
+        x = _double(rng.uniform(-1, 1) * 10.0 ** rng.randint(-40, 40))
+        assert sstr(x) == sympy.sstr(x)
