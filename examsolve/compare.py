@@ -1,4 +1,4 @@
-"""The one comparison of a given value with an answer, used by key checks (asks.check_keys) and by grading.
+"""The one comparison of a given value with an answer, used by key checks (finish.check_keys) and by grading.
 
 Numbers: exact, or right to the digits written (a decimal must round to the answer at its last digit), or a
 tolerance (`rel`, `abs`, `sig`). Eigenvalues and roots (quantity.unordered) match in any order, each once. Strings (classifications, intervals and sets, shapes) compare by value in
