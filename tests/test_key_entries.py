@@ -43,19 +43,19 @@ def _keyed(key: str):
 def test_one_wrong_entry_is_named_with_its_slip():
     a = _keyed(f"  {STEP}: [[1.0440, 0.5881], [-0.8238, 0.6477]]\n")[STEP]
     assert a.agrees is False
-    assert a.key_note.startswith("entry [1][0]: key -0.8238, solved ≈ -1.17616 — the key is ")
-    assert "+ α·∂L/∂W1₂₁ ≈ -0.823841: the step α·∂L/∂W1₂₁ added instead of subtracted" in a.key_note
+    assert a.key_note.startswith("entry [1][0]: key -0.8238, solved (-5 - 6·exp(2))/(5 + 5·exp(2)) ≈ -1.17616 — the key is ")
+    assert "+ α·∂L/∂W1₂₁ = -1 + exp(2)/(5·(1 + exp(2))) ≈ -0.823841: the step α·∂L/∂W1₂₁ added instead of subtracted" in a.key_note
     assert a.key_note.endswith("; the other 3 entries agree")
 
 
 def test_a_scalar_key_that_added_the_gradient_is_named():
     a = _keyed("  W1_21^(1): -0.8238\n")["W1_21^(1)"]
-    assert a.agrees is False and a.key_note.startswith("the key is W1₂₁⁽⁰⁾ + α·∂L/∂W1₂₁ ≈ -0.823841: ")
+    assert a.agrees is False and a.key_note.startswith("the key is W1₂₁⁽⁰⁾ + α·∂L/∂W1₂₁ = -1 + exp(2)/(5·(1 + exp(2))) ≈ -0.823841: ")
 
 
 def test_a_key_without_the_learning_rate_is_named():
     a = _keyed("  W1_21^(1): -2.7616\n")["W1_21^(1)"]
-    assert a.agrees is False and "W1₂₁⁽⁰⁾ − ∂L/∂W1₂₁ ≈ -2.76159: the learning rate α left out" in a.key_note
+    assert a.agrees is False and "W1₂₁⁽⁰⁾ − ∂L/∂W1₂₁ = -1 - 2·exp(2)/(1 + exp(2)) ≈ -2.76159: the learning rate α left out" in a.key_note
 
 
 def test_every_entry_slipped_alike_is_one_explanation():
@@ -69,11 +69,11 @@ def test_every_entry_slipped_alike_is_one_explanation():
 def test_other_entry_explanations_and_plain_differences():
     # dL/dW1[0][0] with its sign flipped: 0.4404 for -0.4404
     a = _keyed("  dL/dW1: [[0.4404, -0.8808], [1.7616, 3.5232]]\n")["dL/dW1"]
-    assert a.key_note == ("entry [0][0]: key 0.4404, solved ≈ -0.440399 — the key is −1 times the answer; "
+    assert a.key_note == ("entry [0][0]: key 0.4404, solved -exp(2)/(2 + 2·exp(2)) ≈ -0.440399 — the key is −1 times the answer; "
                           "the other 3 entries agree")
     # two wrong entries, nothing explains them: still named, where they are
     a = _keyed("  dL/dW1: [[-0.4404, 7], [1.7616, 9]]\n")["dL/dW1"]
-    assert a.key_note == ("entries [0][1]: key 7, solved ≈ -0.880797; [1][1]: key 9, solved ≈ 3.52319; "
+    assert a.key_note == ("entries [0][1]: key 7, solved -exp(2)/(1 + exp(2)) ≈ -0.880797; [1][1]: key 9, solved 4·exp(2)/(1 + exp(2)) ≈ 3.52319; "
                           "the other 2 entries agree")
     # every entry wrong and none explained: the key is simply another value, no list
     assert _keyed("  dL/dW1: [[5, 6], [7, 8]]\n")["dL/dW1"].key_note == ""
@@ -86,9 +86,9 @@ def test_grading_gives_the_same_explanation_without_partial_credit():
              "W1_21^(1)": ("-2.7616", "-2.7616")}
     marks = {m.name: m for m in grade(spec, sol, given).marks}
     m = marks[STEP]
-    assert m.points == 0 and m.feedback.startswith("entry [1][0]: given -0.8238, expected ≈ -1.17616 — that is ")
+    assert m.points == 0 and m.feedback.startswith("entry [1][0]: given -0.8238, expected (-5 - 6·exp(2))/(5 + 5·exp(2)) ≈ -1.17616 — that is ")
     assert "added instead of subtracted" in m.feedback and m.feedback.endswith("the other 3 entries agree")
-    assert marks["W1_21^(1)"].feedback.startswith("that is W1₂₁⁽⁰⁾ − ∂L/∂W1₂₁ ≈ -2.76159: the learning rate α left")
+    assert marks["W1_21^(1)"].feedback.startswith("that is W1₂₁⁽⁰⁾ − ∂L/∂W1₂₁ = -1 - 2·exp(2)/(1 + exp(2)) ≈ -2.76159: the learning rate α left")
 
 
 def test_exports_offer_the_slipped_update_as_a_wrong_answer():

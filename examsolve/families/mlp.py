@@ -1,4 +1,5 @@
 """mlp: a small fully connected network with given weights, written out as named equations."""
+import dataclasses
 import functools
 
 from examsolve.registry import family
@@ -12,6 +13,16 @@ LOSSES = {
     "bce": "-mean({y}*log({yhat}) + (1 - {y})*log(1 - {yhat}))",
     "ce": "-sum({y}*log({yhat}))",
 }
+# the loss written from the last layer's pre-activations z, so reverse mode gives ∂L/∂z_k = ŷ_k − y_k at once
+# instead of going through ∂L/∂ŷ = −y/ŷ and the softmax Jacobian: log Σ e^(z_j) − Σ y_k z_k is −Σ y_k log ŷ_k
+# when Σ y = 1, and softplus(z) − y·z is −(y log σ(z) + (1 − y) log(1 − σ(z)))
+FROM_LOGITS = {("softmax", "ce"): "log(sum(exp({z}))) - sum({y}*{z})",
+               ("sigmoid", "bce"): "mean(softplus({z}) - {y}*{z})"}
+YHAT = "y\u0302"     # y and a combining hat: LaTeX sets it as \hat{y}, where the one character ŷ loses its hat
+IDENTITY = {"ce": f"softmax + cross-entropy: ∂L/∂z = {YHAT} − y (L = −Σ y_k log {YHAT}_k written as log Σ_j e^(z_j) "
+                  "− Σ_k y_k z_k, as Σ_k y_k = 1)",
+            "bce": f"sigmoid + BCE: ∂L/∂z = {YHAT} − y (L = −(y log {YHAT} + (1 − y) log(1 − {YHAT})) written as "
+                   "softplus(z) − y·z)"}
 
 
 @functools.cache
@@ -90,24 +101,188 @@ def _solve(spec):
     solver.steps += _zero_log_zero(m, graph, solver.values)
     solver.steps.append(_neuron_table(graph, solver.values, len(m.layers), m.layers))
     solver.run(m.ask)
+    if _from_logits(m, graph):
+        _as_taught(solver, m)
     return solver.solution()
 
 
-def _hard_targets(m, graph) -> list:
-    """The target's entries when it is a given of numbers (0/1 labels drop a BCE term), else []."""
+def _as_taught(solver, m) -> None:
+    """A loss written from the logits, shown as courses teach it: ∂L/∂z_k = ŷ_k − y_k with the identity named,
+    ŷ still in the forward pass, every gradient entry and update in its shortest exact form."""
+    graph, depth = solver.graph, len(m.layers)
+    outs = graph.groups["yhat"].symbols
+    forms = {graph.nodes[a].expr: y for a, y in zip(graph.groups[f"a{depth}"].symbols, outs)}
+    logits = set(graph.groups[f"z{depth}"].symbols)
+    note = IDENTITY[m.loss].split(" (", 1)[0]
+    steps = [_with_outputs(s, graph, solver.values, outs) for s in solver.steps]
+    short = _shorter_forms(steps)
+    steps = _walk(steps, lambda s: _swapped(s, short)) if short else steps
+    # after the swap: ŷ_k − y_k puts in ŷ_k as the forward pass shows it
+    solver.steps[:] = _walk(steps, lambda s: _in_outputs(s, forms, logits, solver.values, note))
+    values = {getattr(s.target, "name", None) for s in _flat(steps) if not _derived(s)}   # forward values
+    solver.answers[:] = [a if getattr(a.label, "name", None) in values or _swap(a.value, short) is a.value else
+                         dataclasses.replace(a, value=_swap(a.value, short)) for a in solver.answers]
+
+
+def _derived(step) -> bool:
+    """True for a gradient or update step, or a heading (whose quantities and table may hold them)."""
+    from examsolve.functions import Iterate, Partial
+
+    return step.target is None or isinstance(step.target, (Partial, Iterate))
+
+
+def _flat(steps) -> list:
+    """Every step and substep."""
+    return [x for s in steps for x in (s, *_flat(s.substeps))]
+
+
+def _walk(steps, change) -> list:
+    """The steps with change applied to every step and substep (a substep first)."""
+    out = []
+    for s in steps:
+        subs = tuple(_walk(s.substeps, change))
+        if any(a is not b for a, b in zip(subs, s.substeps)):
+            s = dataclasses.replace(s, substeps=subs)
+        out.append(change(s))
+    return out
+
+
+def _with_outputs(step, graph, values: dict, outs) -> "Step":
+    """The forward pass through ŷ too: the loss written from the logits no longer passes through it."""
+    from examsolve.engine import forward_steps
+
+    if step.title != "Forward pass":
+        return step
+    shown = [s.target for s in step.substeps if s.target in graph.nodes]
+    if all(y in shown for y in outs):
+        return step
+    return dataclasses.replace(step, substeps=tuple(forward_steps(graph, values, shown + list(outs))))
+
+
+def _in_outputs(step, forms: dict, logits: set, values: dict, note: str) -> "Step":
+    """∂L/∂z_k written ŷ_k − y_k (the softmax or sigmoid of z_k named ŷ_k), with the identity as its note."""
+    from examsolve.engine import substitute
+    from examsolve.functions import Partial
+
+    if not (isinstance(step.target, Partial) and step.target.wrt in logits and step.formula is not None):
+        return step
+    formula = substitute(step.formula, forms, evaluate=False)
+    if formula == step.formula:
+        return step
+    return dataclasses.replace(step, formula=formula, substituted=substitute(formula, values, evaluate=False),
+                               note="; ".join(filter(None, (step.note, note))))
+
+
+def _shorter_forms(steps) -> dict:
+    """Each exact gradient entry or update (a sum of fractions of exponentials) mapped to its shorter form."""
+    from examsolve.exam_form import tidy
+    from examsolve.tensor import Tensor
+
+    out: dict = {}
+    for s in _flat(steps):
+        if s.target is None or not _derived(s):
+            continue
+        for v in s.value.items if isinstance(s.value, Tensor) else (s.value,):
+            if _inexact_form(v) and v not in out:
+                t = tidy(v)
+                if t != v:
+                    out[v] = t
+    return out
+
+
+def _inexact_form(v) -> bool:
+    """True for an exact number that is not rational (tidying a float or a fraction gains nothing)."""
     import sympy
 
-    if m.loss != "bce" or m.target not in graph.groups:
+    return isinstance(v, sympy.Basic) and v.is_number and not v.is_Rational and not v.has(sympy.Float)
+
+
+def _swap(v, short: dict):
+    """v with each entry put in its shorter form (v itself when none changes)."""
+    from examsolve.tensor import Tensor
+
+    if isinstance(v, Tensor):
+        return v.map(lambda x: short.get(x, x)) if any(x in short for x in v.items) else v
+    return short.get(v, v) if _inexact_form(v) else v
+
+
+def _replaced(e, short: dict):
+    """e with the subexpressions in short replaced, left unevaluated as shown (a boxed number stays boxed)."""
+    import sympy
+
+    if e in short:
+        return short[e]
+    if not isinstance(e, sympy.Basic) or not e.args:
+        return e
+    args = [_replaced(a, short) for a in e.args]
+    if e.is_Mul:    # a product as built, factor for factor: a short form that is itself a product stays one factor
+        args = [sympy.UnevaluatedExpr(b) if a in short and b.is_Mul else b for a, b in zip(e.args, args)]
+    if all(a is b for a, b in zip(args, e.args)):
+        return e
+    return sympy.UnevaluatedExpr(*args) if isinstance(e, sympy.UnevaluatedExpr) else e.func(*args, evaluate=False)
+
+
+def _swapped(step, short: dict) -> "Step":
+    """The step with its value, the numbers it puts in, its quantities and table in the shorter forms."""
+    from examsolve.steps import Table
+
+    if not _derived(step):      # a forward value keeps its form (ŷ₂ is not a gradient, though equal to one)
+        return step
+    changes = {}
+    if _swap(step.value, short) is not step.value:
+        changes["value"] = _swap(step.value, short)
+    if step.substituted is not None:
+        sub = _replaced(step.substituted, short)
+        if sub is not step.substituted:
+            changes["substituted"] = sub
+    if any(_swap(v, short) is not v for _, v in step.quantities):
+        changes["quantities"] = tuple((k, _swap(v, short)) for k, v in step.quantities)
+    if step.table is not None and any(_swap(c, short) is not c for row in step.table.rows for c in row):
+        changes["table"] = Table(step.table.header, tuple(tuple(_swap(c, short) for c in row)
+                                                         for row in step.table.rows))
+    return dataclasses.replace(step, **changes) if changes else step
+
+
+def _given_numbers(graph, name) -> list:
+    """The entries of a given of numbers, else []."""
+    import sympy
+
+    if name not in graph.groups:
         return []
-    nodes = [graph.nodes[s] for s in graph.groups[m.target].symbols]
+    nodes = [graph.nodes[s] for s in graph.groups[name].symbols]
     items = [n.value for n in nodes]
     ok = all(n.kind == "given" and isinstance(v, sympy.Basic) and v.is_number for n, v in zip(nodes, items))
     return items if ok else []
 
 
+def _hard_targets(m, graph) -> list:
+    """The target's entries when it is a given of numbers (0/1 labels drop a BCE term), else []."""
+    if m.loss != "bce" or _from_logits(m, graph):
+        return []
+    return _given_numbers(graph, m.target)
+
+
+def _from_logits(m, graph) -> bool:
+    """True when the loss is written from the last layer's z: softmax + CE (targets summing to 1), sigmoid + BCE."""
+    import sympy
+
+    last = m.layers[-1]
+    if (last.activation, m.loss) not in FROM_LOGITS or last.dropout or not m.target:
+        return False
+    if {"L", "yhat", f"a{len(m.layers)}", f"z{len(m.layers)}"} & set(m.equations):
+        return False     # the spec redefines a node the identity rests on
+    if m.loss == "bce":
+        return True
+    ys = _given_numbers(graph, m.target)
+    return bool(ys) and sympy.Add(*ys) == 1
+
+
 def _loss_text(m, graph) -> str:
     """The loss as an equation; BCE at 0/1 targets without the terms of weight 0 (0·log ŷ = 0 for every ŷ)."""
-    text = LOSSES[m.loss].format(yhat="yhat", y=m.target)
+    if _from_logits(m, graph):
+        text = FROM_LOGITS[(m.layers[-1].activation, m.loss)].format(z=f"z{len(m.layers)}", y=m.target)
+    else:
+        text = LOSSES[m.loss].format(yhat="yhat", y=m.target)
     if m.reduction == "sum" and m.loss in ("mse", "mse_half", "bce"):
         text = text.replace("mean(", "sum(", 1)
     hard = _hard_targets(m, graph)
@@ -132,7 +307,18 @@ def _loss_note(m, graph) -> str:
     if any(t in (0, 1) for t in _hard_targets(m, graph)):
         notes.append("BCE at a target of 0 (or 1) drops the term t·log ŷ (or (1 − t)·log(1 − ŷ)): its weight "
                      "is 0, so it is 0 for every ŷ, also at ŷ = 0 by the convention 0·log 0 = 0")
+    if _from_logits(m, graph):
+        notes.append(_identity(m, graph))
     return "; ".join(notes)
+
+
+def _identity(m, graph) -> str:
+    """The note naming ∂L/∂z = ŷ − y (over n for a BCE averaged over n outputs)."""
+    from math import prod
+
+    n = prod(_shape(graph, m.target)) if m.target in graph.groups else 1
+    mean = m.loss == "bce" and m.reduction == "mean" and n > 1
+    return IDENTITY[m.loss].replace(f"{YHAT} − y", f"({YHAT} − y)/{n}", 1) if mean else IDENTITY[m.loss]
 
 
 def _zero_log_zero(m, graph, values: dict) -> list:
