@@ -43,7 +43,7 @@ def latex_text(s: str) -> str:
 
     The result is ASCII, its braces are balanced, and every backslash in it starts a command of this module.
     """
-    s = _CONTROL.sub(" ", str(s))
+    s = "".join(map(_hat_apart, _CONTROL.sub(" ", str(s))))
     out = []
     i = 0
     while i < len(s):
@@ -58,6 +58,15 @@ def latex_text(s: str) -> str:
         out.append(_text_char(ch))
         i += 1
     return "".join(out)
+
+
+def _hat_apart(ch: str) -> str:
+    """A letter with a hat or tilde in one character (ŷ, ñ) as the letter and the combining accent, so it keeps
+    its accent (ŷ − y is not y − y)."""
+    if ch.isascii():
+        return ch
+    parts = unicodedata.normalize("NFD", ch)
+    return parts if len(parts) == 2 and parts[1] in _ACCENTS else ch
 
 
 def _accent_body(ch: str) -> str | None:

@@ -432,3 +432,13 @@ def test_other_escapes():
     assert terminal_text("a\x1b[2Jb\tc\nd\re") == "a?[2Jb\tc\nd?e"
     from examsolve.renderers import printing
     assert printing.latex_text is latex_text        # one escaping path, re-exported where it used to live
+
+
+def test_a_precomposed_hat_keeps_its_hat():
+    """ŷ (U+0177, one character) is y with a circumflex: \\hat{y}, as y followed by U+0302 is; é is not an
+    accent this module draws (it stays e)."""
+    from examsolve.escape import latex_text
+
+    assert latex_text("\u0177 \u2212 y") == latex_text("y\u0302 \u2212 y")
+    assert r"$\hat{y}$" in latex_text("\u0177")
+    assert latex_text("é") == "e"
