@@ -35,7 +35,9 @@ def ask_grad(solver: Solver, body: Any, path: tuple) -> None:
     groups = [solver.group(n, path + ("wrt",)) for n in wrt_names]
     # with several names, each part of the gradient keeps its own name too (key: dL/dw, dL/db)
     parts = tuple((f"d{of.name}/d{g.name}", engine.group_value(g, adj)) for g in groups) if len(groups) > 1 else ()
-    solver.steps.append(Step(f"Backward pass: gradient of {text_name(of.name)}{at}", substeps=tuple(steps),
+    wrt_text = ", ".join(text_name(n) for n in wrt_names)
+    solver.steps.append(Step(f"Backward pass: gradient of {text_name(of.name)} with respect to {wrt_text}{at}",
+                             substeps=tuple(steps),
                              note="reverse mode: each gradient is the upstream gradient times the local "
                                   "derivative, summed over all consumers", quantities=parts if not at else ()))
     solver.shown_grads.add((of, tuple(wrt)))
