@@ -219,7 +219,9 @@ def key_raw(spec, sol, name: str) -> Any:
 
     if name in spec.model.key:
         return spec.model.key[name]
-    return next((raw for k, raw in spec.model.key.items() if same_quantity(sol.quantities, name, k)), None)
+    also = next((a.also for a in sol.answers if a.name == name), ())
+    return next((raw for k, raw in spec.model.key.items() if k in also or same_quantity(sol.quantities, name, k)),
+                None)
 
 
 def _coarse(a) -> bool:

@@ -38,8 +38,8 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
     out = list(answers)
     known = [a.name for a in out]
     for keyed, raw in spec.model.key.items():
-        same = next((a.name for a in out if keyed not in known and table
-                     and quantity.same_quantity(table, a.name, keyed)), None)
+        same = next((a.name for a in out if keyed not in known and (keyed in a.also or table
+                     and quantity.same_quantity(table, a.name, keyed))), None)
         name = keyed if same is None else same
         if name not in known:
             try:

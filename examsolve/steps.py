@@ -53,6 +53,7 @@ class Answer:
     note: str = ""
     key_text: str = ""        # the key as written in the spec ("-0.0498", not -249/5000)
     key_note: str = ""        # how the key agrees ("rounded to 3 decimals") or differs ("the key is half the answer")
+    also: tuple[str, ...] = ()    # other names a key may give this answer ("oscillating convergence")
     valid: Any = None         # questions with many right answers: the family's check of another answer,
                               # a function (value) -> (ok, reason), e.g. "the weights realise the truth table";
                               # one with an `others` parameter also gets the other answers given with it (name ->

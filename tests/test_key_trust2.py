@@ -276,3 +276,22 @@ def test_a_vector_key_of_the_same_term_of_each_entry(tmp_path):
     assert a.agrees is False
     assert a.key_note.startswith("the key is only the last term of each entry's sum, (18, 36), as in ∂L/∂w₁ = ")
     assert a.key_note.endswith("; the full sums are (20, 38)")
+
+
+def test_a_key_under_another_name_of_an_answer_is_checked_on_its_row():
+    """'oscillating convergence' is the lr family's other name of 'alternating': H = [[4, 2], [2, 4]] has
+    λ = 2, 6, so α alternates and converges for 1/6 < α < 1/3 (1/λmax < α < 2/λmax). The key is checked on
+    the alternating row (no second row), and a wrong one is flagged there."""
+    from examsolve import solve
+    from examsolve.spec import parse_spec
+
+    def answers(key: str):
+        text = ("kind: lr\nloss: 2*w1**2 + 2*w1*w2 + 2*w2**2 - 4*w1\nparams: [w1, w2]\n"
+                f"key:\n  oscillating convergence: \"{key}\"\n")
+        return solve(parse_spec(text, "lr.yaml")).answers
+
+    right = answers("(1/6, 1/3)")
+    assert [a.name for a in right].count("alternating") == 1
+    assert "oscillating convergence" not in [a.name for a in right]
+    assert next(a for a in right if a.name == "alternating").agrees is True
+    assert next(a for a in answers("(0, 1/3)") if a.name == "alternating").agrees is False

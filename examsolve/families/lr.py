@@ -177,7 +177,8 @@ def _sets(alpha, eig: list, steps: list) -> list:
                       f"1 − {a}·λ_max < 0 and |ρ_max| < 1, i.e. 1/λ_max < {a} < 2/λ_max", target=A, value=alternating,
                       quantities=(("oscillating convergence", alternating),)))
     return [Answer("converges", conv), Answer("oscillates", edge), Answer("boundary", boundary),
-            Answer("alternating", alternating, note="converges while alternating sign"),
+            Answer("alternating", alternating, note="converges while alternating sign",
+                   also=("oscillating convergence",)),
             Answer("does not move", still), Answer("diverges", div)]
 
 
