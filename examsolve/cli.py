@@ -42,9 +42,20 @@ def _emit(make_text, output: str | None, inputs=()) -> None:
         if output:
             outputs.write(output, text, inputs)
         else:
-            click.echo(text, nl=False)
+            _echo(text)
     except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
         sys.exit(_fail(err))
+
+
+def _echo(text: str, chunk: int = 1 << 20) -> None:
+    """click.echo of text in pieces of about chunk characters cut after a line end, so a 13 MB JSON is not also
+    held once more as bytes (an ANSI code never spans a line end)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + chunk)
+        end = len(text) if end < 0 else end + 1
+        click.echo(text[start:end], nl=False)
+        start = end
 
 
 def _exit_on_sigterm() -> None:

@@ -45,7 +45,7 @@ _FUNCTIONS = frozenset(FUNCTION_NAMES)
 MAX_NODES = 50_000     # computed nodes (equations' elements); given tensors are data and do not count
 
 
-@dataclass
+@dataclass(slots=True)        # 65,536 given entries of one matrix: no __dict__ each
 class Node:
     """One scalar: a given leaf, a free symbol, or an equation of its parents."""
 
@@ -59,6 +59,13 @@ class Node:
     loc: Loc | None = None
     hint: str = ""                 # why this node may be undefined (for SolveError)
     parents: tuple = ()
+
+
+class _Consumers(dict):
+    """symbol -> the nodes that use it; a symbol nothing uses (most given entries) has no list of its own."""
+
+    def __missing__(self, key: Any) -> tuple:
+        return ()
 
 
 @dataclass(frozen=True)
@@ -245,10 +252,13 @@ class Graph:
 
     def consumers(self) -> dict:
         """For each symbol, the nodes that use it, in topological order."""
-        out: dict = {s: [] for s in self.nodes}
+        out: dict = _Consumers()
         for s, n in self.nodes.items():
             for p in n.parents:
-                out[p].append(s)
+                if p in out:
+                    out[p].append(s)
+                else:
+                    out[p] = [s]
         return out
 
     def compose(self, target: sympy.Symbol) -> sympy.Expr:

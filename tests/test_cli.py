@@ -154,3 +154,13 @@ def test_spec_reference_is_up_to_date():
     spec.loader.exec_module(mod)
     assert (ROOT / "docs" / "spec.md").read_text(encoding="utf-8") == mod.reference(), \
         "docs/spec.md is stale: run `python docs/make_reference.py`"
+
+
+def test_long_output_is_written_in_pieces_cut_at_line_ends(capsys):
+    """_echo writes exactly the text, whatever the piece size (pieces end after a newline)."""
+    from examsolve.cli import _echo
+
+    text = "".join(f"line {i}: {'x' * (i % 13)}\n" for i in range(200)) + "no newline at the end"
+    for chunk in (1, 7, 64, 1 << 20):
+        _echo(text, chunk=chunk)
+        assert capsys.readouterr().out == text
