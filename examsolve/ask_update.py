@@ -30,6 +30,7 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
     lr = spec_expr(solver.spec, body.lr, path + ("lr",), solver.graph.names())
     mu = None if body.momentum is None else spec_expr(solver.spec, body.momentum, path + ("momentum",),
                                                       solver.graph.names())
+    again = _repeat(solver, syms)
     current = {s: solver.values[s] for s in syms}
     velocity = {s: sympy.Integer(0) for s in syms}
     table, named = [], []      # named: every iterate and loss, also those past the shown iterations
@@ -66,7 +67,10 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
                 sub.append(Step(f"update {s.name} … {cut[s].name}: each as above "
                                 "(not shown: on the float path)"))
         table.append((k, values[of]) + tuple(new[s] for s in syms))
-        named += [(f"{of.name}[{k - 1}]", values[of])] + [(f"iterates.{s.name}[{k}]", new[s]) for s in syms]
+        named += [(f"{of.name}[{k - 1}]{again}", values[of])] + [(f"iterates.{s.name}[{k}]{again}", new[s])
+                                                                 for s in syms]
+        if mu is not None:      # v.w[k]: the velocity used in step k, named as the optimizer family names it
+            named += [(f"v.{s.name}[{k}]{again}", velocity[s]) for s in syms]
         if shown:
             sections.append(Step(f"Iteration {k}", substeps=tuple(sub)))
         current = new
@@ -81,6 +85,21 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
         solver.answer(body.name if body.name and len(groups) == 1 else f"{g.name} after {body.steps} step"
                       + ("s" if body.steps > 1 else ""), v, Iterate(sympy.Symbol(g.name), body.steps),
                       body.key if len(groups) == 1 else None, path)
+
+
+def _repeat(solver: Solver, syms: list) -> str:
+    """'' for the first update of these parameters; ' (2)', ' (3)' ... for a later one, so that its iterates
+    (iterates.w[1] (2)) are named as its answer is ('w after 1 step (2)') and a key can tell the two apart."""
+    taken = {name for step in solver.steps for name, _ in step.quantities}
+    n = 1
+    while any(f"iterates.{s.name}[1]{_nth(n)}" in taken for s in syms):
+        n += 1
+    return _nth(n)
+
+
+def _nth(n: int) -> str:
+    """The suffix of the n-th quantity of one name: '' for the first, ' (n)' after."""
+    return "" if n == 1 else f" ({n})"
 
 
 def _update_step(of, s, k: int, lr, momentum: bool, before, move, after) -> Step:

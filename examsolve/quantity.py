@@ -100,19 +100,21 @@ def group_gradient(table: dict, name: str, graph: Any) -> Any:
     return None if None in items else Tensor(group.shape, items)
 
 
-_AFTER = re.compile(r"^(.+?) after (\d+) steps?$")      # 'w1 after 2 steps', 'm_w1 after 1 step'
+# 'w1 after 2 steps', 'm_w1 after 1 step', 'w after 1 step (2)' (of a second update of w)
+_AFTER = re.compile(r"^(.+?) after (\d+) steps?((?: \(\d+\))?)$")
 _POWER = re.compile(r"^(.+?)\^\((\d+)\)$")               # 'w1^(2)', a step's target
 
 
 def iterate_name(table: dict, name: str) -> str | None:
     """The table's per-step name of '<param> after <k> steps' or '<param>^(k)': iterates.w1[2]; of
-    '<state>_<param> after <k> steps': m.w1[2]. None when name is not of that form or the table lacks it."""
+    '<state>_<param> after <k> steps': m.w1[2]; of '... after <k> steps (2)', a second update's: iterates.w1[2] (2).
+    None when name is not of that form or the table lacks it."""
     m = _AFTER.match(name) or _POWER.match(name)
     if not m:
         return None
-    head, k = m.group(1), int(m.group(2))
+    head, k, again = m.group(1), int(m.group(2)), (m.groups() + ("",))[2]
     state, _, param = head.partition("_")
-    for candidate in (f"iterates.{head}[{k}]", f"{state}.{param}[{k}]" if param else ""):
+    for candidate in (f"iterates.{head}[{k}]{again}", f"{state}.{param}[{k}]{again}" if param else ""):
         if candidate in table:
             return candidate
     return None
@@ -128,8 +130,8 @@ def iterate_value(table: dict, name: str) -> Any:
     if not m:
         return None
     items, i = [], 1
-    while f"iterates.{m.group(1)}_{i}[{m.group(2)}]" in table:
-        items.append(table[f"iterates.{m.group(1)}_{i}[{m.group(2)}]"])
+    while f"iterates.{m.group(1)}_{i}[{m.group(2)}]{m.group(3)}" in table:
+        items.append(table[f"iterates.{m.group(1)}_{i}[{m.group(2)}]{m.group(3)}"])
         i += 1
     return Tensor((len(items),), tuple(items)) if items else None
 

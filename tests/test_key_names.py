@@ -1,0 +1,50 @@
+"""Naming quantities in keys: two updates of one parameter, rows of a matrix, given values, a momentum update's
+velocities, and keys that are the answer reordered."""
+from __future__ import annotations
+
+import pytest
+from conftest import answer, solve_text
+
+from examsolve.errors import SpecError
+
+import sympy
+
+TWO_UPDATES = """kind: graph
+given: {w: 1}
+equations: {L: w**2}
+ask:
+  - update: {of: L, params: [w], lr: 0.1}
+  - update: {of: L, params: [w], lr: 0.25, momentum: 0.5}
+key: KEY
+"""
+
+
+def _two(tmp_path, key: str):
+    return solve_text(tmp_path, TWO_UPDATES.replace("KEY", key))
+
+
+# ---- 1. two updates of one parameter ------------------------------------------------------------------------
+
+def test_a_second_update_has_its_own_iterates_and_velocities(tmp_path):
+    # first update: w¹ = 1 − 0.1·2w = 1 − 0.2 = 0.8; second (momentum 0.5, lr 0.25): v¹ = 0.5·0 + 2 = 2,
+    # w¹ = 1 − 0.25·2 = 0.5
+    sol = _two(tmp_path, '{"w after 1 step": 0.8, "w after 1 step (2)": 0.5}')
+    assert sol.quantities["iterates.w[1]"] == sympy.Rational(4, 5)
+    assert sol.quantities["iterates.w[1] (2)"] == sympy.Rational(1, 2)
+    assert sol.quantities["v.w[1] (2)"] == 2
+    assert answer(sol, "w after 1 step").agrees is True
+    assert answer(sol, "w after 1 step (2)").agrees is True
+    # the second update's iterate keyed by its iterate name is checked on the row 'w after 1 step (2)'
+    sol = _two(tmp_path, '{"iterates.w[1] (2)": 0.8}')
+    assert answer(sol, "w after 1 step (2)").agrees is False
+    assert [a.name for a in sol.answers] == ["w after 1 step", "w after 1 step (2)"]
+
+
+def test_two_keys_naming_one_answer_are_an_error_naming_both(tmp_path):
+    # 'iterates.w[1]' is the first update's w¹ (0.8), the row of 'w after 1 step': keyed twice
+    with pytest.raises(SpecError) as err:
+        _two(tmp_path, '{"w after 1 step": 0.8, "iterates.w[1]": 0.5}')
+    msg = str(err.value)
+    assert "'w after 1 step' and 'iterates.w[1]' both name the answer 'w after 1 step'" in msg
+    assert "'iterates.w[1] (2)'" in msg
+    assert err.value.loc is not None and err.value.loc.line == 7
