@@ -2,11 +2,12 @@
 
 Names: an answer's name (`dL/dw`); a step's target as sympy prints it (`u`, `dL/du`, `w_1^(1)`); or a
 dotted name a family gives (`layers.conv1.parameters`). One element of a vector or matrix is addressed
-with 0-based indexes after the name: `h[1]`, `W[0][1]`.
+with 0-based indexes after the name: `h[1]`, `W[0][1]`; a row with fewer indexes: `W[0]`.
 """
 from __future__ import annotations
 
 import re
+from math import prod
 from typing import Any
 
 from examsolve.errors import nearest
@@ -209,8 +210,9 @@ def _member(rest: str, members: list[str]) -> str:
 
 
 def element(value: Any, index: tuple[int, ...], name: str) -> Any:
-    """value[i][j]... of a Tensor (0-based, row-major); KeyError when out of range."""
-    if not isinstance(value, Tensor) or len(index) != value.rank:
+    """value[i][j]... of a Tensor (0-based, row-major): one entry, or with fewer indexes than its rank the
+    sub-tensor they select (W[0], a row); KeyError when out of range or with too many indexes."""
+    if not isinstance(value, Tensor) or len(index) > value.rank:
         rank = value.rank if isinstance(value, Tensor) else 0
         raise KeyError(f"'{name}': {len(index)} index{'es' if len(index) != 1 else ''} for a value of rank {rank}")
     flat = 0
@@ -218,7 +220,11 @@ def element(value: Any, index: tuple[int, ...], name: str) -> Any:
         if i >= n:
             raise KeyError(f"'{name}': index {i} is out of range (size {n}; indexes start at 0)")
         flat = flat * n + i
-    return value.items[flat]
+    rest = value.shape[len(index):]
+    if not rest:
+        return value.items[flat]
+    size = len(value.items) // prod(value.shape[:len(index)])     # entries of one sub-tensor
+    return Tensor(rest, value.items[flat * size:(flat + 1) * size])
 
 
 def with_all(sol) -> Any:

@@ -48,3 +48,27 @@ def test_two_keys_naming_one_answer_are_an_error_naming_both(tmp_path):
     assert "'w after 1 step' and 'iterates.w[1]' both name the answer 'w after 1 step'" in msg
     assert "'iterates.w[1] (2)'" in msg
     assert err.value.loc is not None and err.value.loc.line == 7
+
+
+# ---- 3. a row of a matrix -------------------------------------------------------------------------------------
+
+ROWS = """kind: graph
+given: {W: [[1, 2], [3, 4]]}
+equations: {Y: 2*W}
+ask: [{value: Y}]
+key: KEY
+"""
+
+
+def test_a_key_with_fewer_indexes_than_the_rank_is_a_row(tmp_path):
+    # Y = 2W = [[2, 4], [6, 8]]: row 1 is [6, 8]
+    sol = solve_text(tmp_path, ROWS.replace("KEY", '{"Y[1]": [6, 8]}'))
+    assert answer(sol, "Y[1]").agrees is True
+    # row 0 is [2, 4]: the key [2, 5] is wrong in its entry [1] only, compared entry by entry
+    a = answer(solve_text(tmp_path, ROWS.replace("KEY", '{"Y[0]": [2, 5]}')), "Y[0]")
+    assert a.agrees is False and a.key_note.startswith("entry [1]: key 5, solved 4")
+
+
+def test_too_many_indexes_is_still_an_error(tmp_path):
+    with pytest.raises(SpecError, match="3 indexes for a value of rank 2"):
+        solve_text(tmp_path, ROWS.replace("KEY", '{"Y[0][0][0]": 2}'))
