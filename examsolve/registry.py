@@ -7,15 +7,33 @@ from typing import Any
 
 from examsolve.errors import Loc, SpecError, nearest
 
+# The shared spec fields a family may leave unread (title:, key:, vary:, mistakes: ... are read for every family).
+# A family lists those it reads in `uses`; a spec giving one of the others is refused, since it would be ignored.
+OPTIONAL_FIELDS = ("given", "symbols", "functions", "vector_functions", "equations", "ask", "conventions", "assume")
+
+# How to fix a field the family ignores, by field; {kind} is the family, {users} the families that read the field
+UNUSED_HINTS = {
+    "given": "remove it: {kind} reads its numbers from its own keys (`examsolve new {kind}` shows them)",
+    "symbols": "remove it: {kind} reads its numbers from its own keys (`examsolve new {kind}` shows them)",
+    "ask": "{kind} computes all its answers (`examsolve run FILE --answers all` lists every quantity); remove "
+           "it, or write the problem with kind: graph to ask for particular values or derivatives",
+    "equations": "remove it, or write the problem with kind: graph to add equations",
+    "conventions": "remove it: no step of {kind} is decided by a convention",
+}
+DEFAULT_HINT = "remove it (families that use it: {users})"
+
 
 @dataclass(frozen=True)
 class Family:
-    """A problem family: its name, one-line summary, example specs and solver class."""
+    """A problem family: its name, one-line summary, example specs, solver class, and the optional shared
+    fields it reads (with how to fix a spec giving one of the others)."""
 
     name: str
     summary: str
     examples: tuple[str, ...]
     impl: Any
+    uses: tuple[str, ...] = OPTIONAL_FIELDS
+    hints: tuple[tuple[str, str], ...] = ()
 
     def model(self) -> type:
         """The pydantic model of this family's spec."""
@@ -28,20 +46,34 @@ class Family:
         with building():    # solving keeps its graph alive too: no full collections walking it again and again
             return self.impl.solve(spec)
 
+    def unused(self, field: str) -> str | None:
+        """Why a spec of this family may not give `field` (it would be ignored), or None when the field is read."""
+        if field not in OPTIONAL_FIELDS or field in self.uses:
+            return None
+        users = ", ".join(n for n, f in load_all().items() if field in f.uses)
+        hint = dict(self.hints).get(field) or UNUSED_HINTS.get(field, DEFAULT_HINT)
+        return f"{self.name} does not use '{field}'; " + hint.format(kind=self.name, users=users)
+
 
 FAMILIES: dict[str, Family] = {}
 
 
-def family(name: str, summary: str, examples: tuple[str, ...] = (), model: Any = None):
+def family(name: str, summary: str, examples: tuple[str, ...] = (), model: Any = None,
+           uses: tuple[str, ...] = OPTIONAL_FIELDS, hints: dict[str, str] | None = None):
     """Register a family: a class with `model()` and `solve(spec)`, or a solve function and its `model`.
 
-    `model` is a callable returning the pydantic model, called only when a spec is loaded.
+    `model` is a callable returning the pydantic model, called only when a spec is loaded. `uses`: the fields of
+    OPTIONAL_FIELDS its solver reads (all by default); `hints`: how to fix a spec giving another, by field.
     """
+    unknown = set(uses) - set(OPTIONAL_FIELDS)
+    if unknown:
+        raise ValueError(f"family {name}: uses names no optional field: {sorted(unknown)}")
     def register(obj):
         impl = obj
         if model is not None:
             impl = type(name, (), {"model": staticmethod(model), "solve": staticmethod(obj)})
-        FAMILIES[name] = Family(name, summary, tuple(examples), impl)
+        FAMILIES[name] = Family(name, summary, tuple(examples), impl, tuple(uses),
+                                tuple(sorted((hints or {}).items())))
         return obj
     return register
 

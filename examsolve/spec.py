@@ -203,9 +203,19 @@ def parse_spec(text: str, file: str = "<spec>", light: bool = False) -> Spec:
         model = lightspec.validate(fam, data)     # None: only pydantic can say (an error, a coercion ...)
     if model is None:
         model = _validate(fam.model(), data, file, marks, key_marks)
+    refuse_unused(fam, data, file, key_marks)
     spec = Spec(file, kind, model, marks, key_marks, spans, text)
     check_names(spec)
     return spec
+
+
+def refuse_unused(fam, data: dict, file: str, key_marks: dict) -> None:
+    """SpecError at the key of the first shared field (given:, ask: ...) the family does not read: it would be
+    ignored without a word, a silent wrong answer by omission."""
+    for key in data:
+        why = fam.unused(key)
+        if why:
+            raise SpecError(why, Loc(file, *key_marks.get((key,), (1, 1))))
 
 
 def with_pydantic_model(spec: Spec) -> Spec:

@@ -32,7 +32,10 @@ def _model():
 
 
 @family("attention", summary="scaled dot-product attention: scores QKᵀ/√d, row softmax kept exact, weights and "
-        "output, optional causal mask; multi-head parameter counts", examples=("attention.yaml",), model=_model)
+        "output, optional causal mask; multi-head parameter counts", examples=("attention.yaml",), model=_model,
+        uses=("given",), hints=dict.fromkeys(("ask", "equations"), "attention computes its answers without "
+        "derivatives; to differentiate through attention, write it with kind: graph and softmax(...): one equation "
+        "softmax(K @ Q[i] / sqrt(d_k)) per query row i (softmax normalizes its whole argument), then @ V"))
 def _solve(spec):
     """Each row's softmax is shown with its exponentials, so e^(log 2) = 2 stays visible."""
     import sympy

@@ -69,7 +69,7 @@ def _model():
         "LeCun, PyTorch's default, each with the gain of an activation (calculate_gain: tanh 5/3, relu √2, leaky "
         "relu, selu); fan_in and fan_out from a weight shape in PyTorch's or Keras' order (conv kernels too); "
         "variance, standard deviation of the normal, bound of the uniform; the bias",
-        examples=("xavier.yaml", "xavier_tanh.yaml"), model=_model)
+        examples=("xavier.yaml", "xavier_tanh.yaml"), model=_model, uses=())
 def _solve(spec):
     """Fans from the shape, the gain, then Var, σ = √Var for the normal form and a = √(3·Var) for U(−a, a)."""
     import sympy

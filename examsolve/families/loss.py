@@ -58,7 +58,7 @@ def _model():
         "at once), BCE on given outputs with 0·log 0 = 0 (or PyTorch's clamp) summed or averaged, entropy, KL "
         "and JS divergences (infinite KL explained), KL of two Gaussians or exponentials",
         examples=("softmax_ce.yaml", "js_bits.yaml", "kl_gaussians.yaml", "bce_zero_label.yaml", "ce_bits.yaml"),
-        model=_model)
+        model=_model, uses=("given", "symbols"))
 def _solve(spec):
     """Each quantity with its formula, once per log base; gradients by differentiation, compared with ŷ − y."""
     from examsolve.errors import SpecError

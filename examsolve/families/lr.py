@@ -28,7 +28,8 @@ def _model():
 @family("lr", summary="learning-rate analysis of gradient descent on a quadratic: factors ρᵢ(α) = 1 − αλᵢ named by "
         "parameter (by eigenvector when H is not diagonal), the sets of α that converge, oscillate and diverge, the "
         "boundary ρ_max = ±1 and the sign-alternating range, the best α* and its rate",
-        examples=("sgd_convergence_2d.yaml", "sgd_quadratic.yaml", "abs_loss.yaml"), model=_model)
+        examples=("sgd_convergence_2d.yaml", "sgd_quadratic.yaml", "abs_loss.yaml"), model=_model,
+        uses=("given", "symbols"))
 def _solve(spec):
     """Hessian eigenvalues give one factor per direction; the sets follow from |ρᵢ(α)| against 1."""
     import sympy

@@ -96,7 +96,7 @@ def _model():
         "units, the difference to a compared stack, unknown sizes",
         examples=("conv_shape.yaml", "conv_flops_depthwise.yaml", "conv3d_stamps.yaml", "mlp_params.yaml",
                   "receptive_field.yaml", "lstm_hidden_size.yaml", "vgg16.yaml", "resnet18.yaml", "lenet5.yaml",
-                  "vgg16_bn.yaml"), model=_model)
+                  "vgg16_bn.yaml"), model=_model, uses=("ask",))
 def _solve(spec):
     """Walks the layers from the input shape; every number is an exact integer with its formula."""
     from examsolve.errors import SolveError

@@ -36,7 +36,7 @@ def _model():
 
 @family("normalization", summary="batch, layer, instance and group norm: which axes each averages over, the "
         "means (and variances, normalized tensors) and the shapes of the statistics",
-        examples=("norm_means.yaml", "group_norm.yaml"), model=_model)
+        examples=("norm_means.yaml", "group_norm.yaml"), model=_model, uses=())
 def _solve(spec):
     """Each statistic is a mean over a set of elements; the sum is shown with the numbers."""
     import sympy

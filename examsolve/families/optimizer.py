@@ -66,7 +66,8 @@ def _model():
         "RMSProp, Adam/AdamW (bias correction named), Rprop (Rprop+, Rprop−, iRprop+, iRprop− named); numeric or "
         "symbolic, each update with its numbers substituted, a table of iterates",
         examples=("momentum_symbolic.yaml", "adam_two_steps.yaml", "rmsprop_steps.yaml", "adagrad_steps.yaml",
-                  "nesterov_steps.yaml", "rprop_steps.yaml", "rprop_plus.yaml"), model=_model)
+                  "nesterov_steps.yaml", "rprop_steps.yaml", "rprop_plus.yaml"), model=_model,
+        uses=("given", "symbols", "conventions"))
 def _solve(spec):
     """Runs the update rule step by step; every state variable and update is a shown step."""
     import mpmath

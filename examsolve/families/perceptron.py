@@ -74,7 +74,7 @@ def _model():
         "weights for a truth table from its inequalities or from given values, or the proof that none exist",
         examples=("perceptron_and.yaml", "xor_network.yaml", "perceptron_weights.yaml", "perceptron_xor.yaml",
                   "perceptron_delta_threshold.yaml", "xor3_threshold_network.yaml"),
-        model=_model)
+        model=_model, uses=())
 def _solve(spec):
     """Training by the chosen rule, a network evaluated or built, or one unit's weights found."""
     from examsolve import threshold_nets

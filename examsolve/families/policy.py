@@ -49,7 +49,8 @@ class _Ask:
 
 @family("policy", summary="policy gradients for discrete policies: log-policy gradients, REINFORCE and A2C "
         "(A = Q − V with V the policy-weighted value) estimates, the ascent step",
-        examples=("reinforce.yaml", "a2c.yaml"), model=_model)
+        examples=("reinforce.yaml", "a2c.yaml"), model=_model,
+        uses=("given", "symbols", "functions", "vector_functions", "conventions", "assume"))
 def _solve(spec):
     """Builds log π(u|x) per transition as graph nodes, so the chain rule is shown step by step."""
     import sympy

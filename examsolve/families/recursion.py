@@ -41,7 +41,7 @@ def _model():
 @family("recursion", summary="derivations over a general k: receptive field and jump of a stack (recursion and "
         "closed form), momentum without the velocity, the norm bound of a product of k Jacobians",
         examples=("receptive_field_recursion.yaml", "momentum_elimination.yaml", "jacobian_product.yaml"),
-        model=_model)
+        model=_model, uses=())
 def _solve(spec):
     """Run the preset's derivation."""
     from examsolve.finish import finish
