@@ -66,11 +66,22 @@ def _substituted(e: Any, mapping: dict, memo: dict, evaluate: bool, check) -> An
     elif evaluate:
         out = e.func(*args)
     else:
+        # a number put in for a factor stays whole: (-1)·(-2), (1/2)·3; not in a subtraction, 1 - p is 1 - 1/4
+        if isinstance(e, sympy.Mul) and not (len(e.args) == 2 and e.args[0] is sympy.S.NegativeOne):
+            args = [_kept_whole(x) if a in mapping else x for a, x in zip(e.args, args)]
         out = e.func(*args, evaluate=False)
     if check is not None:
         check(e, args, out)
     memo[e] = out
     return out
+
+
+def _kept_whole(x: Any) -> Any:
+    """A negative or fractional number as a factor in parentheses of its own (-1·-2 printed -(-2), ½·(1 − p)
+    printed (1 − p)/2)."""
+    if isinstance(x, sympy.Number) and (x.is_negative or not (x.is_Integer or x.is_Float)):
+        return sympy.UnevaluatedExpr(x)
+    return x
 
 
 @functools.lru_cache(maxsize=1 << 16)

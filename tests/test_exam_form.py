@@ -116,7 +116,18 @@ def test_conv2d_bce_has_no_stray_one_over_one():
     sol = solve(load_spec(str(PROBLEMS / "conv2d_bce.yaml")))
     for fmt in ("terminal", "latex", "markdown"):
         out = render(sol, fmt)
-        assert "1/1/" not in out and "1·1/" not in out and r"\left(-1\right) \cdot 1" not in out
+        assert "1/1/" not in out and "1·1/" not in out
+
+
+def test_a_minus_sign_is_not_a_factor_but_a_number_put_in_is():
+    """−t (a minus sign) with t = 1 prints −1, not (−1)·1; w·x with w = −1 and x = 1 is a product of two numbers
+    put in and prints (−1)·1, so the factor is not lost in a minus sign (2·1 − 1 read as 2·1 + (−1)·1);
+    (1 − p)·a with a = 1/2 keeps its factor whole: (1/2)·(1 − 1/4), not (1 − 1/4)/2."""
+    t, w, x, p, a = sympy.symbols("t w x p a", real=True)
+    assert text(substitute(-t, {t: sympy.Integer(1)}, evaluate=False)) == "-1"
+    assert text(substitute(w * x, {w: sympy.Integer(-1), x: sympy.Integer(1)}, evaluate=False)) == "(-1)·1"
+    e = substitute((1 - p) * a, {p: sympy.Rational(1, 4), a: sympy.Rational(1, 2)}, evaluate=False)
+    assert text(e) == "(1/2)·(1 - 1/4)"
 
 
 def test_cases_print_as_cases():
