@@ -15,7 +15,9 @@ def finish(spec, steps: list, answers: list, key_names: dict | None = None, **ex
     names a key may use), and any other Solution fields."""
     m = spec.model
     table = quantity.collect(steps, answers)
-    checked = _distinct_labels(check_keys(spec, answers, key_names or {}, table))
+    # a given value is a quantity a key may name too (s: -1 for a given s), after every computed one
+    keyable = {**table, **{n: v for n, v in extra.get("given", ()) if n not in table}}
+    checked = _distinct_labels(check_keys(spec, answers, key_names or {}, keyable))
     return Solution(kind=m.kind, title=m.title or m.kind, source=m.source, file=spec.file, steps=tuple(steps),
                     answers=tuple(checked), quantities=table, **extra)
 

@@ -72,3 +72,22 @@ def test_a_key_with_fewer_indexes_than_the_rank_is_a_row(tmp_path):
 def test_too_many_indexes_is_still_an_error(tmp_path):
     with pytest.raises(SpecError, match="3 indexes for a value of rank 2"):
         solve_text(tmp_path, ROWS.replace("KEY", '{"Y[0][0][0]": 2}'))
+
+
+# ---- 4. a given value -----------------------------------------------------------------------------------------
+
+GIVEN = """kind: graph
+given: {s: -1, x: [1, 2]}
+equations: {L: s**2}
+ask: [{value: L}]
+key: KEY
+"""
+
+
+def test_a_key_may_name_a_given_value(tmp_path):
+    # s is given as −1: the key −1 is right, 1 is not; x[1] is the given x's second entry, 2
+    sol = solve_text(tmp_path, GIVEN.replace("KEY", '{s: -1, "x[1]": 2}'))
+    assert answer(sol, "s").agrees is True and answer(sol, "x[1]").agrees is True
+    assert answer(solve_text(tmp_path, GIVEN.replace("KEY", "{s: 1}")), "s").agrees is False
+    # L = s² = 1 is still the first answer, unchanged
+    assert answer(sol, "L").value == 1 and sol.answers[0].name == "L"
