@@ -81,9 +81,10 @@ def lookup(table: dict, name: str, graph: Any = None) -> Any:
         groups = re.findall(r"\[\s*\d+\s*\]", m.group(2))
         for cut in range(len(groups) - 1, -1, -1):
             base = m.group(1) + "".join(groups[:cut])
-            if base in table:
+            whole = table[base] if base in table else iterate_value(table, base)    # v.w[2][0]: of v.w[2]
+            if whole is not None:
                 index = tuple(int(g.strip("[] ")) for g in groups[cut:])
-                return element(table[base], index, name)
+                return element(whole, index, name)
     raise KeyError(f"'{name}' names no quantity{hint(name, list(table))}")
 
 
@@ -104,35 +105,45 @@ def group_gradient(table: dict, name: str, graph: Any) -> Any:
 # 'w1 after 2 steps', 'm_w1 after 1 step', 'w after 1 step (2)' (of a second update of w)
 _AFTER = re.compile(r"^(.+?) after (\d+) steps?((?: \(\d+\))?)$")
 _POWER = re.compile(r"^(.+?)\^\((\d+)\)$")               # 'w1^(2)', a step's target
+_PER_STEP = re.compile(r"^(.+)\[(\d+)\]((?: \(\d+\))?)$")  # 'v.w[2]', 'iterates.w[1] (2)'
+
+
+def _step_names(name: str) -> list[str]:
+    """The per-step names '<param> after <k> steps' or '<param>^(k)' may mean: iterates.w1[2]; for
+    '<state>_<param> after <k> steps' also m.w1[2] (v.w[2] for v_w); a second update's with ' (2)'."""
+    m = _AFTER.match(name) or _POWER.match(name)
+    if not m:
+        return []
+    head, k, again = m.group(1), int(m.group(2)), (m.groups() + ("",))[2]
+    state, _, param = head.partition("_")
+    return [f"iterates.{head}[{k}]{again}"] + ([f"{state}.{param}[{k}]{again}"] if param else [])
 
 
 def iterate_name(table: dict, name: str) -> str | None:
-    """The table's per-step name of '<param> after <k> steps' or '<param>^(k)': iterates.w1[2]; of
-    '<state>_<param> after <k> steps': m.w1[2]; of '... after <k> steps (2)', a second update's: iterates.w1[2] (2).
-    None when name is not of that form or the table lacks it."""
-    m = _AFTER.match(name) or _POWER.match(name)
-    if not m:
-        return None
-    head, k, again = m.group(1), int(m.group(2)), (m.groups() + ("",))[2]
-    state, _, param = head.partition("_")
-    for candidate in (f"iterates.{head}[{k}]{again}", f"{state}.{param}[{k}]{again}" if param else ""):
-        if candidate in table:
-            return candidate
-    return None
+    """The table's per-step name of '<param> after <k> steps' or '<param>^(k)' (_step_names); None when name is
+    not of that form or the table lacks it."""
+    return next((c for c in _step_names(name) if c in table), None)
 
 
 def iterate_value(table: dict, name: str) -> Any:
-    """The value '<param> after <k> steps' names: iterates.<param>[k], or the vector of iterates.<param>_i[k]
-    (a vector parameter of a graph, kept by element); None when there is none."""
+    """The value '<param> after <k> steps' names (iterate_name), or the vector a per-step name of a vector
+    parameter names (v.w[2], w after 2 steps: a graph's update keeps them by element, v.w_1[2], v.w_2[2]);
+    None when there is none."""
     found = iterate_name(table, name)
     if found is not None:
         return table[found]
-    m = _AFTER.match(name)
+    return next((v for v in map(lambda c: _by_element(table, c), _step_names(name) or [name]) if v is not None),
+                None)
+
+
+def _by_element(table: dict, name: str) -> Any:
+    """The vector of <base>_1[k], <base>_2[k] ... for the per-step name <base>[k]; None when there are none."""
+    m = _PER_STEP.match(name)
     if not m:
         return None
     items, i = [], 1
-    while f"iterates.{m.group(1)}_{i}[{m.group(2)}]{m.group(3)}" in table:
-        items.append(table[f"iterates.{m.group(1)}_{i}[{m.group(2)}]{m.group(3)}"])
+    while f"{m.group(1)}_{i}[{m.group(2)}]{m.group(3)}" in table:
+        items.append(table[f"{m.group(1)}_{i}[{m.group(2)}]{m.group(3)}"])
         i += 1
     return Tensor((len(items),), tuple(items)) if items else None
 
@@ -170,22 +181,32 @@ def hint(name: str, names: list[str], prefer: tuple | list = ()) -> str:
                 listed = ", ".join(x.lstrip(".") for x in members)
                 return f"; did you mean '{group}{best}'? ({group} has {listed}{numbered})"
     after = _AFTER.match(name)
-    steps = _step_hint(after.group(1), int(after.group(2)), names) if after else ""
+    per_step = _PER_STEP.match(name)
+    steps = (_step_hint(after.group(1), int(after.group(2)), names) if after else
+             _step_hint(per_step.group(1), int(per_step.group(2)), names, per_step=True) if per_step else "")
     return steps or _whole(nearest(name, list(prefer)) or nearest(name, names), names)
 
 
-def _step_hint(param: str, k: int, names: list[str]) -> str:
-    """For '<param> after <k> steps' past the last step: the name of the nearest step there is."""
-    pattern = re.compile(r"^iterates\." + re.escape(param) + r"(_\d+)?\[(\d+)\]$")
-    found = [(m.group(1), int(m.group(2))) for m in map(pattern.match, names) if m]
-    if not found:
+def _step_hint(head: str, k: int, names: list[str], per_step: bool = False) -> str:
+    """For '<head> after <k> steps' (or, per_step, '<head>[k]') that is no quantity: the name of the nearest step
+    there is of that parameter or state (iterates.w, v.w for v_w, by element v.w_1 for a vector)."""
+    state, _, param = head.partition("_")
+    bases = [head] if per_step else [f"iterates.{head}"] + ([f"{state}.{param}"] if param else [])
+    for base in bases:
+        pattern = re.compile("^" + re.escape(base) + r"(_\d+)?\[(\d+)\]$")
+        found = [(m.group(1), int(m.group(2))) for m in map(pattern.match, names) if m]
+        if found:
+            break
+    else:
         return ""
     last = max(j for _, j in found)
     j = min({j for _, j in found}, key=lambda j: (abs(j - k), j))
     if (None, j) in found:
-        return (f"; did you mean 'iterates.{param}[{j}]'? (iterates.{param}[0] is the start, "
-                f"iterates.{param}[{last}] after the last step)")
-    return f"; did you mean '{param} after {j} step{'s' if j != 1 else ''}'? (the last step is {last})"
+        start = f"{base}[0] is the start, " if base.startswith("iterates.") and f"{base}[0]" in names else ""
+        return f"; did you mean '{base}[{j}]'? ({start}{base}[{last}] after the last step)"
+    if per_step:
+        return f"; did you mean '{base}[{j}]'? (the last step is {last})"
+    return f"; did you mean '{head} after {j} step{'s' if j != 1 else ''}'? (the last step is {last})"
 
 
 def _whole(hint_text: str, names: list[str]) -> str:

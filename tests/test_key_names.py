@@ -91,3 +91,38 @@ def test_a_key_may_name_a_given_value(tmp_path):
     assert answer(solve_text(tmp_path, GIVEN.replace("KEY", "{s: 1}")), "s").agrees is False
     # L = s² = 1 is still the first answer, unchanged
     assert answer(sol, "L").value == 1 and sol.answers[0].name == "L"
+
+
+# ---- 2. the velocity of a momentum update ---------------------------------------------------------------------
+
+MOMENTUM = """kind: graph
+given: {w: [1, 2]}
+equations: {L: w @ w}
+ask:
+  - update: {of: L, params: [w], lr: 0.1, steps: 2, momentum: 0.5}
+key: KEY
+"""
+# ∂L/∂w = 2w. Step 1: v¹ = 0.5·0 + (2, 4) = (2, 4), w¹ = (1, 2) − 0.1·(2, 4) = (0.8, 1.6).
+# Step 2: ∂L/∂w = (1.6, 3.2), v² = 0.5·(2, 4) + (1.6, 3.2) = (2.6, 5.2), w² = (0.8, 1.6) − 0.1·(2.6, 5.2) = (0.54, 1.08)
+
+
+@pytest.mark.parametrize("name, key", [
+    ("v.w[2]", "[2.6, 5.2]"), ("v_w after 2 steps", "[2.6, 5.2]"), ("v_w after 1 step", "[2, 4]"),
+    ("v.w[2][1]", "5.2"), ("v.w_1[1]", "2"), ("iterates.w[1]", "[0.8, 1.6]"), ("iterates.w[2][0]", "0.54")])
+def test_a_momentum_velocity_is_keyed_as_the_readme_names_it(tmp_path, name, key):
+    sol = solve_text(tmp_path, MOMENTUM.replace("KEY", f'{{"{name}": {key}}}'))
+    assert answer(sol, name).agrees is True
+
+
+def test_the_velocity_key_of_the_probe_is_checked_and_disagrees(tmp_path):
+    # the key (1, 2) is w⁰, not v² = (2.6, 5.2)
+    a = answer(solve_text(tmp_path, MOMENTUM.replace("KEY", '{"v.w[2]": [1, 2]}')), "v.w[2]")
+    assert a.agrees is False
+
+
+@pytest.mark.parametrize("name, meant", [
+    ("v_w after 3 steps", "'v_w after 2 steps'"), ("v.w[5]", "'v.w[2]'"), ("v.w_2[3]", "'v.w_2[2]'")])
+def test_a_velocity_past_the_last_step_hints_the_last_velocity(tmp_path, name, meant):
+    with pytest.raises(SpecError) as err:
+        solve_text(tmp_path, MOMENTUM.replace("KEY", f'{{"{name}": 1}}'))
+    assert f"did you mean {meant}?" in str(err.value)
