@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from typing import Any, Callable, Sequence
 
 import sympy
@@ -25,7 +26,8 @@ DIGITS = 15             # significant digits a float64 value is shown with
 _BITS = dps_to_prec(DIGITS)
 ULP = 2.0 ** -53        # float64's unit roundoff: the error bounds below are in multiples of it
 SAFETY = 8              # an argument closer to a kink than this many error bounds goes to the exact path
-PRECISION_NOTE = "float64 (about 15 significant digits)"
+MIN_RELATIVE = 1e-9     # a value whose error bound is a larger part of it goes to the exact path (9 digits at least)
+PRECISION_NOTE = "float64 (about 15 significant digits; every value to at least 9)"
 
 
 def size(graph: Any) -> tuple[int, int]:
@@ -118,8 +120,10 @@ def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
                 if n.display is not None and n.display is not n.expr and risky(n.display):
                     value_of(n.display, floats, errors)   # as written: a 0/0 that sympy cancelled goes exact
                 v, partials[s], errors[s] = value_and_partials(n.expr, floats, errors)
-                if abs(v) <= errors[s]:
-                    v = 0.0     # 0 within rounding (sin(2π) is not −2.4e-16): a kink or division there goes exact
+                if errors[s] > abs(v) * MIN_RELATIVE:
+                    # fewer digits than promised: cancellation (sin(2π) is not −2.4e-16), a pole (tan(π/2)),
+                    # a huge argument (sin(10**22)); the exact path gives the value or the reason there is none
+                    raise NeedsExact
                 floats[s] = v
                 values[s] = as_sympy(v)
             elif n.kind == "given" or s in overrides:
@@ -198,7 +202,7 @@ class _Walk:
             errs.append(ea)
         if e.is_Add:
             v = math.fsum(at) if len(at) > 2 else sum(at)
-            err = sum(errs) + len(at) * ULP * sum(map(abs, at))
+            err = sum(errs) + ULP * abs(v)      # fsum (and one addition) rounds once
         elif e.is_Mul:
             v = math.prod(at)
             if v == 0.0 and 0.0 not in at:
@@ -217,8 +221,8 @@ class _Walk:
                 err += sum(abs(d) * x for d, x in zip(_pow_partials(*at, v), errs))
         else:
             v, err = _function(e, at, errs)
-        if not math.isfinite(v):
-            raise NeedsExact
+        if not math.isfinite(v) or 0.0 < abs(v) < sys.float_info.min:
+            raise NeedsExact            # overflow, or a subnormal number with fewer digits than a float's
         self.done[k] = (v, err, at)
         return v, err
 

@@ -92,7 +92,9 @@ def test_dense_layer_against_mpmath():
     width = 110         # 110 nodes of 221 parents each: 24,310 edges
     W = [[((i * 7 + j * 3) % 11 - 5) / 50 for j in range(width)] for i in range(width)]
     x = [((j * 5) % 7 - 3) / 4 for j in range(width)]
-    b = [((i * 3) % 5 - 2) / 10 for i in range(width)]
+    # W @ x is a multiple of 1/200; b_i = k/10 + 0.0123 keeps every z_i off 0 (an exact 0 computed with rounding
+    # sends the graph to the exact path: its float would have no correct digits)
+    b = [((i * 3) % 5 - 2) / 10 + 0.0123 for i in range(width)]
     text = (f"kind: graph\ngiven:\n  W: {W}\n  x: {x}\n  b: {b}\nequations:\n  y: tanh(W @ x + b)\n"
             "ask:\n  - jacobian: {of: y, wrt: x}\n")
     sol = solve(parse_spec(text, "dense.yaml"))
@@ -222,3 +224,29 @@ def test_max_tie_within_rounding_goes_to_the_exact_path(monkeypatch):
     sol = forced(text, monkeypatch)
     assert not on_float_path(sol)
     assert [a.value for a in sol.answers] == [a.value for a in exact.answers]
+
+
+def test_a_value_without_enough_correct_digits_goes_to_the_exact_path(monkeypatch):
+    """Float values whose rounding-error bound is not small against them are not shown: tan(π/2) (a pole:
+    the exact path says there is no value), (tanh(70) − 1)·10⁶¹ (1 − tanh 70 = 2/(e¹⁴⁰ + 1) ≈ 3.16e-61 is lost
+    in tanh's rounding: −3.16084…, by mpmath) and sin(10²²) (the argument's rounding is larger than 2π)."""
+    pole = "kind: graph\ngiven: {x: pi/2}\nequations:\n  t: tan(x)\nask:\n  - value: t\n"
+    monkeypatch.setattr(floatpath, "FLOAT_NODES", -1)
+    with pytest.raises(SolveError):
+        solve(parse_spec(pole, "p.yaml"))
+    lost = "kind: graph\ngiven: {x: 70}\nequations:\n  e: (tanh(x) - 1)*10**61\nask:\n  - value: e\n"
+    sol = solve(parse_spec(lost, "l.yaml"))
+    mp = mpmath.mp.clone()
+    mp.dps = 100        # 1 − tanh 70 ≈ 3e-61: 50 digits would round tanh 70 to 1 as float64 does
+    assert not on_float_path(sol)
+    assert float(sympy.N(sol.answers[0].value, 30)) == pytest.approx(float((mp.tanh(70) - 1) * mp.mpf(10) ** 61),
+                                                                    rel=1e-12)
+    big = "kind: graph\ngiven: {x: 10**22}\nequations:\n  h: sin(x)\nask:\n  - value: h\n"
+    assert not on_float_path(solve(parse_spec(big, "b.yaml")))
+
+
+def test_a_subnormal_value_goes_to_the_exact_path(monkeypatch):
+    """exp(−700)·10⁻¹⁰ ≈ 9.86e-315 is below float64's normal range (fewer digits): the exact path answers."""
+    text = "kind: graph\ngiven: {x: -700}\nequations:\n  e: exp(x)/10**10\nask:\n  - value: e\n"
+    sol = forced(text, monkeypatch)
+    assert not on_float_path(sol) and sol.answers[0].value == sympy.exp(-700) / 10 ** 10
