@@ -120,9 +120,10 @@ class Assumptions:
         if op in ("<", "<="):
             lf, op = -lf, (">" if op == "<" else ">=")
         if lf.is_number:
-            if fn.sign_of(lf) is None:
+            s = fn.sign_of(lf)
+            if s is None:
                 raise SolveError(f"assume: '{label}': {shown} is {sympy.sstr(lf)}, not a real number", loc)
-            if Range(lf, lf, False, False).holds(op) is not True:
+            if Range(S(s), S(s), False, False).holds(op) is not True:      # the settled sign, not sympy's compare
                 raise SolveError(f"assume: '{label}' contradicts the given numbers ({shown} is "
                                  f"{sympy.sstr(self.leaves(f))} there); remove the assumption or change the "
                                  "numbers", loc)

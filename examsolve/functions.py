@@ -10,23 +10,18 @@ import functools
 import sympy
 from sympy import Function, Rational, S
 
+from examsolve import values
+
 
 def sign_of(x: sympy.Expr) -> int | None:
-    """-1, 0 or 1 for a real number, None when x is not a plain number."""
+    """-1, 0 or 1 for a real number, None when x is not a plain number (a SolveError when its sign cannot
+    be settled)."""
     if not getattr(x, "is_number", False) or x.has(sympy.zoo, sympy.nan):
         return None
-    if x.is_zero:
-        return 0
-    if x.is_positive:
-        return 1
-    if x.is_negative:
-        return -1
-    v = sympy.N(x, 50)
-    if not v.is_real:
-        return None
-    if abs(v) < sympy.Float("1e-45"):
-        return 0
-    return 1 if v > 0 else -1
+    if x.is_infinite:
+        return {S.Infinity: 1, S.NegativeInfinity: -1}.get(x)
+    # not x.is_positive: sympy decides it at 2 digits, and log(1 + e⁻⁷⁰)·10⁶¹ − 1 comes out negative
+    return values.sign(x)
 
 
 class sigmoid(Function):
@@ -221,12 +216,22 @@ class abs_grad(Kink):
 class Abs(sympy.Abs):
     """|x|, whose derivative keeps the kink at 0 for the convention."""
 
+    @classmethod
+    def eval(cls, arg):
+        s = sign_of(arg)      # a number's sign settled (sympy's own eval asks is_negative)
+        return super().eval(arg) if s is None else (arg if s >= 0 else -arg)
+
     def fdiff(self, argindex=1):
         return abs_grad(self.args[0])
 
 
 class sign(sympy.sign):
     """sign(x); its derivative is taken as 0 everywhere (undefined at 0)."""
+
+    @classmethod
+    def eval(cls, arg):
+        s = sign_of(arg)      # a number's sign settled (sympy's own eval asks is_positive)
+        return super().eval(arg) if s is None else sympy.Integer(s)
 
     def fdiff(self, argindex=1):
         return S.Zero

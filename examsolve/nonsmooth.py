@@ -3,6 +3,7 @@ subgradient condition 0 ∈ ∂f (soft-threshold closed form), and directions al
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 import itertools
@@ -41,6 +42,20 @@ def _branch(atom, s: int) -> Any:
     return first if (s > 0) == isinstance(atom, fn.Max) else second
 
 
+def _sign(x) -> int | None:
+    """-1, 0 or 1 when the sign of x is known: a number's settled by its value, an expression's by the
+    symbols' assumptions; None otherwise."""
+    if x.is_number:
+        return fn.sign_of(x)
+    return 1 if x.is_positive else -1 if x.is_negative else 0 if x.is_zero else None
+
+
+def _by_value(items, key=lambda x: x) -> list:
+    """items in increasing order of key(item), a number (by the sign of each difference: two points that agree
+    to 30 digits keep their order); an order the numbers do not settle is left as it is."""
+    return sorted(items, key=functools.cmp_to_key(lambda a, b: fn.sign_of(key(a) - key(b)) or 0))
+
+
 def kinks(f, v) -> list:
     """The kinks of f that depend on v, in a fixed order."""
     return sorted((a for a in f.atoms(*KINKS) if a.has(v)), key=sympy.default_sort_key)
@@ -56,7 +71,7 @@ def _linear(atoms: list, v, loc) -> list[tuple]:
         p = sympy.diff(u, v)
         if p.has(v) or p == 0:
             return None
-        if p.is_positive is None and p.is_negative is None:
+        if _sign(p) is None:
             raise SolveError(f"the kink of {sympy.sstr(a)} flips with the sign of {sympy.sstr(p)}, which is not "
                              "known; give it a number", loc)
         out.append((a, p, sympy.simplify(-u.subs(v, 0) / p)))
@@ -69,7 +84,7 @@ def _breakpoints(lin: list, loc) -> list:
     if len(pts) > 1 and not all(b.is_number for b in pts):
         raise SolveError("f has kinks at several points given by symbols (" + ", ".join(sympy.sstr(b) for b in pts)
                          + "), whose order is not known; give them as numbers", loc)
-    return sorted(pts, key=lambda b: sympy.N(b, 30)) if len(pts) > 1 else pts
+    return _by_value(pts) if len(pts) > 1 else pts
 
 
 def _piece(f, lin: list, pts: list, i: int) -> Any:
@@ -77,7 +92,7 @@ def _piece(f, lin: list, pts: list, i: int) -> Any:
     rep = {}
     for atom, p, b in lin:
         right = pts.index(b) < i              # v > b on this interval
-        rep[atom] = _branch(atom, (1 if right else -1) * (1 if p.is_positive else -1))
+        rep[atom] = _branch(atom, (1 if right else -1) * (1 if _sign(p) > 0 else -1))
     return f.xreplace(rep)
 
 
@@ -207,20 +222,22 @@ def _nonnegative(g2, v, lo, hi) -> Any:
 
 def _kink_class(left, right) -> str:
     """The local class at a kink from the signs of the one-sided derivatives."""
-    if left.is_negative and right.is_positive:
+    signs = (_sign(left), _sign(right))
+    if signs == (-1, 1):
         return "local_minimum"
-    if left.is_positive and right.is_negative:
+    if signs == (1, -1):
         return "local_maximum"
     return "degenerate" if left.is_number and right.is_number else "cannot_classify"
 
 
 def _second(x) -> str:
     """The local class from f'' at a stationary point."""
-    if x.is_positive:
+    s = _sign(x)
+    if s == 1:
         return "local_minimum"
-    if x.is_negative:
+    if s == -1:
         return "local_maximum"
-    return "degenerate" if x == 0 else "cannot_classify"
+    return "degenerate" if s == 0 else "cannot_classify"
 
 
 REASONS = {"local_minimum": "f' changes sign from − to +", "local_maximum": "f' changes sign from + to −",
@@ -282,7 +299,7 @@ def _critical_points(f, wrt: list, loc) -> tuple[list[Step], list[CriticalPoint]
 def _local_points(a: Analysis) -> list[CriticalPoint]:
     """The candidates of a non-convex f, each classified by the sign change of f'."""
     out = []
-    for r, cond, where, kind in sorted(a.cases, key=lambda c: sympy.N(c[0], 30)):
+    for r, cond, where, kind in _by_value(a.cases, key=lambda c: c[0]):
         reason = REASONS[kind] + (" across the kink" if where == "kink" else "")
         out.append(CriticalPoint(((a.v.name, r),), Classification(kind, reason)))
     return out
@@ -298,7 +315,7 @@ def _convex_points(a: Analysis, convex) -> tuple[list[CriticalPoint], str]:
         return ([CriticalPoint(((a.v.name, x),), kind) for x in (lo, hi) if x is not None],
                 f"f is constant between them: every {a.v.name} in [{sympy.sstr(lo)}, {sympy.sstr(hi)}] is a minimiser")
     if sure or not a.cases:
-        pts = sorted(dict.fromkeys(c[0] for c in sure), key=lambda x: sympy.N(x, 30))
+        pts = _by_value(dict.fromkeys(c[0] for c in sure))
         return [CriticalPoint(((a.v.name, x),), kind) for x in pts], ("" if pts else "f has no minimiser")
     pw = sympy.Piecewise(*[(r, cond) for r, cond, _, _ in a.cases])
     return [CriticalPoint(((a.v.name, pw),), kind)], "by cases on the symbols"

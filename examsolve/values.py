@@ -11,6 +11,7 @@ import mpmath
 import sympy
 
 from examsolve import budget, typed
+from examsolve.errors import SolveError
 from examsolve.tensor import Tensor
 
 PRECISION = 30          # digits kept once a value turns into a float
@@ -18,6 +19,8 @@ MAX_NODES = 40          # tree size of an exact value before it turns into a flo
 MAX_INT_DIGITS = 20_000  # digits of a numerator or denominator before it turns into a float (= the parser's
                          # expr.MAX_RESULT_DIGITS: every integer and fraction the parser accepts stays exact)
 MAX_NESTING = 2         # functions inside functions (tanh(tanh(tanh(x)))) before it turns into a float
+MAX_DIGITS = 1000       # working precision (digits) past which numeric() gives up settling a value
+SIGN_DIGITS = 2         # digits numeric() settles to decide a sign
 MAX_STR_DIGITS = 100_000  # Python refuses str() of an int past 4300 digits; exact values go up to 20,000 digits
                           # (and a product of two of them, before it turns into a float, up to 40,000)
 
@@ -54,6 +57,80 @@ def _too_big(v: sympy.Expr) -> bool:
     return False
 
 
+def numeric(x: Any, digits: int) -> Any:
+    """x rounded to `digits` significant digits: a Float (a real and an imaginary Float for a complex number),
+    x as evalf leaves it when it is no number (an unresolved kink, ∞), a SolveError when MAX_DIGITS of working
+    precision do not settle it."""
+    x = _basic(x)
+    if x.is_Float or x.is_Rational:
+        return sympy.Float(x, digits)
+    # evalf at one precision can drop a term and still claim every digit (log(1 + e⁻⁷⁰) is 0 at 15 digits):
+    # a value counts once two precisions agree, a 0 once x is provably 0 or stays 0 at MAX_DIGITS
+    prec, last = digits + 10, None
+    while True:
+        f = x.evalf(prec)
+        parts = _parts(f)
+        if parts is None:
+            return f
+        if all(_nil(p) for p in parts):
+            if prec >= MAX_DIGITS or x.is_zero:
+                return sympy.Float(0, digits)
+        elif last is not None and _agree(last, parts, digits):
+            return _rounded(parts, digits)
+        if prec >= MAX_DIGITS:
+            raise SolveError(f"{_short(x)} cannot be evaluated to {digits} digits (its value changes up to "
+                             f"{MAX_DIGITS} digits of working precision); simplify it")
+        last, prec = parts, min(2 * prec, MAX_DIGITS)
+
+
+def _parts(f: sympy.Expr) -> tuple | None:
+    """The real and imaginary Floats of an evaluated number (one for a real), None for anything else."""
+    if f.is_Float:
+        return (f,)
+    if not f.is_number or f.has(sympy.Function) or f.is_infinite or f is sympy.nan:
+        return None
+    re, im = f.as_real_imag()
+    parts = tuple(sympy.Float(p) if p.is_zero else p for p in (re, im))
+    return parts if all(p.is_Float for p in parts) else None
+
+
+def _nil(f: sympy.Float) -> bool:
+    """0, or evalf's "0.e-124": no significant digit."""
+    return not f._mpf_[1] or f._prec <= 1
+
+
+def _agree(a: tuple, b: tuple, digits: int) -> bool:
+    """Two evaluations of the same number agree to `digits` significant digits (a part without a significant
+    digit only with such a part)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if _nil(x) or _nil(y):
+            if not (_nil(x) and _nil(y)):
+                return False
+            continue
+        mx, my = mpmath.mpf(x._mpf_), mpmath.mpf(y._mpf_)
+        if abs(mx - my) > abs(my) * mpmath.mpf(10) ** -digits:
+            return False
+    return True
+
+
+def _rounded(parts: tuple, digits: int) -> sympy.Expr:
+    """The settled value at `digits` digits; an imaginary part with no significant digit is dropped."""
+    re = sympy.Float(0, digits) if _nil(parts[0]) else sympy.Float(parts[0], digits)
+    if len(parts) == 1 or _nil(parts[1]):
+        return re
+    return re + sympy.Float(parts[1], digits) * sympy.I
+
+
+def sign(x: Any) -> int | None:
+    """-1, 0 or 1 for a real number (0 only when it is 0, see numeric), None for a non-real number."""
+    v = numeric(x, SIGN_DIGITS)
+    if not v.is_Float:
+        return None
+    return 0 if _nil(v) else (1 if v > 0 else -1)
+
+
 def _short(v: Any, width: int = 60) -> str:
     text = sympy.sstr(v)
     return text if len(text) <= width else text[:width - 1] + "…"
@@ -67,9 +144,8 @@ def fit(v: Any) -> Any:
     # a number that mixes a float with exact parts is a float: 0.38·tanh(19/10) helps nobody
     if isinstance(v, sympy.Basic) and v.is_number and not v.is_Float and (v.has(sympy.Float) or _too_big(v)):
         try:
-            f = sympy.N(v, PRECISION)
+            f = numeric(v, PRECISION)
         except (MemoryError, OverflowError, RecursionError):   # tanh(exp(exp(30))): mpmath shifts by 10**13 bits
-            from examsolve.errors import SolveError
             raise SolveError(f"{_short(v)} is too large to evaluate; use smaller values") from None
         if f.is_real or f.is_Number:
             return f
@@ -198,7 +274,7 @@ def decimal(x: sympy.Expr, digits: int = 6) -> str:
 
 def _decimal(x: sympy.Expr, digits: int) -> str:
     budget.check_number(x)
-    f = x if getattr(x, "is_Float", False) else sympy.N(x, max(digits, 1) + 5)
+    f = x if getattr(x, "is_Float", False) else numeric(x, max(digits, 1) + 5)
     if not f.is_Float and (not f.is_number or f.has(sympy.Function)):  # e.g. an unresolved kink
         return sympy.sstr(x)
     if not f.is_Float:
@@ -262,8 +338,8 @@ def to_plain(v: Any) -> Any:
         if v.is_infinite:              # JSON has no infinity: the string form
             return sympy.sstr(v)
         if v.is_number:
-            f = sympy.N(v, 17)
-            if f.is_real:
+            f = numeric(v, 17)
+            if f.is_Float:
                 return _json_float(f)
             return str(f)
         return str(v)
@@ -274,9 +350,10 @@ def to_plain(v: Any) -> Any:
 
 def _json_float(f: sympy.Expr) -> Any:
     """A real number as a JSON float, or as a string with an exponent ("3.68e2996") when a float cannot
-    hold it (beyond ±1.8e308, or so small that it would round to 0): JSON has no Infinity."""
+    hold it (beyond ±1.8e308, or so small that it would lose digits or round to 0): JSON has no Infinity."""
     x = float(f)
-    if math.isfinite(x) and (x != 0 or f.is_zero):
+    # a subnormal double keeps fewer digits (9.85967654e-315 for 9.85967654375977e-315): the string too
+    if (x == 0 and f.is_zero) or (math.isfinite(x) and abs(x) >= sys.float_info.min):
         return x
     return decimal(f, 17)
 
@@ -319,16 +396,26 @@ def same(a: Any, b: Any) -> bool:
         return a == b
     if a.is_number and b.is_number:
         if a.has(sympy.Float) or b.has(sympy.Float):
-            fa, fb = sympy.N(a, 30), sympy.N(b, 30)
+            fa, fb = numeric(a, PRECISION), numeric(b, PRECISION)
             return bool(abs(fa - fb) <= sympy.Float("1e-9") * max(abs(fa), abs(fb), 1))
-        # two exact numbers: equal when they agree to 40 digits (simplify would cost far more)
-        return (a - b) == 0 or bool(abs(sympy.N(a - b, 50)) < sympy.Float("1e-40"))
+        # two exact numbers: equal when their difference is 0 (simplify would cost far more)
+        return (a - b) == 0 or sign(a - b) == 0
     d = a - b
     if sympy.cancel(d) == 0:
         return True
     # symbolic: a difference at arbitrary points proves them unequal without simplify's cost
     point = {s: sympy.Rational(3 + 2 * k, 7 + k) for k, s in enumerate(sorted(d.free_symbols, key=str))}
-    at = sympy.N(d.xreplace(point), 30)
-    if at.is_number and abs(at) > sympy.Float("1e-20"):
+    if _nonzero(d.xreplace(point)):
         return False
     return bool(sympy.simplify(d) == 0)
+
+
+def _nonzero(x: Any) -> bool:
+    """True when the number x is settled as not 0 (a complex one too); False when it is 0, no number or
+    not settled."""
+    try:
+        v = numeric(x, SIGN_DIGITS)
+    except SolveError:
+        return False
+    parts = _parts(v)
+    return parts is not None and not all(_nil(p) for p in parts)
