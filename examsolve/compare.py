@@ -635,15 +635,44 @@ def _how_differs(raw, text, value, rule, spec, names, name: str = "") -> str:
                 return what
         except (ExamsolveError, TypeError, ValueError):
             continue
-    if isinstance(value, Tensor) and len(value.shape) == 2 and 1 not in value.shape:
-        from examsolve.expr import transpose
+    return _reordered(raw, text, value, rule, spec, names, name) if isinstance(value, Tensor) else ""
 
+
+def _reordered(raw, text, value: Tensor, rule, spec, names, name: str) -> str:
+    """'the key lists the entries in reverse order' (a matrix's: rotated by 180°, a flipped kernel), 'the
+    transpose', or 'another order' when the key is the answer's entries reordered so; else ''. Said of the
+    whole, before any entry-by-entry explanation (which would name each moved entry another value)."""
+    from examsolve.expr import transpose
+
+    if len(value.items) < 2 or quantity.unordered(name):
+        return ""
+    matrix = len(value.shape) == 2 and 1 not in value.shape
+    ways = [(lambda: Tensor(value.shape, value.items[::-1]),
+             "the key lists the entries in reverse order" + (" (the matrix turned by 180°, as a flipped kernel)"
+                                                            if matrix else "")),
+            (lambda: transpose(value) if matrix else None, "the key is the transpose of the answer")]
+    for make, what in ways:
         try:
-            if compare(raw, text, transpose(value), rule, spec, names, min_sig=KEY_MIN_SIG, integers_exact=True).ok:
-                return "the key is the transpose of the answer"
+            other = make()
+            if other is not None and not same(other, value) and compare(
+                    raw, text, other, rule, spec, names, min_sig=KEY_MIN_SIG, integers_exact=True).ok:
+                return what
         except (ExamsolveError, TypeError, ValueError):
-            pass
-    return ""
+            continue
+    return "the key has the answer's entries in another order" if _permuted(raw, value, rule, spec, names) else ""
+
+
+def _permuted(raw, value: Tensor, rule, spec, names) -> bool:
+    """Whether the key's entries are the answer's, each once, in another order."""
+    try:
+        lined = _lined_up(raw, value, spec, names, True)
+    except (ExamsolveError, TypeError, ValueError):
+        return False
+    if isinstance(lined, Verdict):
+        return False
+    got, want, texts, free = lined
+    order = _matching(got, want, texts, rule, free, KEY_MIN_SIG, True)
+    return order is not None and order != list(range(len(want)))
 
 
 # ---- a decimal cut rather than rounded --------------------------------------------------------------------

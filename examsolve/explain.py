@@ -63,10 +63,26 @@ def _key_why(spec, sol, a, raw: Any, paths: list) -> str:
     part = "" if slip else sum_part(spec, sol, a, raw, text, rule, key=True)
     other = "" if slip or part else other_value(spec, sol, a, raw, text, rule, key=True)
     if slip or part or other:
-        return f"the key is {slip or part}" if slip or part else f"the key is the value of {other}, not of {a.name}"
+        return f"the key is {slip or part}" if slip or part else \
+            f"the key is the value of {_zero_based(other, sol)}, not of {a.name}"
     if a.agrees is False and isinstance(a.value, Tensor):
         return entries(spec, sol, a, raw, rule, True, lambda e, leaf: _entry_why(spec, sol, e, leaf, paths))
     return ""
+
+
+def _zero_based(name: str, sol) -> str:
+    """An element's 1-based name (y_3, W_12) with its 0-based index as keys write it, 'y_3 (y[2])', when it is an
+    element of a vector or matrix quantity of the solution; else the name as it is."""
+    import re
+
+    from examsolve.tensor import element_suffix, indices
+
+    m = re.match(r"^(.+?)_([\d,]+)$", name)
+    whole = sol.quantities.get(m.group(1)) if m else None
+    if not isinstance(whole, Tensor):
+        return name
+    at = next((i for i in indices(whole.shape) if element_suffix(i, whole.shape) == m.group(2)), None)
+    return name if at is None else f"{name} ({m.group(1)}{''.join(f'[{j}]' for j in at)})"
 
 
 def _entry_why(spec, sol, e, raw: Any, paths: list) -> str:

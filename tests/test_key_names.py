@@ -126,3 +126,38 @@ def test_a_velocity_past_the_last_step_hints_the_last_velocity(tmp_path, name, m
     with pytest.raises(SpecError) as err:
         solve_text(tmp_path, MOMENTUM.replace("KEY", f'{{"{name}": 1}}'))
     assert f"did you mean {meant}?" in str(err.value)
+
+
+# ---- 5. a key that is the answer reordered --------------------------------------------------------------------
+
+ORDER = """kind: graph
+given: {x: X}
+equations: {y: x}
+ask: [{value: y}]
+key: {y: KEY}
+"""
+
+
+def _y(tmp_path, x: str, key: str):
+    return answer(solve_text(tmp_path, ORDER.replace("X", x).replace("KEY", key)), "y")
+
+
+@pytest.mark.parametrize("x, key, note", [
+    # y = x = (1, 2, 3): the key (3, 2, 1) is it backwards
+    ("[1, 2, 3]", "[3, 2, 1]", "the key lists the entries in reverse order"),
+    # y = [[1, 2], [3, 4]] turned by 180° is [[4, 3], [2, 1]] (a flipped 2×2 kernel)
+    ("[[1, 2], [3, 4]]", "[[4, 3], [2, 1]]",
+     "the key lists the entries in reverse order (the matrix turned by 180°, as a flipped kernel)"),
+    ("[[1, 2], [3, 4]]", "[[1, 3], [2, 4]]", "the key is the transpose of the answer"),
+    # (2, 3, 1) holds 1, 2, 3 once each, neither reversed nor transposed
+    ("[1, 2, 3]", "[2, 3, 1]", "the key has the answer's entries in another order")])
+def test_a_reordered_key_is_said_of_the_whole_answer(tmp_path, x, key, note):
+    a = _y(tmp_path, x, key)
+    assert a.agrees is False and a.key_note == note
+
+
+def test_an_entry_that_is_another_entry_is_named_with_its_0_based_index(tmp_path):
+    # y = (1, 2, 3), key (3, 2, 7): entry [0] is 3, the value of y_3, the key's y[2]; entry [2] is just wrong
+    a = _y(tmp_path, "[1, 2, 3]", "[3, 2, 7]")
+    assert a.agrees is False
+    assert "[0]: key 3, solved 1 — the key is the value of y_3 (y[2]), not of y[0]" in a.key_note
