@@ -111,15 +111,16 @@ def latex_name(name: str) -> str:
 # Markdown: raw HTML never passes; inline links and images are broken up; the rest prints as written.
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")            # a tag, a comment, a declaration or an autolink
 _ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-_BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
+_BACKSLASH = re.compile(r"\\")      # every one: pandoc's raw_tex would run \\input{...} before a letter
 _LINK = re.compile(r"\](?=\()")
 
 
 def markdown_text(s: str, cell: bool = False) -> str:
     """Text for Markdown (one line), shown as written: a `<` that would open an HTML tag becomes &lt;, an `&`
-    that would start an entity &amp;, `](` of an inline link or image `\\](`, and a backslash before punctuation
-    stays a backslash; in a table cell (cell=True) `|` is escaped too. (Our text never starts a line, so `#`,
-    `>` and `-` cannot start blocks, and link definitions cannot exist.)"""
+    that would start an entity &amp;, `](` of an inline link or image `\\](`, and every backslash stays a
+    backslash (before punctuation CommonMark would drop it, before a letter pandoc would read raw TeX); in a
+    table cell (cell=True) `|` is escaped too. (Our text never starts a line, so `#`, `>` and `-` cannot start
+    blocks, and link definitions cannot exist.)"""
     s = _CONTROL.sub(" ", str(s))
     s = _BACKSLASH.sub(r"\\\\", s)
     s = _ENTITY.sub("&amp;", s)

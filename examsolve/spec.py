@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -274,6 +274,15 @@ def _shallow(text: str, loader: type) -> bool:
     return True
 
 
+def _no_surrogates(n: Any, file: str, pos: Callable) -> str:
+    """A scalar's text, refused when a "\\ud800"-style escape made half of a UTF-16 pair, which is no character
+    (it cannot be printed or written to a file)."""
+    if n.style == '"' and not n.value.isascii() and any("\ud800" <= c <= "\udfff" for c in n.value):
+        raise SpecError("the text holds a lone surrogate escape (\\ud800-\\udfff), which is no character; write "
+                        "the character itself or its \\U0001xxxx escape", Loc(file, *pos(n)))
+    return n.value
+
+
 def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dict, dict]:
     """Plain data from YAML text via the safe composer, plus the position of every node.
 
@@ -320,7 +329,7 @@ def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dic
             for k, v in n.value:
                 if not isinstance(k, yaml.ScalarNode):
                     raise SpecError("a key must be a plain name", Loc(file, *pos(k)))
-                key = k.value
+                key = _no_surrogates(k, file, pos)
                 if key in out:
                     raise SpecError(f"key '{key}' appears twice; keep one", Loc(file, *pos(k)))
                 key_marks[path + (key,)] = pos(k)
@@ -332,6 +341,7 @@ def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dic
                                   or (n.style and "\\" in text[n.start_mark.index:n.end_mark.index])):
             spans[path] = (n.start_mark.index, n.end_mark.index, n.value)
         kind = tag[len(_STD):]
+        _no_surrogates(n, file, pos)
         if kind == "int" and n.value.lstrip("+-").isdigit() and len(n.value) <= 40:
             return int(n.value)
         if kind == "bool":

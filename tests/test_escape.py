@@ -442,3 +442,10 @@ def test_a_precomposed_hat_keeps_its_hat():
     assert latex_text("\u0177 \u2212 y") == latex_text("y\u0302 \u2212 y")
     assert r"$\hat{y}$" in latex_text("\u0177")
     assert latex_text("é") == "e"
+
+
+def test_markdown_text_keeps_every_backslash_literal():
+    """\\input{...} and \\write18 in a title would be raw TeX to pandoc (raw_tex): every backslash is escaped."""
+    from examsolve.escape import markdown_text
+
+    assert markdown_text(r"\input{/etc/passwd} \write18{x}") == r"\\input{/etc/passwd} \\write18{x}"

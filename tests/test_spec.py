@@ -167,3 +167,16 @@ def test_random_text_gives_spec_errors(text):
         solve(parse_spec(text, "r.yaml"))
     except (SpecError, SolveError):
         pass
+
+
+@pytest.mark.parametrize("pad", [0, 3000])
+def test_a_lone_surrogate_escape_is_refused_where_it_is(pad):
+    """"\\ud800" in double quotes is half of a UTF-16 pair, no character (printing it failed with an internal
+    error): refused at its line and column, by either YAML composer (pad > 8 KB takes libyaml's)."""
+    from examsolve.errors import SpecError
+    from examsolve.spec import parse_spec
+
+    padding = f"  p: {list(range(pad))}\n" if pad else ""
+    text = f'kind: graph\ntitle: "\\ud800"\ngiven:\n  x: 1\n{padding}equations:\n  y: 2*x\nask:\n  - value: y\n'
+    with pytest.raises(SpecError, match=r"t\.yaml:2:9: the text holds a lone surrogate"):
+        parse_spec(text, "t.yaml", light=True)
