@@ -57,8 +57,14 @@ def _substituted(e: Any, mapping: dict, memo: dict, evaluate: bool, check) -> An
         return e
     if e in memo:
         return memo[e]
-    if not evaluate and isinstance(e, sympy.Piecewise):
-        return substitute(e, mapping, True, check)     # the case that applies (its conditions are numbers)
+    if not evaluate and isinstance(e, sympy.Piecewise):    # the case that applies (its conditions are numbers)
+        for piece, cond in e.args:
+            holds = _holds(_substituted(cond, mapping, {}, False, None))
+            if holds is None:
+                break           # a condition numbers cannot settle: sympy's own evaluation, as before
+            if holds:
+                return _substituted(piece, mapping, memo, True, check)
+        return substitute(e, mapping, True, check)
     args = [_substituted(a, mapping, memo, evaluate, check) for a in e.args]
     budget.check_call(e, args)
     if isinstance(e, sympy.Pow) and not _power_ok(args[0], args[1]):
@@ -74,6 +80,27 @@ def _substituted(e: Any, mapping: dict, memo: dict, evaluate: bool, check) -> An
         check(e, args, out)
     memo[e] = out
     return out
+
+
+def _holds(cond: Any) -> bool | None:
+    """Whether a condition on numbers holds, decided by the sign of lhs − rhs at enough digits (sympy's own
+    comparison evaluates at 15 digits: log(1 + e⁻⁷⁰) > 10⁻⁶¹ came out False); None when it cannot say."""
+    from examsolve.values import sign
+
+    if cond in (sympy.true, sympy.false):
+        return bool(cond)
+    if isinstance(cond, sympy.core.relational.Relational):
+        d = sign(cond.lhs - cond.rhs)
+        ops = {"<": d is not None and d < 0, "<=": d is not None and d <= 0, ">": d is not None and d > 0,
+               ">=": d is not None and d >= 0, "==": d == 0, "!=": d is not None and d != 0}
+        return None if d is None or cond.rel_op not in ops else ops[cond.rel_op]
+    if isinstance(cond, (sympy.And, sympy.Or)):
+        parts = [_holds(a) for a in cond.args]
+        return None if None in parts else (all(parts) if isinstance(cond, sympy.And) else any(parts))
+    if isinstance(cond, sympy.Not):
+        inner = _holds(cond.args[0])
+        return None if inner is None else not inner
+    return None
 
 
 def _kept_whole(x: Any) -> Any:

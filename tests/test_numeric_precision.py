@@ -123,3 +123,17 @@ def test_kinks_and_abs_take_the_settled_sign():
     assert fn.relu(d) == d and fn.relu_grad(d) == 1
     assert fn.Abs(-d) == d and fn.sign(-d) == -1
     assert fn.Max(d, 5) == d and fn.Min(d, 5) == 5
+
+
+def test_a_case_is_chosen_by_its_condition_at_enough_digits():
+    """The shown numbers of a case expression pick the case whose condition holds: log(1 + e⁻⁷⁰) ≈ 3.98e-31
+    (mpmath) is more than 10⁻⁶¹, so the first case, 10⁶¹ (sympy's own 15-digit comparison said False: 0)."""
+    import sympy
+
+    from examsolve.engine import substitute
+
+    lg = sympy.Symbol("lg", real=True)
+    big = sympy.Integer(10) ** 61
+    case = sympy.Piecewise((big, lg > 1 / big), (0, True))
+    assert substitute(case, {lg: sympy.log(1 + sympy.exp(-70))}, evaluate=False) == big
+    assert substitute(case, {lg: sympy.Integer(0)}, evaluate=False) == 0
