@@ -131,7 +131,7 @@ def quantities() -> list[str]:
                     general = re.sub(r"\[\d+\]", "[t]", re.sub(r"\.\d+\.", ".<i>.", q))
                     general = re.sub(r"^(layers|compare)\.(?!<i>)[^.]+\.", r"\1.<name>.", general)
                     general = re.sub(r"^(\w+) at \([^)]*\)", r"<f> at (<point>)", general)   # a classified point
-                    general = re.sub(r"^iterates\.[^.\[]+\[", "iterates.<p>[", general)
+                    general = re.sub(r"^(iterates|v)\.[^.\[]+\[", r"\1.<p>[", general)   # a parameter's steps
                     if name == "optimizer":     # iterates.w1[t], Δ.w[t]: one name per state, <p> for the parameter
                         general = re.sub(r"^([^.\[]+)\.[^.\[]+\[", r"\1.<p>[", general)
                     if name == "network":      # a layer by index or name; a block's inner layers and the compared
