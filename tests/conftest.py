@@ -44,3 +44,24 @@ def run_cli(tmp_path, text: str, *args: str) -> str:
     r = CliRunner().invoke(main, ["run", str(f), *args])
     assert r.exit_code == 0, r.output
     return r.stdout
+
+
+# a 2-2-2 relu/softmax net with the cross-entropy, one SGD step (tests/test_key_entries.py derives its values)
+RELU_SOFTMAX_NET = """kind: mlp
+given:
+  x: [1, 2]
+  y: [1, 0]
+  W1: [[1, 0.5], [-1, 1]]
+  b1: [0, 0.5]
+  W2: [[1, -1], [0.5, 1]]
+  b2: [0, 0]
+input: x
+target: y
+layers:
+  - {weights: W1, bias: b1, activation: relu}
+  - {weights: W2, bias: b2, activation: softmax}
+loss: ce
+ask:
+  - grad: {of: L, wrt: W1}
+  - update: {of: L, params: [W1], lr: 0.1, steps: 1}
+"""

@@ -2,6 +2,7 @@
 dL/dX of a whole vector is a quantity a key may name. Keys, grading and exports say the same."""
 from __future__ import annotations
 
+from conftest import RELU_SOFTMAX_NET
 from examsolve import solve
 from examsolve.export.model import question
 from examsolve.grading import grade
@@ -13,24 +14,7 @@ from examsolve.spec import parse_spec
 # = (-0.4403985, 1.7615942) (both relu active); dL/dW1 = dL/dz1 xᵀ = [[-0.4403985, -0.8807971],
 # [1.7615942, 3.5231883]]. One step, lr 0.1: W1 - 0.1·g = [[1.0440399, 0.5880797], [-1.1761594, 0.6476812]].
 # The slips at W1[1][0] (w = -1, g = 1.7615942): w + 0.1·g = -0.8238406; w - g = -2.7615942.
-MLP = """kind: mlp
-given:
-  x: [1, 2]
-  y: [1, 0]
-  W1: [[1, 0.5], [-1, 1]]
-  b1: [0, 0.5]
-  W2: [[1, -1], [0.5, 1]]
-  b2: [0, 0]
-input: x
-target: y
-layers:
-  - {weights: W1, bias: b1, activation: relu}
-  - {weights: W2, bias: b2, activation: softmax}
-loss: ce
-ask:
-  - grad: {of: L, wrt: W1}
-  - update: {of: L, params: [W1], lr: 0.1, steps: 1}
-"""
+MLP = RELU_SOFTMAX_NET     # conftest: its values by hand above
 STEP = "W1 after 1 step"
 
 

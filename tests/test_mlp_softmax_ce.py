@@ -7,6 +7,7 @@ import math
 import mpmath
 import sympy
 
+from conftest import RELU_SOFTMAX_NET
 from examsolve import solve
 from examsolve.functions import Partial
 from examsolve.spec import parse_spec
@@ -16,24 +17,7 @@ from examsolve.values import is_approx
 X, Y = [1, 2], [1, 0]
 W1, B1 = [[1, 0.5], [-1, 1]], [0, 0.5]
 W2, B2 = [[1, -1], [0.5, 1]], [0, 0]
-NET = """kind: mlp
-given:
-  x: [1, 2]
-  y: [1, 0]
-  W1: [[1, 0.5], [-1, 1]]
-  b1: [0, 0.5]
-  W2: [[1, -1], [0.5, 1]]
-  b2: [0, 0]
-input: x
-target: y
-layers:
-  - {weights: W1, bias: b1, activation: relu}
-  - {weights: W2, bias: b2, activation: softmax}
-loss: ce
-ask:
-  - grad: {of: L, wrt: W1}
-  - update: {of: L, params: [W1], lr: 0.1, steps: 1}
-"""
+NET = RELU_SOFTMAX_NET     # conftest
 
 
 def flat(steps):
