@@ -249,13 +249,22 @@ def solve_timed(spec_text: str) -> tuple[float, float, object]:
     return t1 - t, time.perf_counter() - t1, sol
 
 
+# started from a small process: a child forked from this one (hundreds of MiB after the in-process rows) counts
+# this process's pages in its peak RSS until it execs
+_SPAWN = """
+import os, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(p.pid, 0)
+print(time.perf_counter() - t, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(args: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MiB, exit code) of one `examsolve` process (os.wait4: this child's rusage)."""
-    t = time.perf_counter()
-    p = subprocess.Popen(EXE + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - t, usage.ru_maxrss / 1024, p.returncode
+    """(wall seconds, peak RSS in MiB, exit code) of one `examsolve` process (os.wait4: that child's rusage)."""
+    out = subprocess.run([sys.executable, "-c", _SPAWN] + EXE + args, capture_output=True, text=True,
+                         check=True).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2])
 
 
 def against_exact(spec_text: str, floats: list[float]) -> float:
