@@ -15,9 +15,9 @@ from typing import Any
 import sympy
 
 from examsolve import budget, quantity, typed
-from examsolve.errors import ExamsolveError
+from examsolve.errors import ExamsolveError, SolveError
 from examsolve.tensor import Tensor
-from examsolve.values import same
+from examsolve.values import numeric, same
 
 MIN_SIG = 3      # a decimal answer needs at least this many significant figures unless it is exactly right
 KEY_MIN_SIG = 2  # an official key may be rounded harder (a divergence given as 0.69), not to one figure
@@ -269,7 +269,10 @@ def _close(g, w, text, rule: Rule, free, min_sig: int = MIN_SIG, key: bool = Fal
         return True, "", ""
     if free or not (g.is_number and w.is_number) or g.is_infinite or w.is_infinite:
         return False, "", ""
-    gf, wf = sympy.N(g, 40), sympy.N(w, 40)
+    try:        # at a rising precision: sympy's one evalf can drop a term (log(1 + e⁻⁷⁰) is 0 at 15 digits)
+        gf, wf = numeric(g, 40), numeric(w, 40)
+    except SolveError as err:
+        return False, str(err), ""
     # exact between rationals (a float is its exact binary value): a tie, 0.12 or 0.13 for 1/8, is half a
     # unit away either way, which a difference of 40-digit floats would decide by its rounding error
     rational = all(isinstance(x, (sympy.Rational, sympy.Float)) for x in (g, w))

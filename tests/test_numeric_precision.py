@@ -137,3 +137,18 @@ def test_a_case_is_chosen_by_its_condition_at_enough_digits():
     case = sympy.Piecewise((big, lg > 1 / big), (0, True))
     assert substitute(case, {lg: sympy.log(1 + sympy.exp(-70))}, evaluate=False) == big
     assert substitute(case, {lg: sympy.Integer(0)}, evaluate=False) == 0
+
+
+def test_a_rounded_key_is_compared_at_enough_digits():
+    """log(1 + e⁻¹²⁰)·10⁵² ≈ 0.766764807372200 (mpmath at 120 digits; sympy's 40-digit evaluation gives 0, since
+    1 + e⁻¹²⁰ = 1 + 7.7e-53): a key rounded to 4 figures agrees, one 1 % off does not."""
+    from examsolve import solve
+    from examsolve.spec import parse_spec
+
+    def verdict(key: str):
+        text = ("kind: graph\ngiven: {x: 120}\nequations:\n  v: log(1 + exp(-x))*10**52\nask:\n  - value: v\n"
+                f"key:\n  v: {key}\n")
+        return solve(parse_spec(text, "k.yaml")).answers[0].agrees
+
+    assert verdict("0.7668") is True
+    assert verdict("0.774") is False
