@@ -6,8 +6,8 @@ Generated from the registry; tests/test_startup.py checks it. After changing a f
 
 CATALOG = {
     'attention': (
-        'scaled dot-product attention: scores QKᵀ/√d, row softmax kept exact, weights and output, optional causal mask; multi-head parameter counts',
-        ('attention.yaml',)),
+        'scaled dot-product attention: scores QKᵀ/√d, row softmax kept exact, weights and output, optional causal, padding (key_mask) or 0/1 mask (masked weights exactly 0); multi-head parameter counts',
+        ('attention.yaml', 'attention_padding_mask.yaml')),
     'batchnorm': (
         'batch norm: mean, biased variance, normalized x̂, y = γ·x̂ + β, Jacobians w.r.t. γ, β, x and gradients of a loss on y',
         ('bn_jacobian.yaml', 'bn_l2_grad.yaml', 'bn_jacobian_gamma.yaml', 'bn_jacobian_beta.yaml')),
