@@ -39,12 +39,12 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
 
     out = list(answers)
     known = [a.name for a in out]
-    keyed_by: dict[str, str] = {}       # answer -> the key that checks it: another one is an error, not a swap
+    keyed_by: dict[str, str] = {}       # answer -> the first key that checked it
     for keyed, raw in spec.model.key.items():
         same = next((a.name for a in out if keyed not in known and (keyed in a.also or table
                      and quantity.same_quantity(table, a.name, keyed))), None)
         name = keyed if same is None else same
-        _one_key(spec, keyed_by.setdefault(name, keyed), keyed, name, table or {})
+        first = keyed_by.setdefault(name, keyed)
         if name not in known:
             try:
                 out.append(Answer(name, quantity.lookup(table or {}, name, getattr(names, "graph", None))))
@@ -58,19 +58,26 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
         from examsolve.compare import as_text, check_key
 
         k, agrees, why = check_key(spec, a, raw, names, ("key", keyed))   # grading's rule: digits written, tolerance:
+        if first != keyed:
+            # two keys for one answer (iterates.w[2] and 'w after 2 steps', rounded differently): each is
+            # checked; the row shows the first unless a later one disagrees, so no wrong key hides behind a right one
+            _second_key_rounded(spec, first, keyed, name, table or {}, agrees)
+            if not (a.agrees is not False and agrees is False):
+                continue
+            why = f"{why}; the key '{first}' agrees" if why else f"the key '{first}' agrees"
         out[i] = dataclasses.replace(a, key=k, agrees=agrees, key_note=why, key_text=as_text(raw))
     return out
 
 
-def _one_key(spec, first: str, keyed: str, name: str, table: dict) -> None:
-    """A SpecError at the second of two keys that name one answer (iterates.w[1] and 'w after 1 step') with
-    different values: checking both on one row would keep only the last (the same value twice loses nothing)."""
+def _second_key_rounded(spec, first: str, keyed: str, name: str, table: dict, agrees: bool) -> None:
+    """A SpecError at the second of two keys for one answer when it is no answer of its own but the next
+    quantity of that name exists ('w after 2 steps (2)' of a second update): the key was likely meant for it."""
     from examsolve.compare import as_text
 
     key = spec.model.key
-    if first == keyed or as_text(key[first]) == as_text(key[keyed]):
+    if agrees or as_text(key[first]) == as_text(key[keyed]):
         return
     later = next((f"{n} (2)" for n in (keyed, first) if f"{n} (2)" in table), "")
-    more = f"; the next quantity of that name is '{later}'" if later else ""
-    raise SpecError(f"key: '{first}' and '{keyed}' both name the answer '{name}'; give it one key{more}",
-                    spec.key_loc("key", keyed))
+    if later:
+        raise SpecError(f"key: '{first}' and '{keyed}' both name the answer '{name}' and disagree; the next "
+                        f"quantity of that name is '{later}'", spec.key_loc("key", keyed))

@@ -184,7 +184,35 @@ def hint(name: str, names: list[str], prefer: tuple | list = ()) -> str:
     per_step = _PER_STEP.match(name)
     steps = (_step_hint(after.group(1), int(after.group(2)), names) if after else
              _step_hint(per_step.group(1), int(per_step.group(2)), names, per_step=True) if per_step else "")
-    return steps or _whole(nearest(name, list(prefer)) or nearest(name, names), names)
+    return steps or _spelled(name, list(prefer), names) or _whole(nearest(name, list(prefer)) or nearest(name, names),
+                                                             names)
+
+
+_MARKS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde", "\u0307": "dot"}     # m̂ is typed mhat
+_PREFIXES = ("states.", "iterates.")
+
+
+def _spelling(name: str) -> str:
+    """A name as users spell it in plain text: m̂ as mhat, h_1 as h[1], without the group prefix states.h[1] has."""
+    import unicodedata
+
+    out = "".join(_MARKS.get(c, c) for c in unicodedata.normalize("NFD", name)).replace(" ", "")
+    out = re.sub(r"_(\d+)(?=$|[.\[])", r"[\1]", out)
+    for p in _PREFIXES:
+        if out.startswith(p):
+            out = out[len(p):]
+    return out
+
+
+def _spelled(name: str, prefer: list[str], names: list[str]) -> str:
+    """A hint to the one quantity spelled as name once marks, indexes and prefixes are written alike
+    ('h_1' -> 'states.h[1]', 'mhat.w[2]' -> 'm̂.w[2]'); '' when none or several are."""
+    want = _spelling(name)
+    for pool in (prefer, names):
+        found = [n for n in pool if n != name and _spelling(n) == want]
+        if len(found) == 1:
+            return f"; did you mean '{found[0]}'?"
+    return ""
 
 
 def _step_hint(head: str, k: int, names: list[str], per_step: bool = False) -> str:

@@ -161,3 +161,44 @@ def test_an_entry_that_is_another_entry_is_named_with_its_0_based_index(tmp_path
     a = _y(tmp_path, "[1, 2, 3]", "[3, 2, 7]")
     assert a.agrees is False
     assert "[0]: key 3, solved 1 — the key is the value of y_3 (y[2]), not of y[0]" in a.key_note
+
+
+# ---- two keys for one answer ----------------------------------------------------------------------------------
+
+ONE_UPDATE = """kind: graph
+given: {w: 1}
+equations: {L: w**3}
+ask:
+  - update: {of: L, params: [w], lr: 0.1}
+key: KEY
+"""
+
+
+def test_two_right_keys_for_one_answer_rounded_differently_both_agree(tmp_path):
+    # w¹ = 1 − 0.1·3·1² = 0.7 exactly; 0.7000 and 7/10 are the same answer written twice
+    sol = solve_text(tmp_path, ONE_UPDATE.replace("KEY", '{"iterates.w[1]": 0.7000, "w after 1 step": 7/10}'))
+    a = answer(sol, "w after 1 step")
+    assert a.agrees is True
+    assert [x.name for x in sol.answers].count("w after 1 step") == 1
+
+
+def test_a_wrong_second_key_for_one_answer_is_flagged_not_hidden(tmp_path):
+    # w¹ = 0.7: the first key is right, the second (0.3, the step 0.1·3 itself) is wrong; the row shows the wrong one
+    sol = solve_text(tmp_path, ONE_UPDATE.replace("KEY", '{"w after 1 step": 0.7, "iterates.w[1]": 0.3}'))
+    a = answer(sol, "w after 1 step")
+    assert a.agrees is False
+    assert "the key 'w after 1 step' agrees" in a.key_note
+    # the other order: still flagged
+    sol = solve_text(tmp_path, ONE_UPDATE.replace("KEY", '{"iterates.w[1]": 0.3, "w after 1 step": 0.7}'))
+    assert answer(sol, "w after 1 step").agrees is False
+
+
+# ---- hints for names spelled another way --------------------------------------------------------------------
+
+def test_a_name_spelled_in_plain_text_is_pointed_to_the_quantity():
+    from examsolve.quantity import hint
+
+    names = ["states.h[1]", "states.h[2]", "h", "m̂.w[2]", "m.w[2]", "iterates.w[1]"]
+    assert hint("h_1", names) == "; did you mean 'states.h[1]'?"      # index written as _1, group prefix left out
+    assert hint("mhat.w[2]", names) == "; did you mean 'm̂.w[2]'?"      # the hat typed as 'hat', not m.w[2]
+    assert hint("w[1]", names) == "; did you mean 'iterates.w[1]'?"

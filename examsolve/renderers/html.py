@@ -5,7 +5,7 @@ import sympy
 
 from examsolve.escape import html_text as esc
 from examsolve.renderers import mathml as M
-from examsolve.renderers.lines import chain, heading, key_mark, numbered
+from examsolve.renderers.lines import chain, heading, key_mark, numbered, related
 from examsolve.renderers.printing import text
 
 # No script and nothing from elsewhere may load, whatever a spec holds: the browser enforces it too.
@@ -179,7 +179,8 @@ def _line(step, names, digits, prefix: str = "") -> str:
     parts = chain(step, lambda x: M.value(x, names), lambda v: M.result(v, digits, names))
     if not parts:
         return ""
-    inner = (M.value(step.target, names) + M.mo("=") if step.target is not None else "") + M.mo("=").join(parts)
+    first, parts = (M.value(step.target, names), parts) if step.target is not None else (parts[0], parts[1:])
+    inner = first + "".join(related(parts, M.mo("="), "<mrow>" + M.mo("≈")))
     return f'<div class="m">{prefix}{M.math(inner)}</div>'
 
 

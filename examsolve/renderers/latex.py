@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy
 
 from examsolve.escape import latex_comment, latex_text
-from examsolve.renderers.lines import chain, heading, key_mark, numbered
+from examsolve.renderers.lines import APPROX, boxed, chain, heading, key_mark, numbered, related
 from examsolve.renderers.printing import decimal_latex, latex, text, too_long
 from examsolve.values import printed_once
 
@@ -77,11 +77,11 @@ def _one(sol, digits: int, sheet: bool = False, drawing=None) -> str:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
             if parts and step.target is not None:
                 # an aligned block inside the item: compact, left-aligned, and breaks between pages
-                block = (r"$\displaystyle\begin{aligned}[t]" + "\n" + f"{latex(step.target, names)} &= "
-                         + " \\\\\n  &= ".join(parts) + "\n" + r"\end{aligned}$")
+                block = (r"$\displaystyle\begin{aligned}[t]" + "\n" + f"{latex(step.target, names)} &"
+                         + " \\\\\n  &".join(related(parts, "= ", APPROX)) + "\n" + r"\end{aligned}$")
                 out.append(_fit(block, sheet))
             elif parts:
-                out[-1] += ": $" + " = ".join(parts) + "$"
+                out[-1] += ": $" + parts[0] + "".join(related(parts[1:], " = ", APPROX, " ")) + "$"
         if step.note:
             out.append(r"\\ \emph{Note: %s}" % latex_text(step.note))
         if step.table is not None:
@@ -150,7 +150,7 @@ def _answers_sheet(sol, digits: int) -> str:
     lines = []
     for a in sol.answers:
         label = answer_label(a, names)
-        math = f"$\\displaystyle {label} = \\boxed{{{_result(a.value, digits, names)}}}$"
+        math = f"$\\displaystyle {label} {boxed(_result(a.value, digits, names))}$"
         mark = _mark(a, names)
         lines.append(_fit(math, True) + (r"\quad " + mark if mark else "") + r"\par\smallskip")
     return "\n".join(lines)
@@ -164,7 +164,7 @@ def _answers(sol, digits: int) -> str:
     rows = []
     for a in sol.answers:
         label = answer_label(a, names)
-        row = f"{label} &= \\boxed{{{_result(a.value, digits, names)}}}"
+        row = f"{label} &{boxed(_result(a.value, digits, names))}"
         if a.agrees is not None:
             row += r" && \text{%s}" % _mark(a, names)
         rows.append(row)

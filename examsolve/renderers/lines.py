@@ -27,6 +27,22 @@ def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> lis
     return parts
 
 
+def related(parts: list[str], eq: str, approx: str, approx_sep: str = "") -> list[str]:
+    """Each part after its relation: eq, or approx_sep where the part opens with its own approx sign (a
+    decimal shown alone), so a line never reads '= ≈ 6.64'."""
+    return [(approx_sep if p.startswith(approx) else eq) + p for p in parts]
+
+
+APPROX = r"\approx"
+
+
+def boxed(result: str) -> str:
+    """'= \\boxed{result}' in LaTeX, or '\\approx \\boxed{decimal}' for a result that is only its decimal."""
+    if result.startswith(APPROX + " "):
+        return APPROX + " \\boxed{" + result[len(APPROX) + 1:] + "}"
+    return "= \\boxed{" + result + "}"
+
+
 def heading(step, target_text: str) -> str:
     """The title to show before `target = ...`: when it says what the line does not (the rule used, as in
     'm ← β₁m + (1 − β₁)g'), else '' ('Forward: u' only repeats the target; a formula already shows the rule)."""

@@ -5,7 +5,7 @@ import sympy
 
 from examsolve.escape import markdown_latex_text, markdown_math, markdown_text
 from examsolve.renderers.latex import _result
-from examsolve.renderers.lines import chain, heading, key_mark, numbered
+from examsolve.renderers.lines import APPROX, boxed, chain, heading, key_mark, numbered, related
 from examsolve.renderers.printing import latex, text
 from examsolve.values import printed_once
 
@@ -41,9 +41,9 @@ def _one(sol, digits: int) -> str:
         out.append(f"{'  ' * depth}{num}." + (f" {markdown_text(title)}" if title else ""))
         if step.target is not None or step.value is not None:
             parts = chain(step, lambda x: latex(x, names), lambda v: _result(v, digits, names))
-            lhs = latex(step.target, names) + " = " if step.target is not None else ""
             if parts:
-                out.append(f"{'  ' * depth}   " + math(f"$${lhs}{' = '.join(parts)}$$"))
+                first, parts = (latex(step.target, names), parts) if step.target is not None else (parts[0], parts[1:])
+                out.append(f"{'  ' * depth}   " + math(f"$${first}{''.join(related(parts, ' = ', APPROX, ' '))}$$"))
         if step.note:
             out.append(f"{'  ' * depth}   *Note: {markdown_text(step.note)}*")
         if step.table is not None:
@@ -60,7 +60,7 @@ def _one(sol, digits: int) -> str:
         mark = key_mark(a)
         if a.agrees is False:
             mark += " (key: " + (markdown_text(a.key_text) if a.key_text else math(f"${latex(a.key, names)}$")) + ")"
-        out.append("- " + math(f"$${label} = \\boxed{{{_result(a.value, digits, names)}}}$$")
+        out.append("- " + math(f"$${label} {boxed(_result(a.value, digits, names))}$$")
                    + (f" — {mark}" if mark else ""))
     out += [""] + [f"_{markdown_text(n)}_" for n in sol.notes]
     return "\n".join(out) + "\n"

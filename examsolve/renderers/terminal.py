@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from examsolve.escape import terminal_text
-from examsolve.renderers.lines import chain, heading, key_mark, numbered
+from examsolve.renderers.lines import chain, heading, key_mark, numbered, related
 from examsolve.renderers.printing import decimal_text, text, too_long, value_text
 from examsolve.values import printed_once
 
@@ -65,7 +65,7 @@ def _one(console: Console, sol, digits: int) -> None:
             head = heading(step, text(step.target))
             lhs = f"{head}: {lhs}" if head else lhs
             line = _t(f"{indent}{num}. ")
-            line.append(terminal_text(lhs + "".join((" " if p.startswith("≈") else " = ") + p for p in parts)
+            line.append(terminal_text(lhs + "".join(related(parts, " = ", "≈", " "))
                                       if parts else lhs))
             lines.append(line)
         if step.note:
