@@ -42,8 +42,8 @@ CATALOG = {
         'the perceptron rule epoch by epoch as a table (mistake or delta rule, ±1 or 0/1 outputs, a threshold with > or ≥, a bias or a constant input), and networks of threshold units evaluated on a truth table with units, depth and width, or built for a truth table or formula (DNF, parity); weights for a truth table from its inequalities or from given values, or the proof that none exist',
         ('perceptron_and.yaml', 'xor_network.yaml', 'perceptron_weights.yaml', 'perceptron_xor.yaml', 'perceptron_delta_threshold.yaml', 'xor3_threshold_network.yaml')),
     'policy': (
-        'policy gradients for discrete policies: log-policy gradients, REINFORCE and A2C (A = Q − V with V the policy-weighted value) estimates, the ascent step',
-        ('reinforce.yaml', 'a2c.yaml')),
+        'policy gradients for discrete policies in a scalar, vector or matrix θ: log-policy gradients, REINFORCE (optionally with a baseline) and A2C (A = Q − V with V the policy-weighted value) estimates, the ascent step',
+        ('reinforce.yaml', 'a2c.yaml', 'reinforce_baseline.yaml')),
     'recursion': (
         'derivations over a general k: receptive field and jump of a stack (recursion and closed form), momentum without the velocity, the norm bound of a product of k Jacobians',
         ('receptive_field_recursion.yaml', 'momentum_elimination.yaml', 'jacobian_product.yaml')),
