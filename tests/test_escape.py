@@ -322,6 +322,19 @@ def test_markdown_shows_html_as_text(tmp_path):
     assert "<script>alert(1)</script>" in latex          # in LaTeX, < and > are plain text
 
 
+def test_mistake_feedback_in_a_markdown_key_note_is_text(tmp_path):
+    # f = x² = 9 at x = 3; the key 5 matches the mistake, whose feedback the key note quotes
+    spec = tmp_path / "a.yaml"
+    spec.write_text(
+        "kind: graph\ngiven: {x: 3}\nequations: {f: x**2}\nask: [{value: f}]\nkey: {f: 5}\n"
+        "mistakes:\n  - feedback: '<script>alert(5)</script> \\\\input{z}'\n    answers: {f: 5}\n",
+        encoding="utf-8")
+    r = _invoke(["run", spec, "--format", "markdown"])
+    assert r.exit_code == 0, r.stderr
+    assert_safe_markdown(r.stdout)
+    assert "DISAGREES with the key" in r.stdout and "&lt;script>alert(5)&lt;/script>" in r.stdout
+
+
 def test_answer_names_in_markdown_math_are_text():
     from examsolve.renderers import render
     from examsolve.steps import Answer

@@ -57,7 +57,7 @@ def _one(sol, digits: int) -> str:
     out += ["", "### Answers", ""]
     for a in sol.answers:
         label = latex(a.label, names) if a.label is not None else r"\text{%s}" % markdown_latex_text(a.name)
-        mark = key_mark(a)
+        mark = markdown_text(key_mark(a))      # a key note may quote a mistake's feedback, written by the user
         if a.agrees is False:
             mark += " (key: " + (markdown_text(a.key_text) if a.key_text else math(f"${latex(a.key, names)}$")) + ")"
         out.append("- " + math(f"$${label} {boxed(_result(a.value, digits, names))}$$")
