@@ -116,7 +116,8 @@ def _step_names(name: str) -> list[str]:
         return []
     head, k, again = m.group(1), int(m.group(2)), (m.groups() + ("",))[2]
     state, _, param = head.partition("_")
-    return [f"iterates.{head}[{k}]{again}"] + ([f"{state}.{param}[{k}]{again}"] if param else [])
+    single = [f"{head} after the step{again}"] if k == 1 else []     # a family of one step (policy) names it so
+    return [f"iterates.{head}[{k}]{again}"] + ([f"{state}.{param}[{k}]{again}"] if param else []) + single
 
 
 def iterate_name(table: dict, name: str) -> str | None:

@@ -202,3 +202,16 @@ def test_a_name_spelled_in_plain_text_is_pointed_to_the_quantity():
     assert hint("h_1", names) == "; did you mean 'states.h[1]'?"      # index written as _1, group prefix left out
     assert hint("mhat.w[2]", names) == "; did you mean 'm̂.w[2]'?"      # the hat typed as 'hat', not m.w[2]
     assert hint("w[1]", names) == "; did you mean 'iterates.w[1]'?"
+
+
+def test_param_after_1_step_names_a_one_step_familys_update(tmp_path):
+    # π = softmax(0, 0) = (1/2, 1/2); action 0 with return 2: ∇log π = e₀ − π = (1/2, −1/2), θ′ = θ + 1·2·(1/2, −1/2)
+    sol = solve_text(tmp_path, """kind: policy
+given: {theta: [0, 0]}
+policy: {"a": "softmax(theta)[0]", "b": "softmax(theta)[1]"}
+trajectory: [{state: 0, action: "a"}]
+reward: 2
+lr: 1
+key: {theta after 1 step: [1, -1]}
+""")
+    assert answer(sol, "theta after the step").agrees is True
