@@ -316,7 +316,7 @@ class WrongPaths:
             other = self._solve({path: alt})
             # an answer named after the convention ("operations (macs)") is found under the other's name
             renamed = answer.name.replace(str(now), str(alt)) if str(now) in answer.name else answer.name
-            if other is not None and matches(_answer(other, answer.name) or _answer(other, renamed)):
+            if other is not None and (matches(_answer(other, answer.name)) or matches(_answer(other, renamed))):
                 return (f"matches the answer under the convention {path[-1]} = {alt}; this problem uses {now}",
                         Fraction(0))
         if not slips:

@@ -657,7 +657,7 @@ def walk(spec, layers, key: str, suffix: str, subs: dict) -> tuple[list, Any]:
         x, c = HANDLERS[layer.type](layer, x, ctx, label, spec.loc(key, k))
         total.add(c.tally(layer.type))
         if c.macs:
-            c.steps.append(_ops_step(m.ops, c))
+            c.steps += _ops_steps(m.ops, c)
         rows.append((label, str(x.shape(ctx.first)), c.params))
         steps.append(_layer_step(key, k, layer, label, x, c, ctx))
     result = totals(spec, layers, start(spec), x, ctx, total, suffix)
@@ -676,13 +676,17 @@ def _shape_of(step: Step, key: str, k: int) -> tuple:
     return tuple(dict(step.quantities)[f"{key}.{k}.output_shape"].items)
 
 
-def _ops_step(rule: str, c: Count) -> Step:
-    """A layer's operations under the spec's counting rule, from its weight uses and outputs."""
+def _ops_steps(rule: str, c: Count) -> list:
+    """A layer's operations under the spec's counting rule, from its weight uses and outputs, then under each
+    other rule (an exam may ask for MACs and FLOPs of one layer: layers.0.macs, layers.0.flops_2x)."""
     bias = c.bias != 0
     more = (("macs", c.macs),) + ((("inner_products", c.outputs),) if "outputs" in ops_formula(rule, bias) else ())
-    return calc(f"operations ({OPS_NAMES[rule]})",
-                ops_formula(rule, bias), ops_numbers(rule, bias, c.macs, c.outputs), ops(rule, c.macs, c.outputs, bias),
-                "operations", more=more)
+    each = tuple((r, ops(r, c.macs, c.outputs, bias)) for r in RULES if r != "macs")
+    return [calc(f"operations ({OPS_NAMES[rule]})",
+                 ops_formula(rule, bias), ops_numbers(rule, bias, c.macs, c.outputs), ops(rule, c.macs, c.outputs, bias),
+                 "operations", more=more),
+            Step("the layer's operations under each counting rule: " + ", ".join(
+                f"{r} {v}" for r, v in (("macs", c.macs),) + each), quantities=tuple((r, num(v)) for r, v in (("macs", c.macs),) + each))]
 
 
 def _layer_step(key: str, k: int, layer, label: str, x: Tensor, c: Count, ctx: Ctx) -> Step:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from examsolve.layers import DTYPE_BYTES, Count, Ctx, Tensor, calc, num, ops, shape_vector
+from examsolve.layers import DTYPE_BYTES, RULES, Count, Ctx, Tensor, calc, num, ops, shape_vector
 from examsolve.steps import Step, Table
 
 # layers with weights: one each on the path that depth counts (VGG-16: 13 conv + 3 dense)
@@ -48,6 +48,7 @@ def _main_values(m, layers, x0: Tensor, x: Tensor, total: Count) -> tuple[dict, 
         f"parameter memory ({m.dtype}, bytes)": trainable * size,
         f"parameter memory without bias ({m.dtype}, bytes)": (trainable - total.bias) * size,
         f"operations ({m.ops})": ops(m.ops, total.macs, total.outputs, total.bias != 0),
+        **{f"operations ({r})": ops(r, total.macs, total.outputs, total.bias != 0) for r in RULES if r != m.ops},
         "stamps per example": total.stamps,
         f"stamps for the batch of {m.batch}": total.stamps * m.batch,
         f"operations per stamp ({m.ops}, last conv)":

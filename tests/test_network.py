@@ -161,3 +161,33 @@ def test_weight_shapes_in_both_orders():
     keras = solve(parse_spec("kind: network\ninput: [32, 32, 3]\nframework: keras\nlayers:\n"
                              "  - {type: conv, filters: 8, kernel: 3}\n", "k.yaml")).quantities["layers.0.weight_shape"]
     assert list(torch.items) == [8, 3, 3, 3] and list(keras.items) == [3, 3, 3, 8]
+
+
+GROUPED = """kind: network
+input: [16, 32, 32]
+layers:
+  - {type: conv, filters: 32, kernel: 3, stride: 2, padding: 2, dilation: 2, groups: 4}
+key: KEY
+"""
+
+
+def _grouped(tmp_path, key: str):
+    from conftest import solve_text
+
+    return solve_text(tmp_path, GROUPED.replace("KEY", key))
+
+
+def test_macs_and_flops_of_one_layer_are_both_keyable(tmp_path):
+    # groups 4: each filter sees 16/4 = 4 channels, 4·3·3 = 36 MACs per output value; output 32 × 16 × 16
+    # ((32 + 2·2 − 2·(3 − 1) − 1) // 2 + 1 = 16): 8192 values → 294912 MACs, 2 × that = 589824 FLOPs
+    sol = _grouped(tmp_path, '{"layers.0.macs": 294912, "layers.0.flops_2x": 589824, "operations (flops_2x)": 589824}')
+    assert all(a.agrees is True for a in sol.answers if a.key is not None)
+
+
+def test_a_key_that_forgets_groups_or_dilation_is_named(tmp_path):
+    # parameters with groups forgotten: 16·3·3·32 + 32 = 4640 (right: 4·3·3·32 + 32 = 1184)
+    a = next(a for a in _grouped(tmp_path, '{"parameters": 4640}').answers if a.name == "parameters")
+    assert a.agrees is False and "groups ignored" in a.key_note
+    # output size with dilation forgotten: (32 + 4 − 2 − 1) // 2 + 1 = 17 (right: 16)
+    a = next(a for a in _grouped(tmp_path, '{"output shape": "(32, 17, 17)"}').answers if a.name == "output shape")
+    assert a.agrees is False and "dilation ignored" in a.key_note

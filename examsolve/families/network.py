@@ -205,3 +205,38 @@ def _solve_unknown(spec):
                          ("unknown.total", sympy.Integer(total)))),
         Step(f"the positive whole root is {name}", value=sympy.Integer(good[0]),
              quantities=((name, sympy.Integer(good[0])),))))
+
+
+# a layer field that exams often forget, and what the count is then: each is re-solved without it
+_FORGOTTEN = (("groups", "groups ignored: counted as a full convolution (groups = 1), though each of a grouped "
+               "conv's filters sees only C_in/groups input channels"),
+              ("dilation", "dilation ignored: counted with a dense kernel (dilation = 1), though a dilated kernel "
+               "spans d·(k − 1) + 1 positions"))
+
+
+def wrong_paths(spec, sol) -> list:
+    """Known wrong paths for keys and grading: the network counted as if a layer's groups or dilation were 1."""
+    from examsolve import solve
+    from examsolve.errors import ExamsolveError
+    from examsolve.spec import read_yaml
+    from examsolve.variants import modified
+
+    if spec.text is None and spec.file is None:
+        return []
+    try:
+        data = read_yaml(spec.text or open(spec.file, encoding="utf-8").read(), spec.file)[0]
+    except (OSError, ExamsolveError):
+        return []
+    out = []
+    for field, feedback in _FORGOTTEN:
+        found = [i for i, layer in enumerate(data.get("layers") or [])
+                 if isinstance(layer, dict) and layer.get(field) not in (None, 1)]
+        if not found:
+            continue
+        changes = {("layers", i, field): 1 for i in found}
+        try:
+            other = solve(modified(data, changes, spec.file, drop=("mistakes", "points", "tolerance"))[1])
+        except ExamsolveError:
+            continue
+        out.append((feedback, dict(other.quantities)))
+    return out
