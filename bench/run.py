@@ -1,6 +1,7 @@
 """Benchmarks for the issue's targets; prints a table (no timings live in tests).
 
-Run with `make bench`; `python bench/run.py --startup` prints only the start-up rows;
+Run with `make bench`; `python bench/run.py --startup` prints only the start-up rows (`--startup --all`: every
+example, summarised);
 `python bench/run.py engine [quick] [exact]` the engine rows (quick: smaller sizes; exact: the float
 path's answers against the exact path too, minutes).
 """
@@ -70,6 +71,34 @@ def cold_start_rows(repeat: int = 9) -> list[tuple[str, float, str]]:
         (sw, sc), (rw, rc) = m["sympy"], m["run"]
         rows.append((f"run {name} (cold; import sympy {sw:.3f} s)", rw,
                      f"{rw / sw:.2f}x import sympy (target <= 1.3x); CPU {rc:.3f} s = {rc / sc:.2f}x"))
+    return rows
+
+
+# the design card's libraries alone, one line printed and one YAML read: the floor under any `run`
+LIBRARIES = ("import sympy, click, yaml, rich.console, rich.table, rich.panel; "
+             "rich.console.Console().print('x'); yaml.safe_load('a: 1')")
+
+
+def floor_row(repeat: int = 9) -> tuple[str, float, str]:
+    """The libraries `run` needs (sympy, click, pyyaml, rich) against `import sympy` alone."""
+    m = interleaved({"sympy": [sys.executable, "-c", "import sympy"], "libs": [sys.executable, "-c", LIBRARIES]},
+                    repeat)
+    (sw, sc), (lw, lc) = m["sympy"], m["libs"]
+    return ("sympy + click + pyyaml + rich, one line printed (no examsolve)", lw,
+            f"{lw / sw:.2f}x import sympy; CPU {lc / sc:.2f}x: the floor under every run")
+
+
+def every_example_rows(repeat: int = 3) -> list[tuple[str, float, str]]:
+    """`run` of every example against `import sympy` (interleaved): the spread and the slowest."""
+    ratios = []
+    for path in sorted((ROOT / "problems").glob("*.yaml")):
+        m = interleaved({"sympy": [sys.executable, "-c", "import sympy"], "run": EXE + ["run", str(path)]}, repeat)
+        ratios.append((m["run"][1] / m["sympy"][1], path.name))
+    ratios.sort()
+    within = sum(r <= 1.3 for r, _ in ratios)
+    rows = [(f"run of all {len(ratios)} examples, CPU vs import sympy", statistics.median(r for r, _ in ratios),
+             f"median ratio; min {ratios[0][0]:.2f}x, max {ratios[-1][0]:.2f}x; {within} within 1.3x")]
+    rows += [(f"  slowest: {name}", r, "x import sympy (CPU)") for r, name in ratios[-5:]]
     return rows
 
 
@@ -362,7 +391,10 @@ def main() -> None:
     rows.append(("python -c pass", base, ""))
     rows.append(("python -c 'import sympy'", sym, ""))
     rows.append(("examsolve list (cold)", lst, f"{lst / base:.1f}x bare start (target <= 10x)"))
+    rows.append(floor_row())
     rows.extend(cold_start_rows())
+    if "--all" in sys.argv:
+        rows.extend(every_example_rows())
     wall_load, cpu_load = spec_load_time()
     rows.append(("first load of a 10-line spec in a process, after imports", wall_load,
                  f"target < 0.020 s; CPU {cpu_load:.3f} s (light validator, as run)"))
