@@ -112,9 +112,16 @@ def classify(solver: Solver, of: Any, wrt: list, f: Any, H: sympy.Matrix, point:
     solver.steps.append(Step(f"At ({', '.join(v.name for v in wrt)}) = {where}", substeps=(
         Step("gradient", target=sympy.Symbol(f"∇{of.name}"), value=g_at, quantities=((at + ".gradient", g_at),)),
         Step("Hessian", target=sympy.Symbol("H"), value=H_at, quantities=((at + ".H", H_at),)),
-        Step("eigenvalues of H", target=sympy.Symbol("λ"), value=eig_at, quantities=((at + ".eigenvalues", eig_at),)),
+        Step("eigenvalues of H", target=sympy.Symbol("λ"), value=eig_at, quantities=((at + ".eigenvalues", eig_at),),
+             note=_eig_note(Hp, eig)),
         Step("classification", value=kind, quantities=((at, kind),))),
         note="; ".join(dict.fromkeys(notes))))
     if answer:
         solver.answer(f"{of.name} at {where}", kind)
     return kind
+
+
+def _eig_note(Hp: sympy.Matrix, eig: list) -> str:
+    """engine.NUMERIC_EIG when the eigenvalues of an exact H are floats (sympy cannot write them), else ''."""
+    exact = not any(h.has(sympy.Float) for h in Hp)
+    return engine.NUMERIC_EIG if exact and any(isinstance(v, sympy.Float) for v in eig) else ""

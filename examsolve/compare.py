@@ -82,11 +82,18 @@ def compare(raw: Any, text: str, expected: Any, rule: Rule, spec, names: dict, n
     0.0999999998, is read with them)."""
     if isinstance(expected, str) or typed.is_typed(expected):
         return compare_text(as_text(raw) if not isinstance(text, str) else text, expected, rule, spec, names, name)
+    as_set = _written_as_set(raw, name)
     raw = multiset(raw, name)
     if _is_shape(expected) and isinstance(raw, str) and _shape(raw) is not None:
         # a shape written (8, 30, 30), 8x30x30 or [8, 30, 30]: whole numbers, compared as they are
         return Verdict(_shape(raw) == tuple(int(x) for x in expected.items))
     lined = _lined_up(raw, expected, spec, names, integers_exact)
+    if isinstance(lined, Verdict) and as_set and isinstance(expected, Tensor):
+        # eigenvalues (2, 2, 6) written as the set {6, 2}: a set lists each distinct value once
+        distinct = _distinct(expected)
+        if len(distinct.items) < len(expected.items):
+            again = _lined_up(raw, distinct, spec, names, integers_exact)
+            lined = lined if isinstance(again, Verdict) else again
     if isinstance(lined, Verdict):
         return lined
     got, want, texts, free = lined
@@ -173,6 +180,25 @@ def multiset(raw: Any, name: str) -> Any:
     if t[:1] == "{" and t[-1:] == "}":
         return _split(t[1:-1]) or raw
     return raw
+
+
+def _written_as_set(raw: Any, name: str) -> bool:
+    """An unordered quantity's value written as a set: {6, 2} (a YAML mapping to nulls, or that text)."""
+    if not quantity.unordered(name):
+        return False
+    if isinstance(raw, dict):
+        return bool(raw) and all(v is None for v in raw.values())
+    t = raw.strip() if isinstance(raw, str) else ""
+    return t[:1] == "{" and t[-1:] == "}"
+
+
+def _distinct(value: Tensor) -> Tensor:
+    """The distinct entries of a vector (equal by value, not by form), in their order."""
+    out: list = []
+    for x in value.items:
+        if not any(same(x, y) for y in out):
+            out.append(x)
+    return Tensor((len(out),), tuple(out))
 
 
 def _is_integer_text(t: Any) -> bool:
@@ -592,6 +618,7 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     (default the top-level key: of that answer).
     """
     rule = rule_for(spec, answer.name)
+    written = raw       # as written: compare reads {6, 2} as a set
     raw = raw if isinstance(answer.value, str) or typed.is_typed(answer.value) else multiset(raw, answer.name)
     text = as_text(raw)
     if isinstance(answer.value, str) or typed.is_typed(answer.value):
@@ -607,7 +634,7 @@ def check_key(spec, answer, raw: Any, names: dict, path: tuple | None = None) ->
     names = {**names, **{s.name: s for x in items if isinstance(x, sympy.Basic) for s in x.free_symbols}}
     k = _infinity(raw)    # a key may name the answer's own symbols: rho = 1 - 6*alpha (lr's α is no given)
     k = spec_expr(spec, raw, path or ("key", answer.name), names) if k is None else k
-    v = compare(raw, text, answer.value, rule, spec, names, answer.name, min_sig=KEY_MIN_SIG,
+    v = compare(written, text, answer.value, rule, spec, names, answer.name, min_sig=KEY_MIN_SIG,
                 integers_exact=True)
     if v.ok:
         return k, True, v.how

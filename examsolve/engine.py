@@ -584,22 +584,154 @@ _INCONCLUSIVE = "a zero eigenvalue: the second-order test is inconclusive"
 
 def classify(hess: sympy.Matrix, grad: list) -> tuple[Classification, list]:
     """minimum / maximum / saddle / degenerate / not critical, from the gradient and eigenvalues."""
-    eig = []
-    for val, mult in hess.eigenvals().items():
-        eig.extend([val] * mult)
-    eig = sorted(eig, key=lambda v: (sympy.N(sympy.re(v)), sympy.default_sort_key(v)))
-    if any(g != 0 for g in grad):
+    from examsolve.values import exact_sign
+
+    numeric = all(h.is_number for h in hess)
+    if numeric:
+        eig, _ = eigenvalues(hess)
+    else:
+        try:
+            eig = [v for v, m in hess.eigenvals().items() for _ in range(m)]
+        except (NotImplementedError, sympy.PolynomialError):
+            eig = []
+        eig = sorted(eig, key=sympy.default_sort_key)
+    # a gradient entry log(2) + log(3) − log(6) is 0: decided by its exact sign, not by its form
+    if any((exact_sign(g) != 0) if g.is_number else g != 0 for g in map(sympy.sympify, grad)):
         return Classification("not_critical", "the gradient is not zero"), eig
-    signs = [sympy.sign(sympy.N(v, 30)) if v.is_number else None for v in eig]
-    if None in signs:
+    if not numeric:
         return Classification("cannot_classify", "the eigenvalues depend on symbols"), eig
-    if all(s > 0 for s in signs):
+    positive, negative, zeros = inertia(hess)
+    n = hess.shape[0]
+    if positive == n:
         return Classification("local_minimum", "all eigenvalues > 0"), eig
-    if all(s < 0 for s in signs):
+    if negative == n:
         return Classification("local_maximum", "all eigenvalues < 0"), eig
-    if any(s > 0 for s in signs) and any(s < 0 for s in signs):
+    if positive and negative:
         return Classification("saddle", "eigenvalues of both signs"), eig
     return Classification("degenerate", _INCONCLUSIVE), eig
+
+
+def char_poly(hess: sympy.Matrix) -> sympy.Poly:
+    """det(λI − H) as a polynomial in λ (its coefficients polynomials in H's entries)."""
+    lam = sympy.Dummy("lambda")
+    return sympy.Poly((lam * sympy.eye(hess.shape[0]) - hess).det(method="berkowitz"), lam)
+
+
+def inertia(hess: sympy.Matrix) -> tuple[int, int, int]:
+    """(positive, negative, zero) eigenvalue counts of a numeric symmetric matrix, exactly: the exact signs of
+    det(λI − H)'s coefficients; trailing zeros count the zero eigenvalues, and Descartes' rule of signs counts
+    the positive ones exactly because every root is real."""
+    from examsolve.values import exact_sign
+
+    n = hess.shape[0]
+    if not _symmetric(hess):
+        raise SolveError("the Hessian is not symmetric there (f is not twice continuously differentiable at "
+                         "the point); the second-derivative test needs a symmetric Hessian")
+    signs = []
+    for c in char_poly(hess).all_coeffs():
+        s = exact_sign(c)
+        if s is None:
+            raise SolveError(f"a coefficient of det(λI − H), {sympy.sstr(c)}, is not a real number")
+        signs.append(s)
+    signs = [0] * (n + 1 - len(signs)) + signs        # all_coeffs drops nothing but a 0 polynomial's terms
+    zeros = 0
+    while zeros < n and signs[-1 - zeros] == 0:
+        zeros += 1
+    seq = [s for s in signs[:len(signs) - zeros] if s != 0]
+    positive = sum(1 for a, b in zip(seq, seq[1:]) if a != b)
+    return positive, n - zeros - positive, zeros
+
+
+def _symmetric(hess: sympy.Matrix) -> bool:
+    """H[i][j] = H[j][i] exactly (by form, else by the exact sign of the difference)."""
+    from examsolve.values import exactly_equal
+
+    n = hess.shape[0]
+    return all(exactly_equal(hess[i, j], hess[j, i]) for i in range(n) for j in range(i + 1, n))
+
+
+EIG_DIGITS = 50     # working digits of the numeric eigenvalues (shown to PRECISION digits)
+NUMERIC_EIG = (f"numeric ({PRECISION} digits, mpmath eigsy at {EIG_DIGITS}): sympy cannot write these "
+               "eigenvalues exactly; their signs and zeros are exact (from det(λI − H))")
+
+
+def eigenvalues(hess: sympy.Matrix) -> tuple[list, str]:
+    """The eigenvalues of a numeric symmetric matrix with multiplicity, increasing, and a note ('' when exact).
+
+    Exact where sympy can write them real: the diagonal, the real roots of a rational characteristic polynomial
+    (radicals up to degree 2, CRootOf beyond: real by construction, never Cardano's form with an I), the roots of
+    a quadratic; else 30-digit floats (the note says so). A value proved 0 is written 0, values proved equal
+    are written alike (the simpler form), so callers may compare them by form.
+    """
+    from examsolve.values import numeric
+
+    n = hess.shape[0]
+    eig = None
+    if hess.is_diagonal():
+        eig = [hess[i, i] for i in range(n)]
+    else:
+        p = char_poly(hess)
+        try:
+            if p.domain.is_ZZ or p.domain.is_QQ:
+                eig = sympy.real_roots(p)
+            elif n <= 2:
+                eig = [v for v, m in sympy.roots(p).items() for _ in range(m)]
+        except (NotImplementedError, sympy.PolynomialError):
+            eig = None
+        if eig is not None and (len(eig) != n or any(v.has(sympy.I) for v in eig)):
+            eig = None
+    if eig is None:
+        return _numeric_eigenvalues(hess), NUMERIC_EIG
+    eig = canonical(eig)
+    return sorted(eig, key=lambda v: (numeric(v, PRECISION), sympy.default_sort_key(v))), ""
+
+
+def canonical(values: list) -> list:
+    """Exact numbers with one form per value: one proved 0 is 0, ones proved equal (sqrt(3 + 2√2) and 1 + √2)
+    take the simpler form, so that comparing by form is comparing by value."""
+    from examsolve.values import exact_sign, exactly_equal
+
+    out = [sympy.Integer(0) if not v.is_Rational and exact_sign(v) == 0 else v for v in values]
+    groups: list[list[int]] = []
+    for i, v in enumerate(out):
+        group = next((g for g in groups if exactly_equal(out[g[0]], v)), None)
+        if group is None:
+            groups.append([i])
+        else:
+            group.append(i)
+    for g in groups:
+        simplest = min((out[i] for i in g), key=sympy.count_ops)
+        for i in g:
+            out[i] = simplest
+    return out
+
+
+def _numeric_eigenvalues(hess: sympy.Matrix) -> list:
+    """Eigenvalues of a numeric symmetric matrix as PRECISION-digit Floats, increasing; the zeros the
+    characteristic polynomial proves are exactly 0."""
+    from examsolve.values import numeric
+
+    n = hess.shape[0]
+    ctx = mpmath.mp.clone()
+    ctx.dps = EIG_DIGITS
+    at = ctx.matrix([[ctx.mpf(numeric(hess[i, j], EIG_DIGITS)._mpf_) for j in range(n)] for i in range(n)])
+    vals = sorted(ctx.eigsy(at, eigvals_only=True))
+    zeros = inertia(hess)[2]
+    small = set(sorted(range(n), key=lambda k: abs(vals[k]))[:zeros])
+    return [sympy.Integer(0) if k in small else sympy.Float(vals[k], PRECISION) for k in range(n)]
+
+
+def numeric_eigenvectors(hess: sympy.Matrix) -> list:
+    """Unit eigenvectors of a numeric symmetric matrix as PRECISION-digit Floats, in increasing eigenvalue order."""
+    from examsolve.values import numeric
+
+    n = hess.shape[0]
+    ctx = mpmath.mp.clone()
+    ctx.dps = EIG_DIGITS
+    at = ctx.matrix([[ctx.mpf(numeric(hess[i, j], EIG_DIGITS)._mpf_) for j in range(n)] for i in range(n)])
+    vals, vecs = ctx.eigsy(at)
+    order = sorted(range(n), key=lambda k: vals[k])
+    return [[sympy.Float(vecs[i, k], PRECISION) for i in range(n)] for k in order]
 
 
 # ---- real solutions of polynomial systems, with a proof -----------------------------------------------

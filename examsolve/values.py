@@ -419,3 +419,77 @@ def _nonzero(x: Any) -> bool:
         return False
     parts = _parts(v)
     return parts is not None and not all(_nil(p) for p in parts)
+
+
+# ---- exact signs: a hidden 0 proved, not guessed ---------------------------------------------------------
+
+MAX_PROOF_NODES = 200   # tree size past which proved_zero does not try minimal_polynomial (its cost grows fast)
+
+
+def _algebraic(x: sympy.Expr) -> bool:
+    """x is built from rationals by +, ·, and rational powers only (an algebraic number sympy can reduce)."""
+    for node in sympy.preorder_traversal(x):
+        if node.is_Rational or node.is_Add or node.is_Mul:
+            continue
+        if node.is_Pow and node.exp.is_Rational:
+            continue
+        return False
+    return True
+
+
+def proved_zero(x: Any) -> bool:
+    """True when x is proved to be exactly 0 (its minimal polynomial is t, or a rewrite gives 0); False when
+    that is not proved (x may still be 0)."""
+    x = _basic(x)
+    if not isinstance(x, sympy.Expr) or not x.is_number:
+        return False
+    if x == 0 or x.is_zero:
+        return True
+    if sympy.count_ops(x, visual=False) > MAX_PROOF_NODES:
+        return False
+    try:
+        if _algebraic(x):
+            t = sympy.Dummy("t")
+            # an algebraic number is 0 exactly when its minimal polynomial is t itself
+            return sympy.minimal_polynomial(x, t) == t
+        # log(2) + log(3) − log(6), sqrt(3 + 2√2) − 1 − √2 inside a larger value: rewrites that expose the 0
+        for rewrite in (_log_primes, sympy.sqrtdenest, sympy.radsimp):
+            if sympy.expand(rewrite(x)) == 0:
+                return True
+    except (NotImplementedError, ValueError, TypeError, ArithmeticError, sympy.PolynomialError):
+        return False
+    return False
+
+
+def _log_primes(x: sympy.Expr) -> sympy.Expr:
+    """x with the log of each small positive rational written as a sum of logs of primes (log 6 = log 2 + log 3)."""
+    def small(e):
+        return (isinstance(e, sympy.log) and e.args[0].is_Rational and e.args[0] > 0
+                and max(int_digits(e.args[0].p), int_digits(e.args[0].q)) <= 30)
+
+    def split(e):
+        r = e.args[0]
+        return (sympy.Add(*[m * sympy.log(p) for p, m in sympy.factorint(r.p).items()])
+                - sympy.Add(*[m * sympy.log(p) for p, m in sympy.factorint(r.q).items()]))
+
+    return sympy.expand_log(x.replace(small, split), force=True)
+
+
+def exact_sign(x: Any) -> int | None:
+    """sign(x), with a value that shows no digit at 15 digits first tried for an exact 0 (proved_zero);
+    otherwise sign's rising precision decides (a 0 there means 0 up to MAX_DIGITS)."""
+    x = _basic(x)
+    if not isinstance(x, sympy.Expr):
+        return None
+    if x.is_Rational:
+        return int(sympy.sign(x))
+    parts = _parts(x.evalf(15))
+    if parts is not None and all(_nil(p) for p in parts) and proved_zero(x):
+        return 0
+    return sign(x)
+
+
+def exactly_equal(a: Any, b: Any) -> bool:
+    """a = b exactly for two numbers (their difference has exact sign 0), whatever their forms."""
+    a, b = _basic(a), _basic(b)
+    return bool(a == b) or exact_sign(a - b) == 0

@@ -34,7 +34,9 @@ def _solve(spec):
     """Hessian eigenvalues give one factor per direction; the sets follow from |ρᵢ(α)| against 1."""
     import sympy
 
+    from examsolve import engine
     from examsolve.finish import finish
+    from examsolve.values import PRECISION, numeric
 
     from examsolve.errors import SolveError
     from examsolve.expr import symbol
@@ -78,20 +80,21 @@ def _solve(spec):
                          + "); the sets of learning rates need numbers: give them under given:", spec.loc("loss"))
     steps.append(Step("Gradient", target=sympy.Symbol("∇f"), value=_vec(grad)))
     steps.append(Step("Hessian H (constant: the loss is quadratic)", target=sympy.Symbol("H"), value=_mat(H)))
-    dirs, lam = _directions(H, params, steps)
-    eig = sorted(lam, key=lambda v: sympy.N(v))
+    dirs, lam, note = _directions(H, params, steps)
+    eig = sorted(lam, key=lambda v: numeric(v, PRECISION))
     steps.append(Step("eigenvalues of H, increasing", target=sympy.Symbol("λ"), value=_vec(eig),
-                      quantities=(("eigenvalues", Tensor((len(eig),), tuple(eig))),)))
-    if any(sympy.N(l) <= 0 for l in eig):
-        raise SolveError(f"the Hessian has eigenvalues {eig} that are not positive: f has no minimum for "
-                         "gradient descent to converge to", spec.loc("loss"))
+                      quantities=(("eigenvalues", Tensor((len(eig),), tuple(eig))),), note=note))
+    # the signs from det(λI − H) exactly: a hidden 0 (sqrt(3 + 2√2) − 1 − √2) or a tiny negative is no positive λ
+    _, negative, zeros = engine.inertia(H)
+    if negative or zeros:
+        raise SolveError(_no_minimum(H, grad, params, eig, negative, zeros), spec.loc("loss"))
     answers += _factors(alpha, dirs, lam, eig, steps)
     answers += _sets(alpha, eig, steps)
     answers += _best(alpha, dirs, lam, eig, steps)
     return finish(spec, steps, answers)
 
 
-def _directions(H, params: list, steps: list) -> tuple[list[str], list]:
+def _directions(H, params: list, steps: list) -> tuple[list[str], list, str]:
     """The directions GD moves independently in, by name, and the curvature λ along each.
 
     A diagonal H: the parameters themselves (ρ of w1 belongs to w1). Otherwise the eigenvectors v1, v2, …
@@ -99,19 +102,24 @@ def _directions(H, params: list, steps: list) -> tuple[list[str], list]:
     """
     import sympy
 
+    from examsolve import engine
     from examsolve.steps import Step
     from examsolve.tensor import Tensor
 
     if H.is_diagonal():
-        lam = [H[i, i] for i in range(H.rows)]
+        lam = engine.canonical([H[i, i] for i in range(H.rows)])
         names = [p.name for p in params]
         steps.append(Step("H is diagonal: GD moves each parameter independently, with curvature λ = H[i][i]; "
                           "direction i is parameter " + ", ".join(names), target=sympy.Symbol("λ"), value=_vec(lam),
                           quantities=tuple((f"lambda.{n}", v) for n, v in zip(names, lam))))
-        return names, lam
-    pairs = []
-    for val, _, vecs in sorted(H.eigenvects(), key=lambda t: sympy.N(t[0])):
-        pairs += [(val, _oriented(v)) for v in vecs]
+        return names, lam, ""
+    eig, note = engine.eigenvalues(H)
+    vecs = None if note or any(v.has(sympy.CRootOf) for v in eig) else _exact_vectors(H, eig)
+    how = ""
+    if vecs is None:        # no exact eigenvalues, or vectors in CRootOf that nobody reads: 30-digit unit vectors
+        vecs = engine.numeric_eigenvectors(H)
+        how = f"the eigenvectors are numeric unit vectors ({engine.PRECISION} digits)"
+    pairs = list(zip(eig, vecs))
     names = [f"v{k}" for k in range(1, len(pairs) + 1)]
     sub = tuple(Step(f"eigenvector {n} (λ = {sympy.sstr(val)})", target=sympy.Symbol(n),
                      value=Tensor((len(vec),), tuple(vec)),
@@ -119,8 +127,54 @@ def _directions(H, params: list, steps: list) -> tuple[list[str], list]:
                 for n, (val, vec) in zip(names, pairs))
     steps.append(Step("H is not diagonal: GD moves independently along the eigenvectors v_i of H, not along "
                       "the parameters; ρ_i is named by eigenvector (v1, v2, … in increasing order of λ)",
-                      substeps=sub))
-    return names, [val for val, _ in pairs]
+                      substeps=sub, note=how))
+    return names, [val for val, _ in pairs], note
+
+
+def _exact_vectors(H, eig: list) -> list | None:
+    """Exact eigenvectors, one per eigenvalue in eig's order (a basis of each eigenspace, once), by the null
+    space of H − λI with exact zero tests; None when an eigenspace's dimension is not the multiplicity."""
+    import sympy
+
+    from examsolve.values import exact_sign
+
+    def zero(e):
+        """An exact 0 test (a hidden 0 such as sqrt(3 + 2√2) − 1 − √2 too)."""
+        return bool(e == 0) or (e.is_number and exact_sign(e) == 0)
+
+    out = []
+    for val in dict.fromkeys(eig):      # eig is canonical: equal values have one form
+        basis = (H - val * sympy.eye(H.rows)).nullspace(iszerofunc=zero)
+        if len(basis) != eig.count(val):
+            return None
+        out += [_oriented(list(v)) for v in basis]
+    return out
+
+
+def _no_minimum(H, grad: list, params: list, eig: list, negative: int, zeros: int) -> str:
+    """Why there is no minimum to converge to (an eigenvalue < 0), or no single one (an eigenvalue 0)."""
+    import sympy
+
+    from examsolve.values import exact_sign
+
+    shown = "[" + ", ".join(sympy.sstr(v) for v in eig) + "]"
+    if negative:
+        return (f"the Hessian has eigenvalues {shown}, {negative} of them < 0: f is unbounded below along "
+                "that direction, so it has no minimum for gradient descent to converge to")
+    # ∇f(w) = H·w + b: a minimum exists exactly when H·w = −b has a solution (rank H = rank [H | b])
+    b = sympy.Matrix([g.xreplace({p: 0 for p in params}) for g in grad])
+
+    def zero(e):
+        """An exact 0 test."""
+        return bool(e == 0) or (e.is_number and exact_sign(e) == 0)
+
+    rank = H.rank(iszerofunc=zero)
+    what = {1: "a whole line", 2: "a whole plane"}.get(zeros, f"a {zeros}-dimensional set")
+    where = (f"f has {what} of minima, not a single one" if H.row_join(b).rank(iszerofunc=zero) == rank else
+             "f decreases linearly along it and has no minimum")
+    return (f"the Hessian has eigenvalues {shown}, {zeros} of them 0: f is flat (zero curvature) along that "
+            f"direction, {where}; there ρ = 1 − α·0 = 1 for every α, so no α makes every direction converge "
+            "(the sets of α need every eigenvalue > 0)")
 
 
 def _oriented(v) -> list:
@@ -204,7 +258,7 @@ def _best(alpha, dirs: list, lam: list, eig: list, steps: list) -> list:
     steps.append(Step(f"rate at {a}*: max |ρ_i| = (λ_max − λ_min)/(λ_max + λ_min)", target=sympy.Symbol("ρ*"),
                       value=rate, quantities=((f"rho_at_{name}*", Tensor((len(lam),), tuple(at_best))),)
                       + tuple((f"rho_at_{name}*.{d}", r) for d, r in zip(dirs, at_best)) + alias))
-    distinct = sorted(set(eig), key=lambda v: sympy.N(v))
+    distinct = list(dict.fromkeys(eig))        # eig is increasing and canonical: equal values have one form
     exact = (f"one step, with {a} = 1/λ = " + sympy.sstr(1 / distinct[0]) if len(distinct) == 1 else
              f"never with one constant {a} (the factors 1 − {a}λ_i cannot all be 0); {len(distinct)} steps with "
              f"{a}_t = 1/λ_t, one for each distinct eigenvalue: {', '.join(sympy.sstr(1 / l) for l in distinct)}")
