@@ -21,8 +21,8 @@ CATALOG = {
         "weight initialisation: Xavier/Glorot (fan_avg, and the fan_in-only variant), He/Kaiming, LeCun, PyTorch's default, each with the gain of an activation (calculate_gain: tanh 5/3, relu √2, leaky relu, selu); fan_in and fan_out from a weight shape in PyTorch's or Keras' order (conv kernels too); variance, standard deviation of the normal, bound of the uniform; the bias",
         ('xavier.yaml', 'xavier_tanh.yaml')),
     'loss': (
-        "softmax, cross-entropy and BCE with their gradients (ŷ − y) in any log base (several at once), BCE on given outputs with 0·log 0 = 0 (or PyTorch's clamp) summed or averaged, entropy, KL and JS divergences (infinite KL explained), KL of two Gaussians or exponentials",
-        ('softmax_ce.yaml', 'js_bits.yaml', 'kl_gaussians.yaml', 'bce_zero_label.yaml', 'ce_bits.yaml')),
+        "softmax, cross-entropy (with label smoothing) and BCE with their gradients (ŷ − y) in any log base (several at once), BCE on given outputs with 0·log 0 = 0 (or PyTorch's clamp) summed or averaged, entropy, KL and JS divergences (infinite KL explained), KL of two Gaussians or exponentials",
+        ('softmax_ce.yaml', 'js_bits.yaml', 'kl_gaussians.yaml', 'bce_zero_label.yaml', 'ce_bits.yaml', 'ce_label_smoothing.yaml')),
     'lr': (
         'learning-rate analysis of gradient descent on a quadratic: factors ρᵢ(α) = 1 − αλᵢ named by parameter (by eigenvector when H is not diagonal), the sets of α that converge, oscillate and diverge, the boundary ρ_max = ±1 and the sign-alternating range, the best α* and its rate',
         ('sgd_convergence_2d.yaml', 'sgd_quadratic.yaml', 'abs_loss.yaml')),

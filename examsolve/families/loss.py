@@ -23,6 +23,8 @@ def _model():
         ask: list = Field(default_factory=list, description="not used: every quantity is computed")
         logits: Optional[Raw] = Field(None, description="class scores z; softmax, cross-entropy, ∂/∂z")
         target: Optional[Raw] = Field(None, description="one-hot vector, or the class number (1-based)")
+        label_smoothing: Optional[Raw] = Field(None, description="ε in [0, 1]: the target becomes "
+                                               "(1 − ε)·y + ε/K over K classes, as PyTorch's CrossEntropyLoss")
         binary_logit: Optional[Raw] = Field(None, description="a score z (or a list, one per example) for σ(z) "
                                             "and BCE")
         binary_output: Optional[Raw] = Field(None, description="instead of binary_logit: the predicted "
@@ -54,10 +56,11 @@ def _model():
     return LossSpec
 
 
-@family("loss", summary="softmax, cross-entropy and BCE with their gradients (ŷ − y) in any log base (several "
+@family("loss", summary="softmax, cross-entropy (with label smoothing) and BCE with their gradients (ŷ − y) in any log base (several "
         "at once), BCE on given outputs with 0·log 0 = 0 (or PyTorch's clamp) summed or averaged, entropy, KL "
         "and JS divergences (infinite KL explained), KL of two Gaussians or exponentials",
-        examples=("softmax_ce.yaml", "js_bits.yaml", "kl_gaussians.yaml", "bce_zero_label.yaml", "ce_bits.yaml"),
+        examples=("softmax_ce.yaml", "js_bits.yaml", "kl_gaussians.yaml", "bce_zero_label.yaml", "ce_bits.yaml",
+                  "ce_label_smoothing.yaml"),
         model=_model, uses=("given", "symbols"))
 def _solve(spec):
     """Each quantity with its formula, once per log base; gradients by differentiation, compared with ŷ − y."""
@@ -131,6 +134,8 @@ def _softmax_ce(spec, names: dict, bases: list, steps: list, answers: list) -> N
             raise SpecError(f"target class {t} is not in 1..{len(z)}", spec.loc("target"))
         y = [sympy.Integer(1 if k == int(t) - 1 else 0) for k in range(len(z))]
     n = len(z)
+    if m.label_smoothing is not None:
+        y = _smoothed(spec, names, y, steps)
     zs = sympy.symbols(f"z1:{n + 1}", real=True)
     soft = [sympy.exp(v) / sympy.Add(*[sympy.exp(u) for u in zs]) for v in zs]
     ce = -sympy.Add(*[yk * sympy.log(s) for yk, s in zip(y, soft)])
@@ -157,6 +162,35 @@ def _softmax_ce(spec, names: dict, bases: list, steps: list, answers: list) -> N
                       value=Tensor((n,), tuple(shortcut)))]
         answers += [Answer(_named("cross-entropy", b, bases), loss),
                     Answer(_named("dL/dz", b, bases), Tensor((n,), tuple(shortcut)))]
+
+
+def _smoothed(spec, names: dict, y: list, steps: list) -> list:
+    """The label-smoothed target (1 − ε)·y + ε/K, with its step; ε must be a number in [0, 1]."""
+    import sympy
+
+    from examsolve.errors import SpecError
+    from examsolve.spec_graph import spec_expr
+    from examsolve.steps import Step
+    from examsolve.tensor import Tensor
+    from examsolve.values import numeric
+
+    eps = spec_expr(spec, spec.model.label_smoothing, ("label_smoothing",), names)
+    v = numeric(eps, 15) if getattr(eps, "is_number", False) else None
+    if v is None or not v.is_Float or not 0 <= v <= 1:
+        raise SpecError(f"label_smoothing {eps} is not a number in [0, 1]; give ε such as 0.1",
+                        spec.loc("label_smoothing"))
+    k = len(y)
+    q = [(1 - eps) * t + eps / k for t in y]
+    e, K, Y = sympy.Symbol("ε"), sympy.Symbol("K"), sympy.Symbol("y")
+    U = {"evaluate": False}
+    put = sympy.Add(sympy.Mul(sympy.Add(1, sympy.Mul(-1, eps, **U), **U), Y, **U),
+                    sympy.Mul(eps, sympy.Pow(sympy.Integer(k), -1, **U), **U), **U)
+    steps.append(Step("label smoothing", target=sympy.Symbol("q"), formula=sympy.Add(sympy.Mul(1 - e, Y, **U),
+                      e / K, **U), substituted=put, value=Tensor((k,), tuple(q)),
+                      note=f"y = ({', '.join(map(sympy.sstr, y))}) is the target, ε = {sympy.sstr(eps)}, K = {k} "
+                      "classes; the cross-entropy below uses q as its target y",
+                      quantities=(("q", Tensor((k,), tuple(q))),)))
+    return q
 
 
 def _binary(spec, names: dict, bases: list, steps: list, answers: list) -> None:
