@@ -44,21 +44,33 @@ def _model():
         "derivatives; to differentiate through attention, write it with kind: graph and softmax(...): one equation "
         "softmax(K @ Q[i] / sqrt(d_k)) per query row i (softmax normalizes its whole argument), then @ V"))
 def _solve(spec):
-    """Each row's softmax is shown with its exponentials, so e^(log 2) = 2 stays visible."""
-    import sympy
-
+    """Each row's softmax is shown with its exponentials, so e^(log 2) = 2 stays visible; d_model and heads
+    alone are a question of parameter counts."""
     from examsolve.finish import finish
+    from examsolve.spec_graph import spec_expr
+
+    m = spec.model
+    names: dict = {}
+    for name, raw in m.given.items():
+        names[name] = spec_expr(spec, raw, ("given", name), names)
+
+    steps, answers = [], []
+    if m.X is not None or m.Q is not None or m.K is not None or m.V is not None or not (m.d_model and m.heads):
+        answers += _attention(spec, m, names, steps)
+    if m.d_model and m.heads:
+        answers += _multi_head(spec, m, steps)
+    return finish(spec, steps, answers, names)
+
+
+def _attention(spec, m, names: dict, steps: list) -> list:
+    """Scores, the row softmax (masks applied) and the output A·V, with their steps."""
+    import sympy
 
     from examsolve.errors import SpecError
     from examsolve.expr import matmul, transpose
     from examsolve.spec_graph import spec_expr
     from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor, from_nested
-
-    m = spec.model
-    names: dict = {}
-    for name, raw in m.given.items():
-        names[name] = spec_expr(spec, raw, ("given", name), names)
 
     def mat(key):
         raw = getattr(m, key)
@@ -67,7 +79,6 @@ def _solve(spec):
             raise SpecError(f"{key} must be a matrix (one row per position)", spec.loc(key))
         return v
 
-    steps = []
     if m.X is not None:
         X = mat("X")
         Q, K, V = (matmul(X, mat(w)) for w in ("W_q", "W_k", "W_v"))
@@ -106,17 +117,26 @@ def _solve(spec):
                       note=_mask_note(m)))
     O = from_nested(outs)
     steps.append(Step("output A·V", target=sympy.Symbol("O"), value=O))
-    answers = [Answer("scores", S), Answer("weights", A), Answer("output", O)]
-    if m.d_model and m.heads:
-        d, h = m.d_model, m.heads
-        if d % h:
-            raise SpecError(f"d_model = {d} is not divisible by heads = {h}", spec.loc("heads"))
-        count = 4 * (d * d + d)
-        steps.append(Step(f"multi-head attention with d_model = {d}, {h} heads of size {d // h}: W_q, W_k, W_v and "
-                          f"W_o are each d_model × d_model plus a bias: 4·({d}² + {d}) = {count}, whatever the "
-                          "number of heads"))
-        answers.append(Answer("multi-head parameters", sympy.Integer(count)))
-    return finish(spec, steps, answers, names)
+    return [Answer("scores", S), Answer("weights", A), Answer("output", O)]
+
+
+def _multi_head(spec, m, steps: list) -> list:
+    """The parameters of multi-head attention's four projections, and the size of each head."""
+    import sympy
+
+    from examsolve.errors import SpecError
+    from examsolve.steps import Answer, Step
+
+    d, h = m.d_model, m.heads
+    if d % h:
+        raise SpecError(f"d_model = {d} is not divisible by heads = {h}", spec.loc("heads"))
+    count = 4 * (d * d + d)
+    steps.append(Step(f"multi-head attention with d_model = {d}, {h} heads of size d_model/heads = {d}/{h} = "
+                      f"{d // h}: W_q, W_k, W_v and W_o are each d_model × d_model plus a bias: 4·({d}² + {d}) = "
+                      f"{count} ({4 * d * d} without the biases), whatever the number of heads",
+                      quantities=(("head size", sympy.Integer(d // h)),
+                                  ("multi-head parameters without bias", sympy.Integer(4 * d * d)))))
+    return [Answer("multi-head parameters", sympy.Integer(count))]
 
 
 _ENTRY = "1 or true (may attend) and 0 or false (may not)"
