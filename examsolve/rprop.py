@@ -31,26 +31,13 @@ def relation(sign: int) -> str:
     return ">0" if sign > 0 else "<0" if sign < 0 else "=0"
 
 
-def known_sign(value, what: str, loc) -> int:
-    """The sign of a number, −1, 0 or 1; SolveError when it is symbolic (Rprop branches on it)."""
-    import sympy
-
-    from examsolve.errors import SolveError
-
-    s = sympy.sign(value) if isinstance(value, sympy.Basic) else (value > 0) - (value < 0)
-    if s not in (-1, 0, 1):
-        raise SolveError(f"Rprop branches on the sign of {what}, and {sympy.sstr(value)} has no known sign; "
-                         "give the parameters number start values", loc)
-    return int(s)
-
-
 def step(variant: str, h: Callable, st: dict, i: int, g, x, ar, p: str, t: int, worse: bool | None,
          show: bool, loc) -> tuple[list, Any, tuple, int]:
     """One parameter's Rprop step: lines (title, quantity, target, value, formula, substituted; only quantity and
     value for a step not shown), the new value, the update's (formula, substituted), and the sign of g·g_prev."""
     prev, delta0, moved = st["g_prev"][i], st["Δ"][i], st["Δw"][i]
     product = ar.fit(g * prev)
-    sign = known_sign(ar.sym(product), f"g·g_prev of {p}", loc)
+    sign = ar.decide(product, f"g·g_prev of {p}", loc)
     if sign > 0:
         delta = ar.fit(ar.min(delta0 * h("eta_plus"), h("step_max")))
     elif sign < 0:
@@ -62,7 +49,7 @@ def step(variant: str, h: Callable, st: dict, i: int, g, x, ar, p: str, t: int, 
         move = ar.fit(-moved) if backtrack else 0 * g
         stored = 0 * g                 # stored as 0: the next step takes the = 0 branch
     else:
-        move, stored = ar.fit(-ar.sign(g) * delta), g
+        move, stored = ar.fit(-_sign_of_g(ar, g, p, loc) * delta), g
     st["g_prev"][i], st["Δ"][i], st["Δw"][i] = stored, delta, move
     xn = ar.fit(x + move)
     n = ar.sym
@@ -73,6 +60,15 @@ def step(variant: str, h: Callable, st: dict, i: int, g, x, ar, p: str, t: int, 
             "move": move, "x": x}
     lines, update = _shown(variant, h, ar, p, t, sign, backtrack, {k: n(v) for k, v in what.items()})
     return lines, xn, update, sign
+
+
+def _sign_of_g(ar, g, p: str, loc):
+    """sign(g) for the move: decided for a number (never from rounding), sign(g) as written for a symbol."""
+    import sympy
+
+    if isinstance(g, sympy.Basic) and not g.is_number:
+        return sympy.sign(g)
+    return ar.decide(g, f"the gradient of {p}", loc)
 
 
 def _shown(variant: str, h: Callable, ar, p: str, t: int, sign: int, backtrack: bool, v: dict) -> tuple:

@@ -3,6 +3,7 @@ parameter, its state, and the shown lines with formula and substituted numbers."
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 RULES = {
     "gd": "p ← p − α·g",
@@ -34,9 +35,11 @@ def rule_text(o, rule: str) -> str:
     return text
 
 
-def update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool):
+def update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool, k: int = 0,
+           where: Callable[[str], Any] = lambda key: None) -> tuple:
     """One parameter's update: the shown lines (title, quantity, target, value, formula, substituted), the new
-    value, and the update's (formula, substituted); substituted forms are built only for shown steps."""
+    value, and the update's (formula, substituted); substituted forms are built only for shown steps. k is the
+    step number and where(key) the spec location of a hyperparameter, for the error of a step that divides by 0."""
     import sympy
 
     S, U, n = sympy.Symbol, {"evaluate": False}, ar.sym
@@ -53,8 +56,9 @@ def update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool):
             return
         lines.append((title, key, S(f"{_DISPLAY.get(key, key)}_{p}"), n(value), formula(), substituted()))
 
-    def root(v, vs):   # the denominator, its formula from the state's symbol vs (both called when shown)
+    def root(v, vs, num, what):   # the denominator, its formula from the state's symbol vs (called when shown)
         eps = h("eps")
+        _check_root(o, ar, v, eps, num, what, p, k, where("eps"))
         if o.eps_inside:
             return (ar.sqrt(v + eps), lambda: sympy.sqrt(vs + S("epsilon")),
                     lambda: sympy.Pow(add(n(v), n(eps)), sympy.S.Half, **U))
@@ -66,7 +70,7 @@ def update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool):
         return lines, fit(x - lr * g), _shown(show, lambda: add(P, mul(-1, S("alpha"), gs)),
                                               lambda: add(n(x), mul(-1, n(lr), n(g))))
     if rule.startswith("momentum") or rule == "nesterov":
-        return _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line)
+        return _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, k, where)
     if rule in ("adagrad", "rmsprop"):
         key = "G" if rule == "adagrad" else "s"
         before, acc = st[key][i], S(f"{key}_{p}")
@@ -80,13 +84,14 @@ def update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool):
             line("running mean of g²", key, new, lambda: add(mul(S("rho"), acc), mul(add(1, -S("rho")), gs ** 2)),
                  lambda: add(mul(n(r), n(before)), mul(n(fit(1 - r)), sympy.Pow(n(g), 2, **U))))
         st[key][i] = new
-        den, dform, dsub = root(new, acc)
+        den, dform, dsub = root(new, acc, g, "its sum of squares G" if rule == "adagrad" else
+                                "its running average of squares s")
         return lines, fit(x - lr * g / den), _shown(show, lambda: add(P, mul(-1, S("alpha"), div(gs, dform()))),
                                                     lambda: add(n(x), mul(-1, div(mul(n(lr), n(g)), dsub()))))
-    return _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root)
+    return _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root, k, where)
 
 
-def _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line):
+def _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, k, where):
     """Momentum's three forms and Nesterov's update (see update)."""
     import sympy
 
@@ -114,7 +119,7 @@ def _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line):
         v = fit(mu * before + (1 - mu) * g)
         line("velocity", "v", v, lambda: add(mul(S("beta"), vs), mul(add(1, -S("beta")), gs)),
              lambda: add(mul(n(mu), n(before)), mul(n(fit(1 - mu)), n(g))))
-        vhat = fit(v / (1 - mu ** t)) if o.bias_correction else v
+        vhat = fit(v / _correction(ar, mu, t, "β", "v̂ = v", k, where("momentum"))) if o.bias_correction else v
         if o.bias_correction:
             line("bias correction v̂ = v/(1 − βᵗ)", "v̂", vhat, lambda: div(vs, add(1, -S("beta") ** S("t"))),
                  lambda: div(n(v), add(1, mul(-1, sympy.Pow(n(mu), n(t), **U)))))
@@ -125,7 +130,7 @@ def _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line):
     return lines, xn, _shown(show, *upd)
 
 
-def _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root):
+def _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root, k, where):
     """Adam and AdamW's update (see update)."""
     import sympy
 
@@ -143,14 +148,15 @@ def _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root):
          lambda: add(mul(n(b2), n(v0)), mul(n(fit(1 - b2)), sympy.Pow(n(g), 2, **U))))
     mh, vh, mform, vform = m_, v, ms, vs
     if o.bias_correction:
-        mh, vh = fit(m_ / (1 - b1 ** t)), fit(v / (1 - b2 ** t))
+        mh = fit(m_ / _correction(ar, b1, t, "β₁", "m̂ = m", k, where("beta1")))
+        vh = fit(v / _correction(ar, b2, t, "β₂", "v̂ = v", k, where("beta2")))
         mform, vform = S(f"mhat_{p}"), S(f"vhat_{p}")
         for title, key, val, raw, sym, beta, bname in (("m̂ = m/(1 − β₁ᵗ)", "m̂", mh, m_, ms, b1, "beta_1"),
                                                          ("v̂ = v/(1 − β₂ᵗ)", "v̂", vh, v, vs, b2, "beta_2")):
             line(title, key, val, lambda: mul(sym, sympy.Pow(add(1, -S(bname) ** S("t")), -1, **U)),
                  lambda raw=raw, beta=beta: mul(n(raw), sympy.Pow(add(1, mul(-1, sympy.Pow(n(beta), n(t), **U))),
                                                                    -1, **U)))
-    den, dform, dsub = root(vh, vform)
+    den, dform, dsub = root(vh, vform, mh, "its second moment v")
     xn = x - lr * mh / den
     formula = (lambda: add(P, mul(-1, S("alpha"), mform, sympy.Pow(dform(), -1, **U))))
     sub = (lambda: add(n(x), mul(-1, n(lr), n(mh), sympy.Pow(dsub(), -1, **U))))
@@ -160,6 +166,53 @@ def _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root):
         formula = (lambda f0=formula: add(f0(), mul(-1, S("alpha"), S("lambda"), P)))
         sub = (lambda s0=sub: add(s0(), mul(-1, n(lr), n(wd), n(x))))
     return lines, fit(xn), _shown(show, formula, sub)
+
+
+# the eps PyTorch uses when none is given, named in the error of a step that divides by 0
+_TORCH_EPS = {"adagrad": "1e-10 for Adagrad", "rmsprop": "1e-8 for RMSprop", "adam": "1e-8 for Adam",
+              "adamw": "1e-8 for AdamW"}
+
+
+def _check_root(o, ar, v, eps, num, what: str, p: str, k: int, loc) -> None:
+    """The update divides by √v + ε (or √(v + ε)): a negative radicand or a 0 divisor is a SolveError with the
+    reason, never a nan or zoo printed as an answer."""
+    from examsolve.errors import SolveError
+
+    radicand = v + eps if o.eps_inside else v
+    if ar.sign(radicand) == -1:
+        raise SolveError(f"step {k} takes √ of a negative number for {p} ({'v + ε' if o.eps_inside else what}); "
+                         "the running squares must start at 0 or more, and eps must not be negative", loc)
+    den = ar.sqrt(radicand) if o.eps_inside else ar.sqrt(v) + eps
+    s = ar.sign(den)
+    if s is None and not _is_float(den):
+        return           # symbolic: the step is written as a formula
+    if s == 0 or s is None:
+        fix = f"give eps > 0 (PyTorch's default {_TORCH_EPS.get(o.type, '1e-8')})"
+        if ar.sign(num) == 0 and ar.sign(eps) == 0:
+            raise SolveError(f"the step is 0/0: the gradient of {p} and {what} are 0 at step {k} and eps is 0; {fix}",
+                             loc)
+        raise SolveError(f"step {k} of {p} divides by {'√(v + ε)' if o.eps_inside else '√v + ε'}, which is 0"
+                         f"{'' if s == 0 else ' to rounding (it cannot be told from 0)'}; {fix}", loc)
+
+
+def _correction(ar, beta, t, name: str, what: str, k: int, loc):
+    """1 − βᵗ, which a bias correction divides by: 0 when β = 1 is a SolveError with the reason, never a nan."""
+    from examsolve.errors import SolveError
+
+    den = 1 - beta ** t
+    s = ar.sign(den)
+    if s == 0 or (s is None and _is_float(den)):
+        zero = "0" if s == 0 else "a number rounding cannot tell from 0"
+        raise SolveError(f"the bias correction {what}/(1 − {name}ᵗ) divides by {zero} at step {k} "
+                         f"({name} = {ar.sym(beta)}); give {name} < 1, or bias_correction: false", loc)
+    return den
+
+
+def _is_float(v) -> bool:
+    """A float-mode number (not a sympy value, which may be symbolic)."""
+    import sympy
+
+    return not isinstance(v, sympy.Basic)
 
 
 def _shown(show: bool, formula, substituted) -> tuple:
