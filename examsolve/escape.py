@@ -20,8 +20,10 @@ import unicodedata
 
 from examsolve.names import GREEK
 
-# C0 and C1 control characters, DEL, and the Unicode line and paragraph separators
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and the bidirectional
+# embeddings, overrides and isolates (U+202A–202E, U+2066–2069) that reorder what is shown ("Trojan source")
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
@@ -145,12 +147,12 @@ def markdown_latex_text(s: str) -> str:
 
 def html_text(s: str) -> str:
     """Text for HTML element content or a quoted attribute value."""
-    s = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "\ufffd", str(s))
+    s = re.sub(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]", "\ufffd", str(s))
     return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
             .replace("'", "&#x27;"))
 
 
 def terminal_text(s: str) -> str:
     """Text for the terminal: control characters other than newline and tab (escape sequences, carriage
-    returns, bells) become '?'."""
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", str(s))
+    returns, bells) and bidirectional overrides become '?'."""
+    return re.sub(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]", "?", str(s))

@@ -462,3 +462,14 @@ def test_markdown_text_keeps_every_backslash_literal():
     from examsolve.escape import markdown_text
 
     assert markdown_text(r"\input{/etc/passwd} \write18{x}") == r"\\input{/etc/passwd} \\write18{x}"
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "html", "latex", "markdown"])
+def test_bidi_overrides_never_reach_a_reader(tmp_path, fmt):
+    # U+202E (right-to-left override) and U+2066 (isolate) reorder the text shown after them ("Trojan source")
+    spec = tmp_path / "a.yaml"
+    spec.write_text('kind: graph\ntitle: "key \\u202e 01 \\u2066 x"\ngiven: {x: 3}\nequations: {f: x**2}\n'
+                    "ask: [{value: f}]\n", encoding="utf-8")
+    r = _invoke(["run", spec, "--format", fmt])
+    assert r.exit_code == 0, r.stderr
+    assert "\u202e" not in r.stdout and "\u2066" not in r.stdout
