@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 import sympy
 
@@ -40,6 +40,9 @@ class Tensor:
     start: tuple = ()             # centre of the first output's field, in input pixels
     grid: tuple = ()              # sizes of the map whose positions the field describes (kept by flatten)
     patch: tuple = ()             # after a dense unit: the field one position had (dense_receptive_field: carried)
+    # after a transposed convolution, outputs see different numbers of pixels: per axis, position -> the input
+    # pixels (first, last) it depends on, counted position by position (empty while every field is alike)
+    reach: tuple = ()
 
     def shape(self, channels_first: bool) -> tuple:
         if self.kind == "tokens":
@@ -259,8 +262,10 @@ def _sliding_size(layer, w: Window, axis: int, n: int, ctx: Ctx, label: str, loc
     return o
 
 
-def _field(x: Tensor, w: Window) -> tuple[dict, list]:
+def _field(x: Tensor, w: Window, transposed: bool = False) -> tuple[dict, list]:
     """Receptive field, jump and start on every spatial axis (Tensor fields), the steps for axis 1."""
+    if transposed or x.reach:
+        return _counted_field(x, w, transposed)
     rfs, jumps, starts = [], [], []
     for a in range(len(w.kern)):
         k, s, p, d = w.kern[a], w.stride[a], w.pad[a], w.dil[a]
@@ -278,6 +283,67 @@ def _field(x: Tensor, w: Window) -> tuple[dict, list]:
                   f"{x.start[0]} + ({d}·({k} − 1)/2 − {p})·{x.jump[0]}",
                   starts[0], "start", note="input pixel i spans [i, i + 1), so the first one's centre is 1/2")]
     return dict(rf=tuple(rfs), jump=tuple(jumps), start=tuple(starts), grid=tuple(w.out)), steps
+
+
+def _uniform_reach(x: Tensor, a: int) -> Callable[[int], tuple]:
+    """Position -> (first, last) input pixel of a map whose fields are all alike (r wide, centres start + i·jump)."""
+    first = x.start[a] - sympy.Rational(x.rf[a], 2)
+    return lambda i: (first + i * x.jump[a], first + i * x.jump[a] + x.rf[a] - 1)
+
+
+def _counted_field(x: Tensor, w: Window, transposed: bool) -> tuple[dict, list]:
+    """The field counted output by output: what each output depends on is the union of what its inputs see.
+
+    A transposed convolution's output o is fed by the inputs i with o = i·s − p + j·d for a kernel tap j,
+    so by ⌈k/s⌉ or ⌊k/s⌋ of them: its outputs see different numbers of pixels and no r + d·(k − 1)·j
+    recursion holds. The field is the most pixels one output sees (on the unbounded grid, as the recursion's).
+    """
+    rfs, jumps, starts, reaches = [], [], [], []
+    for a in range(len(w.kern)):
+        k, s, p, d = w.kern[a], w.stride[a], w.pad[a], w.dil[a]
+        prev = x.reach[a] if x.reach else _uniform_reach(x, a)
+        if transposed:
+            feeds = lambda o, k=k, s=s, p=p, d=d: [(o + p - j * d) // s for j in range(k) if (o + p - j * d) % s == 0]
+        else:
+            feeds = lambda o, k=k, s=s, p=p, d=d: [o * s - p + j * d for j in range(k)]
+        reach = _union_reach(prev, feeds)
+        spans = [r for r in map(reach, range(w.out[a])) if r is not None]    # None: fed by no input (k < s)
+        rfs.append(max(hi - lo + 1 for lo, hi in spans))
+        jumps.append(sympy.Rational(x.jump[a]) / s if transposed else x.jump[a] * s)
+        starts.append(sympy.Rational(spans[0][0] + spans[0][1] + 1, 2))
+        reaches.append(reach)
+    k, s = w.kern[0], w.stride[0]
+    how = ("a transposed convolution's outputs are fed by ⌈k/s⌉ or ⌊k/s⌋ inputs each" if transposed else
+           "the fields of the layer before differ from position to position (a transposed convolution)")
+    steps = [calc("receptive field on axis 1: the most input pixels one output depends on, counted output by output",
+                  None, None, rfs[0], "receptive_field", more=(("receptive_field_per_axis", vector(rfs)),),
+                  note=f"{how}, so the outputs see different numbers of pixels and r_prev + d·(k − 1)·j_prev "
+                  "does not hold"),
+             calc("jump on axis 1 (input pixels between neighbouring outputs, on average)",
+                  "j_prev/s" if transposed else "j_prev·s", f"{_factor(x.jump[0])}/{s}" if transposed else
+                  f"{_factor(x.jump[0])}·{s}",
+                  jumps[0], "jump"),
+             calc("start on axis 1 (centre of the first output's field, in input pixels)", None, None, starts[0],
+                  "start", note="input pixel i spans [i, i + 1), so the first one's centre is 1/2")]
+    return dict(rf=tuple(rfs), jump=tuple(jumps), start=tuple(starts), grid=tuple(w.out),
+                reach=tuple(reaches)), steps
+
+
+def _factor(v: Any) -> str:
+    """A number as a factor: a fraction in parentheses (1/2 reads (1/2)/2, not 1/2/2)."""
+    return str(v) if float(v).is_integer() else f"({v})"
+
+
+def _union_reach(prev: Callable[[int], tuple], feeds: Callable[[int], list]) -> Callable[[int], tuple]:
+    """Position -> (first, last) input pixel over the positions that feed it, remembered."""
+    memo: dict = {}
+
+    def reach(o: int) -> tuple | None:
+        if o not in memo:
+            spans = [r for r in map(prev, feeds(o)) if r is not None]
+            memo[o] = (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else None
+        return memo[o]
+    return reach
 
 
 def _extent(x: Tensor, axis: int, n: int) -> tuple[Any, Any]:
@@ -408,7 +474,7 @@ def _kprod(kern: list) -> str:
 
 def conv(layer, x, ctx, label, loc):
     w = _window(layer, x, ctx, label, loc, 3)
-    fields, field_steps = _field(x, w)
+    fields, field_steps = _field(x, w, transposed=layer.type == "conv_transpose")
     c_out, per, weights = _conv_weights(layer, x, w, ctx, label, loc)
     bias = c_out if layer.bias else 0
     layout = functools.partial(_weight_layout, layer, x.channels, c_out, w.kern)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import sympy
 
 from conftest import ROOT
 
@@ -191,3 +192,46 @@ def test_a_key_that_forgets_groups_or_dilation_is_named(tmp_path):
     # output size with dilation forgotten: (32 + 4 − 2 − 1) // 2 + 1 = 17 (right: 16)
     a = next(a for a in _grouped(tmp_path, '{"output shape": "(32, 17, 17)"}').answers if a.name == "output shape")
     assert a.agrees is False and "dilation ignored" in a.key_note
+
+
+def _brute_field(layers: list, n: int) -> tuple[int, list]:
+    """The most input pixels one output of the last layer depends on, by explicit sets of pixels on the unbounded
+    grid (the recursion's convention): layers are (kind, k, s, p, d), kind 'conv' or 'tconv'."""
+    import functools
+
+    def deps(level: int, o: int) -> frozenset:
+        if level == 0:
+            return frozenset((o,))
+        kind, k, s, p, d = layers[level - 1]
+        if kind == "conv":
+            feeding = [o * s - p + j * d for j in range(k)]
+        else:   # o = i·s − p + j·d
+            feeding = [(o + p - j * d) // s for j in range(k) if (o + p - j * d) % s == 0]
+        return frozenset().union(*(deps(level - 1, i) for i in feeding))
+
+    deps = functools.lru_cache(maxsize=None)(deps)
+    sizes = [n]
+    for kind, k, s, p, d in layers:
+        m = sizes[-1]
+        sizes.append((m - 1) * s - 2 * p + d * (k - 1) + 1 if kind == "tconv" else (m + 2 * p - d * (k - 1) - 1) // s + 1)
+    fields = [deps(len(layers), o) for o in range(sizes[-1])]
+    return max(max(f) - min(f) + 1 for f in fields if f), sizes
+
+
+@pytest.mark.parametrize("layers", [
+    [("tconv", 4, 2, 1, 1), ("tconv", 3, 2, 1, 1)],     # the probe's decoder: 2 pixels, then 3 (not 8)
+    [("tconv", 3, 2, 1, 1), ("conv", 3, 1, 1, 1)],
+    [("conv", 3, 2, 1, 1), ("tconv", 2, 2, 0, 1), ("conv", 3, 1, 1, 2)],
+    [("tconv", 5, 3, 2, 1)],
+])
+def test_transposed_conv_receptive_field_is_counted_output_by_output(layers):
+    want, sizes = _brute_field(layers, 8)
+    spec = "kind: network\ninput: [1, 8, 8]\nlayers:\n" + "".join(
+        f"  - {{type: {'conv' if kind == 'conv' else 'conv_transpose'}, filters: 1, kernel: {k}, stride: {s}, "
+        f"padding: {p}, dilation: {d}}}\n" for kind, k, s, p, d in layers)
+    q = solve(parse_spec(spec, "n.yaml")).quantities
+    assert q["receptive field"] == want
+    assert tuple(int(v) for v in q["output shape"].items)[1:] == (sizes[-1], sizes[-1])
+    if layers[0] == ("tconv", 4, 2, 1, 1):
+        assert want == 3 and q["layers.0.receptive_field"] == 2
+        assert q["jump"] == sympy.Rational(1, 4)
