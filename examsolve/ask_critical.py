@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from examsolve import engine
-from examsolve.ask_hessian import classify, composed
+from examsolve.ask_hessian import bound_class, classify, composed
 from examsolve.ask_solve import UNPROVED, solve_equations
 from examsolve.functions import Partial
 from examsolve.spec_graph import names_list
@@ -44,7 +44,7 @@ def ask_critical_points(solver: Solver, body: Any, path: tuple) -> None:
         elif all(x.is_number for x in point.values()):
             kind = classify(solver, of, wrt, f, H, point, path, answer=False)
         else:
-            kind = Classification("cannot_classify", "the point depends on symbols")
+            kind = bound_class(f, point, of.name) or Classification("cannot_classify", "the point depends on symbols")
         found.append(CriticalPoint(tuple((v.name, point[v]) for v in wrt), kind, approx))
     note = "" if found else f"∇{of.name} = 0 has no real solution"
     if how == UNPROVED and found:

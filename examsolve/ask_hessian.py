@@ -106,6 +106,8 @@ def classify(solver: Solver, of: Any, wrt: list, f: Any, H: sympy.Matrix, point:
         raise SolveError(f"the derivatives of {of.name} have no real value at {where} (e.g. {sympy.sstr(bad[0])}); "
                          "classify points where f is twice differentiable", loc)
     kind, eig = engine.classify(Hp, grad)
+    if kind.kind == "degenerate":
+        kind = bound_class(f, point, of.name) or kind
     at = f"{of.name} at {where}"      # stable names per point: 'f at (1, 0).eigenvalues'
     g_at, H_at, eig_at = (Tensor((len(grad),), tuple(grad)), Tensor(Hp.shape, tuple(Hp)),
                           Tensor((len(eig),), tuple(eig)))
@@ -119,6 +121,24 @@ def classify(solver: Solver, of: Any, wrt: list, f: Any, H: sympy.Matrix, point:
     if answer:
         solver.answer(f"{of.name} at {where}", kind)
     return kind
+
+
+def bound_class(f: Any, point: dict, name: str = "f") -> Classification | None:
+    """A global minimum (maximum) where f − f(point) is ≥ 0 (≤ 0) everywhere by its form (a sum of squares, |·|,
+    exp): what a zero eigenvalue leaves undecided, e.g. (1 − w1·w2)² on its line of zeros; None otherwise."""
+    from examsolve.values import exact_sign
+
+    value = engine.substitute(f, point)
+    if not value.is_number or exact_sign(value) is None:
+        return None
+    rest = f - value
+    how = "the second-order test is inconclusive (a zero eigenvalue)"
+    v = sympy.sstr(value)
+    if rest.is_nonnegative:
+        return Classification("global_minimum", f"{name} ≥ {v} everywhere by its form, and {name} = {v} here; {how}")
+    if rest.is_nonpositive:
+        return Classification("global_maximum", f"{name} ≤ {v} everywhere by its form, and {name} = {v} here; {how}")
+    return None
 
 
 def _eig_note(Hp: sympy.Matrix, eig: list) -> str:

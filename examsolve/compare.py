@@ -389,6 +389,9 @@ def compare_text(given: str, expected: str, rule: Rule, spec, names: dict, name:
             return Verdict(True, how="the same classification of each point")
         return Verdict(False)
     want = _classification(expected)
+    also = _ALSO.get(want, ())
+    if also and _classification(given) in also:    # a global minimum is a (non-strict) local one too
+        return Verdict(True, how=also[_classification(given)])
     if want is not None:
         return Verdict(_classification(given) == want, how="the same classification")
     shape_want = _shape(expected)
@@ -410,8 +413,15 @@ _NO = ("no", "false", "n", "0")
 _CLASSES = (("not critical", r"not(a)?critical(point)?"), ("minimum", r"(local|strict|strictlocal)?min(imum)?(point)?"),
             ("maximum", r"(local|strict|strictlocal)?max(imum)?(point)?"), ("saddle", r"saddle(point)?"),
             ("degenerate", r"degenerate|inconclusive"), ("cannot classify", r"cannotclassify"),
-            ("global minimum", r"global(ly)?min(imum)?(point)?"), ("unbounded below", r"unboundedbelow"),
+            ("global minimum", r"global(ly)?min(imum)?(point)?"), ("global maximum", r"global(ly)?max(imum)?(point)?"),
+            ("unbounded below", r"unboundedbelow"),
             ("unbounded above", r"unboundedabove"))
+
+
+# answer class -> the other words a key may rightly use for it, and why
+_ALSO = {w: {w.split()[1]: f"a {w} is also a local {w.split()[1]}",
+             "degenerate": f"the second-order test is inconclusive there; it is a {w} by the bound on f"}
+         for w in ("global minimum", "global maximum")}
 
 
 def _classification(text: str) -> str | None:

@@ -21,6 +21,7 @@ CLASSES = {
     "not_critical": "not a critical point",
     "cannot_classify": "cannot classify",
     "global_minimum": "global minimum",
+    "global_maximum": "global maximum",
     "unbounded_below": "unbounded below",
     "unbounded_above": "unbounded above",
 }
