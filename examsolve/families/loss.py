@@ -360,6 +360,17 @@ def _divergences(spec, names: dict, b: str, steps: list, answers: list) -> None:
         return
     if len(q) != len(p):
         raise SpecError("p and q need the same outcomes", spec.loc("q"))
+    steps.append(Step(f"entropy H(q) = −Σ q·log q ({unit}; 0·log 0 = 0)", target=sympy.Symbol("H(q)"),
+                      value=H(q), quantities=(("H(q).terms", parts(q)),)))
+    for a, c, label, rev in ((p, q, "H(p, q)", "H(p) + KL(p‖q)"), (q, p, "H(q, p)", "H(q) + KL(q‖p)")):
+        v = sympy.oo if any(x != 0 and y == 0 for x, y in zip(a, c)) else \
+            sympy.Add(*[-x * log(y) for x, y in zip(a, c) if x != 0])
+        first, second = label[2], label[5]
+        note = (f"infinite: an outcome has {first} > 0 and {second} = 0, so −log 0 = ∞" if v == sympy.oo else
+                f"= {rev}: the entropy plus the divergence")
+        steps.append(Step(f"cross-entropy {label} = −Σ {first}·log {second} ({unit})", target=sympy.Symbol(label),
+                          value=v, note=note))
+        answers.append(Answer(f"{label} ({unit})", v))
     mix = [(a + c) / 2 for a, c in zip(p, q)]
     for a, c, label in ((p, q, "KL(p‖q)"), (q, p, "KL(q‖p)")):
         v = KL(a, c)
@@ -372,7 +383,7 @@ def _divergences(spec, names: dict, b: str, steps: list, answers: list) -> None:
     steps.append(Step("JS(p, q) = ½KL(p‖m) + ½KL(q‖m) with m = (p + q)/2 (always finite; ≤ 1 bit)",
                       target=sympy.Symbol("JS"), value=js,
                       quantities=(("M", Tensor((len(mix),), tuple(mix))), ("KL(P||M)", kpm),
-                                  ("KL(Q||M)", kqm), ("H(q)", H(q)), ("H(q).terms", parts(q)))))
+                                  ("KL(Q||M)", kqm))))
     answers += [Answer(f"H(q) ({unit})", H(q)), Answer(f"JS ({unit})", js)]
 
 
