@@ -1,0 +1,23 @@
+"""values.fit keeps a value exact when cancelling it over one denominator brings it within the budget."""
+from __future__ import annotations
+
+import sympy
+
+from examsolve.values import fit
+
+
+def test_a_sum_that_cancels_stays_exact():
+    # ŷ₂ − ŷ₁ + 1 of a two-class softmax with E = e^(t1 + t2), F = e^(−t1): 1 − E/(F + E) + F/(F + E) = 2F/(F + E),
+    # 44 nodes as written (past the 40-node budget), 2/(1 + e^(t2)·e^(2·t1)) once cancelled
+    t1, t2 = sympy.tanh(1), sympy.tanh(sympy.Rational(1, 2))
+    E, F = sympy.exp(t2 + t1), sympy.exp(-t1)
+    v = -E / (F + E) + F / (F + E) + 1
+    got = fit(v)
+    assert not got.has(sympy.Float)
+    assert abs(sympy.N(got - 2 * F / (F + E), 50)) < sympy.Float(10) ** -45
+
+
+def test_a_value_that_does_not_cancel_still_becomes_a_float():
+    # 45 distinct square roots summed: no common denominator shortens it
+    v = sympy.Add(*[sympy.sqrt(p) for p in sympy.primerange(2, 200)])
+    assert fit(v).is_Float
