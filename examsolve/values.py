@@ -158,6 +158,8 @@ def fit(v: Any) -> Any:
 def _cancelled(v: sympy.Expr) -> sympy.Expr | None:
     """v over one common denominator, cancelled, when that is within the budget (ŷ − y summed over a softmax's
     outputs is 44 nodes as written and 2/(1 + e^a·e^b) cancelled); None for a value too large to try."""
+    if not _shared_denominator(v):
+        return None     # nothing for cancel to join (and trying costs milliseconds per node of a large graph)
     count, stack = 0, [v]
     while stack:
         count += 1
@@ -169,6 +171,20 @@ def _cancelled(v: sympy.Expr) -> sympy.Expr | None:
     except (sympy.PolynomialError, ValueError, TypeError):
         return None
     return None if _too_big(w) else w
+
+
+def _shared_denominator(v: sympy.Expr) -> bool:
+    """A sum two of whose terms divide by the same expression (a/(1 + e) + b/(1 + e))."""
+    if not v.is_Add:
+        return False
+    seen: set = set()
+    for term in v.args:
+        factors = term.args if term.is_Mul else (term,)
+        bases = {f.base for f in factors if f.is_Pow and f.exp.is_negative and not f.base.is_Number}
+        if bases & seen:
+            return True
+        seen |= bases
+    return False
 
 
 def is_approx(v: Any) -> bool:
