@@ -2,6 +2,7 @@
 float path."""
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import sympy
@@ -31,19 +32,65 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
     mu = None if body.momentum is None else spec_expr(solver.spec, body.momentum, path + ("momentum",),
                                                       solver.graph.names())
     again = _repeat(solver, syms)
+    done = solver.shown_nodes.setdefault(of, set())
+    before = set(done)
+    try:
+        sections, table, named, current = _descend(solver, body, of, groups, syms, lr, mu, again, exact=False)
+    except floatpath.NeedsExact:
+        # an iterate or gradient the float path cannot vouch for to 9 digits (an update that cancels, say
+        # 0.3 − 3·0.1): every iteration again, exactly, so a kink met later goes the way it should
+        solver.shown_nodes[of] = before
+        sections, table, named, current = _descend(solver, body, of, groups, syms, lr, mu, again, exact=True)
+        sections.insert(0, Step(f"float path: an update or gradient of {', '.join(s.name for s in syms[:4])}"
+                                f"{', …' if len(syms) > 4 else ''} is not vouched for to "
+                                f"{floatpath.MIN_RELATIVE:g} in float64 (it cancels or underflows), so the "
+                                "iterations are computed exactly"))
+    tab = Table(("step", f"{of.name} before") + tuple(f"{s.name} after" for s in syms), tuple(table))
+    how = "Gradient descent" if mu is None else f"SGD with momentum μ = {sympy.sstr(mu)} (v starts at 0)"
+    solver.steps.append(Step(f"{how} on {of.name}: {body.steps} step{'s' if body.steps > 1 else ''}, "
+                             f"learning rate α = {sympy.sstr(lr)}",
+                             substeps=tuple(sections), table=tab if body.steps > 1 else None,
+                             quantities=tuple(named)))
+    for g in groups:
+        v = engine.group_value(g, current)
+        solver.answer(body.name if body.name and len(groups) == 1 else f"{g.name} after {body.steps} step"
+                      + ("s" if body.steps > 1 else ""), v, Iterate(sympy.Symbol(g.name), body.steps),
+                      body.key if len(groups) == 1 else None, path)
+
+
+def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: Any, mu: Any, again: str,
+             exact: bool) -> tuple[list, list, list, dict]:
+    """(shown sections, table rows, named quantities, last iterates) of the update's iterations; on the float
+    path (not exact) with an error bound on every iterate, NeedsExact for one it cannot vouch for."""
+    fast = not exact and solver.backprop.fast is not None
     current = {s: solver.values[s] for s in syms}
     velocity = {s: sympy.Integer(0) for s in syms}
+    # bounds on the float iterates' and velocities' errors: the given values' own rounding to start
+    errors = {s: floatpath.float_and_error(current[s])[1] for s in syms} if fast else {}
+    verrors = dict.fromkeys(syms, 0.0)
+    flr, elr = floatpath.float_and_error(lr) if fast else (0.0, 0.0)
+    fmu, emu = floatpath.float_and_error(mu) if fast and mu is not None else (0.0, 0.0)
     table, named = [], []      # named: every iterate and loss, also those past the shown iterations
     sections = []
     for k in range(1, body.steps + 1):
-        if k == 1:      # the parameters as given: the values and backward pass already made
-            values, bp = solver.values, solver.backprop
+        if k == 1 and (fast or solver.backprop.fast is None):   # the values and backward pass already made
+            bp = solver.backprop
+            values = solver.values if fast else bp.values
+        elif k == 1:
+            values = engine.evaluate(solver.graph, fast=False)
+            bp = engine.Backprop(solver.graph, values, solver.conventions)
         else:
-            values = engine.evaluate(solver.graph, current)
+            # off the float path once, off it for every iteration: an iterate's float error is carried only here
+            values = floatpath.evaluate(solver.graph, current, errors) if fast else \
+                engine.evaluate(solver.graph, current, fast=False)
+            if values is None:
+                raise floatpath.NeedsExact
             bp = engine.Backprop(solver.graph, values, solver.conventions)
         show_chain = k == 1 and (of, tuple(syms)) not in solver.shown_grads
         done = solver.shown_nodes.setdefault(of, set())
         adj, bsteps = bp.adjoints(of, syms, with_steps=show_chain, shown=set(done) if k == 1 else None)
+        if fast and bp.fast is None:
+            raise floatpath.NeedsExact      # a gradient the float path could not vouch for: all of it exactly
         if show_chain:
             done.update(bp.path(of, syms)[0])
         sub = list(bsteps)
@@ -54,13 +101,31 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
         cut = {} if bp.fast is None else _cuts(groups)
         for s in syms:
             move = adj[s]
+            if fast:
+                fm, em = float(move), getattr(adj, "errors", {}).get(s, 0.0)
             if mu is not None:
                 before = velocity[s]
-                velocity[s] = move = fit(mu * before + adj[s])
+                if fast:
+                    fb = float(before)
+                    v = fmu * fb + fm
+                    em = verrors[s] = (abs(fmu) * verrors[s] + emu * abs(fb) + em
+                                       + floatpath.ULP * (abs(fmu * fb) + abs(v)))
+                    _vouch(v, em)
+                    velocity[s] = move = floatpath.as_sympy(v)
+                    fm = v
+                else:
+                    velocity[s] = move = fit(mu * before + adj[s])
                 if shown and s in listed:
                     sub.append(_velocity_step(of, s, k, mu, before, adj[s], move))
-            new[s] = fit(current[s] - lr * move) if bp.fast is None else floatpath.as_sympy(
-                float(current[s]) - float(lr) * float(move))
+            if fast:
+                fc = float(current[s])
+                v = fc - flr * fm
+                # |current| and |α·move| against the result: an update that cancels has lost their digits
+                errors[s] += abs(flr) * em + elr * abs(fm) + floatpath.ULP * (abs(flr * fm) + abs(v))
+                _vouch(v, errors[s])
+                new[s] = floatpath.as_sympy(v)
+            else:
+                new[s] = fit(current[s] - lr * move)
             if shown and s in listed:
                 sub.append(_update_step(of, s, k, lr, mu is not None, current[s], move, new[s]))
             elif shown and s in cut:
@@ -74,17 +139,13 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
         if shown:
             sections.append(Step(f"Iteration {k}", substeps=tuple(sub)))
         current = new
-    tab = Table(("step", f"{of.name} before") + tuple(f"{s.name} after" for s in syms), tuple(table))
-    how = "Gradient descent" if mu is None else f"SGD with momentum μ = {sympy.sstr(mu)} (v starts at 0)"
-    solver.steps.append(Step(f"{how} on {of.name}: {body.steps} step{'s' if body.steps > 1 else ''}, "
-                             f"learning rate α = {sympy.sstr(lr)}",
-                             substeps=tuple(sections), table=tab if body.steps > 1 else None,
-                             quantities=tuple(named)))
-    for g in groups:
-        v = engine.group_value(g, current)
-        solver.answer(body.name if body.name and len(groups) == 1 else f"{g.name} after {body.steps} step"
-                      + ("s" if body.steps > 1 else ""), v, Iterate(sympy.Symbol(g.name), body.steps),
-                      body.key if len(groups) == 1 else None, path)
+    return sections, table, named, current
+
+
+def _vouch(v: float, err: float) -> None:
+    """NeedsExact unless the float v is right to floatpath.MIN_RELATIVE (an exact 0 is), and not subnormal."""
+    if not (math.isfinite(v) and err <= floatpath.MIN_RELATIVE * abs(v)) or 0.0 < abs(v) < floatpath.TINY:
+        raise floatpath.NeedsExact
 
 
 def _repeat(solver: Solver, syms: list) -> str:

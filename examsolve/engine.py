@@ -23,6 +23,8 @@ from examsolve.values import PRECISION, fit, int_digits
 MAX_SHOWN = 12        # elements of a vector node shown one by one before the rest are summarised
 MAX_SHOWN_ROWS = 4    # Jacobian rows whose backward pass is shown in full
 MAX_EXACT_ENTRIES = 4096  # a larger Jacobian is computed in 30-digit floats (shown with ≈)
+LEFT_FLOAT = ("float path: ∂{of}/∂… computed exactly: in float64 its rounding-error bound is not below "
+              f"{floatpath.MIN_RELATIVE:g} of it (a sum that cancels)")
 SOLVE_SECONDS = 20    # time allowed for sympy.solve on critical points and equations
 
 
@@ -303,17 +305,17 @@ def checked_value(expr: Any, values: dict, name, loc=None, hint: str = "") -> An
     return out
 
 
-def evaluate(graph: Graph, overrides: dict | None = None) -> dict:
-    """Every node's value, exact while small; SolveError where a node is undefined or not real.
+def evaluate(graph: Graph, overrides: dict | None = None, fast: bool = True) -> dict:
+    """Every node's value, exact while small (or with fast=False); SolveError where a node is undefined or not real.
 
     The value comes from the evaluated expression (its exact form), but first the formula as written is
     computed operation by operation, so a 0/0, log(0) or sqrt(−1) that sympy simplified away is refused.
     A value computed from a float (≈) is a float too, even when sympy made it an exact 0.
     """
-    if floatpath.wanted(graph):
-        fast = floatpath.evaluate(graph, overrides)
-        if fast is not None:
-            return fast
+    if fast and floatpath.wanted(graph):
+        floats = floatpath.evaluate(graph, overrides)
+        if floats is not None:
+            return floats
     overrides = overrides or {}
     values: dict = {}
     for s, n in graph.nodes.items():
@@ -396,8 +398,18 @@ class Backprop:
         self.consumers = graph.consumers()
         self._local: dict = {}
         self._shown: dict = {}
-        # the float path: each node's partials with respect to its parents, already computed
+        # the float path: each node's partials with respect to its parents, already computed, with error bounds
         self.fast = values.partials if isinstance(values, floatpath.FloatValues) else None
+        self.fast_errors = values.partial_errors if self.fast is not None else None
+
+    def _leave_float_path(self) -> None:
+        """Solve the backward pass exactly from here on: the values again exactly, the local derivatives too."""
+        graph = self.graph
+        given = {s: v for s, v in self.values.items() if graph.nodes[s].kind == "given"}
+        self.values = evaluate(graph, given, fast=False)
+        self.fast = self.fast_errors = None
+        self._local.clear()
+        self._shown.clear()
 
     def local(self, c, p) -> tuple[Any, Any, tuple[str, ...]]:
         """∂c/∂p: symbolic, at the values, and the conventions it used."""
@@ -462,7 +474,13 @@ class Backprop:
         order, on_path = self.path(of, wrt)
         users = {n: [c for c in self.consumers[n] if c in on_path] for n in order}
         if self.fast is not None:
-            adj = floatpath.Adjoints(self._float_adjoints(of, order, on_path))
+            try:
+                adj = floatpath.Adjoints(*self._float_adjoints(of, order, on_path))
+            except floatpath.NeedsExact:
+                # a gradient that cancels has fewer digits than the float path shows: the exact path answers
+                self._leave_float_path()
+                adj, steps = self.adjoints(of, wrt, with_steps, shown)
+                return adj, [Step(LEFT_FLOAT.format(of=text_name(of.name)))] + steps if with_steps else []
         else:
             adj = {of: sympy.Integer(1)}
             for n in order:
@@ -477,10 +495,16 @@ class Backprop:
 
         return adj, backward_steps(self, of, order, users, adj, shown)
 
-    def _float_adjoints(self, of, order: list, on_path: set) -> dict:
-        """∂of/∂n in float64 from the float path's local partials."""
-        fast = self.fast
-        return _pushed(of, order, lambda c: ((p, d) for p, d in fast.get(c, {}).items() if p in on_path), 0.0, 1.0)
+    def _float_adjoints(self, of, order: list, on_path: set) -> tuple[dict, dict]:
+        """(∂of/∂n, error bound) in float64 from the float path's local partials; NeedsExact for a gradient
+        it cannot vouch for."""
+        fast, bounds = self.fast, self.fast_errors
+
+        def edges(c):
+            # a node's partials and their bounds were filled together, so their keys are in one order
+            ds, eds = fast.get(c, {}), bounds.get(c, {})
+            return ((p, d, ed) for (p, d), ed in zip(ds.items(), eds.values()) if p in on_path)
+        return floatpath.adjoints(of, order, edges)
 
     def rows(self, outs: list, wrt: list, exact: bool = True) -> list[list]:
         """Jacobian rows ∂out/∂wrt without steps, by fast arithmetic on the local derivatives.
@@ -491,8 +515,11 @@ class Backprop:
         """
         plans = [(y,) + self.path(y, wrt) for y in outs]
         if self.fast is not None:
-            return [[floatpath.as_sympy(adj[w]) if w in adj else sympy.Integer(0) for w in wrt]
-                    for adj in (self._float_adjoints(y, order, on_path) for y, order, on_path in plans)]
+            try:
+                return [[floatpath.as_sympy(adj[w]) if w in adj else sympy.Integer(0) for w in wrt]
+                        for adj, _ in (self._float_adjoints(y, order, on_path) for y, order, on_path in plans)]
+            except floatpath.NeedsExact:
+                self._leave_float_path()
         nodes = self.graph.nodes
         edges: dict = {}
         for y, order, on_path in plans:
@@ -506,12 +533,47 @@ class Backprop:
             return [[adj[w] for w in wrt] for adj in adjs]
         zero, one, local, back = arithmetic
         out = []
-        for y, order, on_path in plans:
+        doubtful = []       # (row, column) of float entries smaller than their error bound: decided exactly
+        for r, (y, order, on_path) in enumerate(plans):
             budget.check("the Jacobian")
             adj = _pushed(y, order, lambda c: ((p, local[(c, p)]) for p in nodes[c].parents if p in on_path),
                           zero, one)
+            if not exact:
+                size = _pushed(y, order, lambda c: ((p, abs(local[(c, p)])) for p in nodes[c].parents
+                                                    if p in on_path), zero, one)
+                # first order: each path's product and each sum round at most a few units of the working
+                # precision, on the magnitudes summed (sum of |products|): a smaller entry has cancelled
+                tol = _FLOAT_ULP * 8 * (len(order) + 2) * 10 ** PRECISION
+                # (all of an entry's products exactly 0: the exact 0 it is, no local derivative is a float 0)
+                doubtful += [(r, j) for j, w in enumerate(wrt) if w in adj and size[w] and abs(adj[w]) <= tol * size[w]]
             out.append([back(adj[w]) if w in adj else sympy.Integer(0) for w in wrt])
+        if doubtful:
+            self._exact_entries(out, doubtful, plans, wrt, edges)
         return out
+
+    def _exact_entries(self, out: list, doubtful: list, plans: list, wrt: list, edges: dict) -> None:
+        """Put the exact value (0, or its PRECISION digits by values.numeric) in each doubtful entry of out."""
+        from examsolve.values import numeric
+
+        rows = sorted({r for r, _ in doubtful})
+        nodes = self.graph.nodes
+        ring = _exact_ring({k: v for k, v in edges.items()
+                            if any(k[0] == plans[r][0] or k[0] in plans[r][2] for r in rows)})
+        exact_rows = {}
+        for r in rows:
+            y, order, on_path = plans[r]
+            budget.check("the Jacobian")
+            if ring is None:       # values the ring refuses: plain sympy arithmetic on this row
+                adj = self.adjoints(y, wrt, with_steps=False)[0]
+                exact_rows[r] = {w: adj.get(w, sympy.Integer(0)) for w in wrt}
+                continue
+            zero, one, local, back = ring
+            adj = _pushed(y, order, lambda c: ((p, local[(c, p)]) for p in nodes[c].parents if p in on_path),
+                          zero, one)
+            exact_rows[r] = {w: back(adj[w]) if w in adj else sympy.Integer(0) for w in wrt}
+        for r, j in doubtful:
+            v = exact_rows[r][wrt[j]]
+            out[r][j] = sympy.Integer(0) if v == 0 else numeric(v, PRECISION)
 
 
 def _pushed(of, order: list, edges: Callable[[Any], Iterable], zero: Any, one: Any) -> dict:
@@ -543,15 +605,19 @@ def _exact_ring(edges: dict):
     return ring.zero, elems[0], dict(zip(edges, elems[1:])), lambda e: fit(e.as_expr())
 
 
+_FLOAT_DIGITS = PRECISION + 15     # working digits of _floats: an entry with less cancellation than 10^12 keeps 30
+_FLOAT_ULP = 10.0 ** -_FLOAT_DIGITS
+
+
 def _floats(edges: dict):
-    """(zero, one, local values, back-conversion) as 30-digit mpmath floats, or None."""
+    """(zero, one, local values, back-conversion) as mpmath floats shown with 30 digits, or None."""
     import mpmath
 
     ctx = mpmath.mp.clone()
-    ctx.dps = PRECISION + 5
+    ctx.dps = _FLOAT_DIGITS
     local = {}
     for k, v in edges.items():
-        f = sympy.N(v, PRECISION + 5)
+        f = sympy.N(v, _FLOAT_DIGITS)
         if f.is_Float:
             local[k] = ctx.mpf(f._mpf_)
         elif f.is_Rational:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import math
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import sympy
-from mpmath.libmp import dps_to_prec, from_float
+from mpmath.libmp import dps_to_prec, from_float, mpf_shift
 
 from examsolve.functions import risky
 
@@ -27,6 +27,8 @@ _BITS = dps_to_prec(DIGITS)
 ULP = 2.0 ** -53        # float64's unit roundoff: the error bounds below are in multiples of it
 SAFETY = 8              # an argument closer to a kink than this many error bounds goes to the exact path
 MIN_RELATIVE = 1e-9     # a value whose error bound is a larger part of it goes to the exact path (9 digits at least)
+TINY = sys.float_info.min   # below this a float64 is subnormal (fewer digits) or an underflow
+PARTIAL_ROUNDING = 8 * ULP  # a known function's derivative is a few correctly rounded operations
 PRECISION_NOTE = "float64 (about 15 significant digits; every value to at least 9)"
 
 
@@ -56,27 +58,34 @@ class NeedsExact(Exception):
 
 
 class FloatValues(dict):
-    """Node values as sympy Floats (given values as written), with the float64 values and each node's
-    partial derivatives with respect to its parents."""
+    """Node values as sympy Floats (given values as written), with the float64 values, their error bounds,
+    and each node's partial derivatives with respect to its parents with theirs."""
 
-    def __init__(self, values: dict, floats: dict, partials: dict):
+    def __init__(self, values: dict, floats: dict, partials: dict, errors: dict | None = None,
+                 partial_errors: dict | None = None):
         super().__init__(values)
         self.floats, self.partials = floats, partials
+        self.errors = errors or {}
+        # node -> {parent: bound on the error of ∂node/∂parent}; none known: every partial is taken as exact
+        self.partial_errors = partial_errors if partial_errors is not None else {c: {} for c in partials}
 
 
 def as_sympy(v: float) -> sympy.Float:
-    """A float64 value as the sympy number steps and answers show (sympy.Float(v, 15), twice as fast; a 0.0
-    stays a Float, so it reads ≈ 0 and not as an exact 0)."""
+    """A float64 value (or a Wide) as the sympy number steps and answers show (sympy.Float(v, 15), twice as
+    fast; a 0.0 stays a Float, so it reads ≈ 0 and not as an exact 0)."""
+    if isinstance(v, Wide):
+        return sympy.Float._new(mpf_shift(from_float(v[0], _BITS), v[1]), _BITS, zero=False)
     return sympy.Float._new(from_float(v, _BITS), _BITS, zero=False)
 
 
 class Adjoints(dict):
     """∂of/∂n as sympy Floats, each made from its float64 value when first read (a 25,000-parameter
-    gradient is mostly never shown)."""
+    gradient is mostly never shown), with the bounds on their errors."""
 
-    def __init__(self, floats: dict):
+    def __init__(self, floats: dict, errors: dict | None = None):
         super().__init__()
         self.floats = floats
+        self.errors = errors or {}
 
     def __missing__(self, k: Any) -> sympy.Float:
         v = self[k] = as_sympy(self.floats[k])
@@ -97,21 +106,30 @@ def constant(e: Any) -> float:
     return v
 
 
+def float_and_error(e: Any) -> tuple[float, float]:
+    """A sympy number as a float64 and a bound on that float's rounding error (NeedsExact if none fits)."""
+    v = constant(e)
+    return v, _rounding(e, v)
+
+
 def _rounding(e: Any, v: float) -> float:
     """A bound on the error of a constant's float: none for a number a float holds exactly."""
     exact = e.is_Rational and e.q & (e.q - 1) == 0 and abs(e.p) < 2 ** 53     # n / 2^k: a float holds it
     return 0.0 if exact else ULP * abs(v)
 
 
-def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
-    """Every node's value and local partials in float64, or None when the graph needs the exact path."""
+def evaluate(graph: Any, overrides: dict | None = None, override_errors: dict | None = None) -> FloatValues | None:
+    """Every node's value and local partials in float64, or None when the graph needs the exact path
+    (override_errors: bounds on the errors of overrides that are themselves float results, an update's)."""
     from examsolve import budget
 
     overrides = overrides or {}
+    override_errors = override_errors or {}
     values: dict = {}
     floats: dict = {}
     errors: dict = {}
     partials: dict = {}
+    partial_errors: dict = {}
     try:
         for i, (s, n) in enumerate(graph.nodes.items()):
             if i % 1000 == 0:
@@ -119,7 +137,8 @@ def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
             if n.kind == "node":
                 if n.display is not None and n.display is not n.expr and risky(n.display):
                     value_of(n.display, floats, errors)   # as written: a 0/0 that sympy cancelled goes exact
-                v, partials[s], errors[s] = value_and_partials(n.expr, floats, errors)
+                bounds = partial_errors[s] = {}
+                v, partials[s], errors[s] = value_and_partials(n.expr, floats, errors, bounds)
                 if errors[s] > abs(v) * MIN_RELATIVE:
                     # fewer digits than promised: cancellation (sin(2π) is not −2.4e-16), a pole (tan(π/2)),
                     # a huge argument (sin(10**22)); the exact path gives the value or the reason there is none
@@ -129,12 +148,12 @@ def evaluate(graph: Any, overrides: dict | None = None) -> FloatValues | None:
             elif n.kind == "given" or s in overrides:
                 v = overrides.get(s, n.value)
                 values[s], floats[s] = v, constant(v)
-                errors[s] = _rounding(v, floats[s])
+                errors[s] = _rounding(v, floats[s]) + override_errors.get(s, 0.0)
             else:
                 return None        # a symbolic answer: only the exact path has one
     except (NeedsExact, RecursionError):
         return None
-    return FloatValues(values, floats, partials)
+    return FloatValues(values, floats, partials, errors, partial_errors)
 
 
 def value_of(expr: Any, env: dict, errors: dict | None = None) -> float:
@@ -142,14 +161,121 @@ def value_of(expr: Any, env: dict, errors: dict | None = None) -> float:
     return _Walk(env, errors or {}).forward(expr)[0]
 
 
-def value_and_partials(expr: Any, env: dict, errors: dict | None = None) -> tuple[float, dict, float]:
+def value_and_partials(expr: Any, env: dict, errors: dict | None = None,
+                       bounds: dict | None = None) -> tuple[float, dict, float]:
     """expr's value at env, its partial derivative with respect to each symbol in it, and a bound on the
-    value's rounding error (given bounds on env's in errors)."""
+    value's rounding error (given bounds on env's in errors); bounds, when given, gets a bound on each
+    partial's error (rounding, and the errors of env's values it is computed from)."""
     walk = _Walk(env, errors or {})
     v, err = walk.forward(expr)
     grads: dict = {}
-    walk.backward(expr, 1.0, grads)
+    walk.backward(expr, 1.0, 0.0, grads, {} if bounds is None else bounds)
     return v, grads, err
+
+
+SMALL, BIG = 2.0 ** -960, 2.0 ** 960    # an adjoint product outside these is redone with its exponent apart
+
+
+class Wide(tuple):
+    """m·2^e for an adjoint outside float64's range (∂a_2001/∂a_0 of a σ chain is about 4e-1298)."""
+
+    def __new__(cls, m: float, e: int) -> "Wide":
+        return tuple.__new__(cls, (m, e))
+
+    def __float__(self) -> float:
+        try:
+            return math.ldexp(*self)
+        except OverflowError:
+            return math.copysign(math.inf, self[0])
+
+
+class _Rescale(Exception):
+    """An adjoint product left float64's comfortable range: the pass is redone with exponents kept apart."""
+
+
+def adjoints(of: Any, order: list, edges: Callable[[Any], Iterable]) -> tuple[dict, dict]:
+    """(∂of/∂n, a bound on its error) for of and the nodes in order (reverse topological), pushed along
+    edges(c) = (parent, local partial, bound on its error) triples; NeedsExact for an adjoint it cannot
+    vouch for to MIN_RELATIVE (a sum that cancels). A value past float64's range is a Wide."""
+    try:
+        return _adjoints(of, order, edges)
+    except _Rescale:            # an underflow (a long product of small partials) or an overflow
+        return _wide_adjoints(of, order, edges)
+
+
+def _adjoints(of: Any, order: list, edges: Callable[[Any], Iterable]) -> tuple[dict, dict]:
+    """adjoints in plain float64; _Rescale when a product leaves [SMALL, BIG]."""
+    from examsolve import budget
+
+    adj = dict.fromkeys(order, 0.0)
+    err = dict.fromkeys(order, 0.0)
+    adj[of], err[of] = 1.0, 0.0
+    for i, c in enumerate([of] + order):
+        if i % 1000 == 0:
+            budget.check("the backward pass")
+        a, ea = adj[c], err[c]
+        size = abs(a)
+        if not (ea <= MIN_RELATIVE * size and SMALL <= size <= BIG):      # (a NaN fails too)
+            # every consumer has pushed into c: its adjoint is final, and is shown only with its digits
+            if a == 0.0 and ea == 0.0:
+                continue        # an exact 0 (relu off, a path of exact zeros): nothing to push
+            if ea > MIN_RELATIVE * size and SMALL <= size <= BIG:
+                raise NeedsExact
+            raise _Rescale
+        for p, d, ed in edges(c):
+            ad = a * d
+            if -SMALL < ad < SMALL and d:
+                raise _Rescale  # an underflow on the way (an overflow shows at p's own check)
+            s = adj[p] = adj[p] + ad
+            # first order: |a|·err(d) + |d|·err(a), the product's and the sum's rounding
+            err[p] += size * ed + abs(d) * ea + ULP * (abs(ad) + abs(s))
+    return adj, err
+
+
+def _wide_adjoints(of: Any, order: list, edges: Callable[[Any], Iterable]) -> tuple[dict, dict]:
+    """adjoints with each node's as m·2^e (m and its error bound floats, e an int): no underflow, no overflow."""
+    from examsolve import budget
+
+    man, exp, err = {of: 1.0}, {of: 0}, {of: 0.0}
+    ldexp = math.ldexp
+    for i, c in enumerate([of] + order):
+        if i % 1000 == 0:
+            budget.check("the backward pass")
+        m = man.get(c)
+        if m is None:
+            continue            # nothing pushed into c: an exact 0
+        em, ec = err[c], exp[c]
+        if not em <= MIN_RELATIVE * abs(m):     # (an infinite partial makes a NaN here)
+            raise NeedsExact
+        if m == 0.0:
+            continue
+        f, k = math.frexp(m)    # 1 ≤ |m| < 2 from here, so m·d stays normal for a normal partial d
+        m, ec, em = 2 * f, ec + k - 1, ldexp(em, 1 - k)
+        man[c], exp[c], err[c] = m, ec, em
+        size = abs(m)
+        for p, d, ed in edges(c):
+            t = m * d
+            et = size * ed + abs(d) * em + ULP * abs(t)
+            ep = exp.get(p)
+            if ep is None:
+                man[p], exp[p], err[p] = t, ec, et
+                continue
+            if ep > ec:         # the smaller scale's term shifted down (flushed bits: at most TINY there)
+                t, et = ldexp(t, ec - ep), ldexp(et, ec - ep) + TINY
+            elif ep < ec:
+                man[p], err[p], exp[p] = ldexp(man[p], ep - ec), ldexp(err[p], ep - ec) + TINY, ec
+            s = man[p] = man[p] + t
+            err[p] += et + ULP * abs(s)
+    adj, bounds = dict.fromkeys(order, 0.0), dict.fromkeys(order, 0.0)
+    for c, m in man.items():
+        e = exp[c]
+        v = ldexp(m, e) if -900 < e < 900 else 0.0
+        adj[c] = v if m == 0.0 or SMALL < abs(v) < BIG else Wide(m, e)
+        try:
+            bounds[c] = ldexp(err[c], e) + (TINY if e < 0 else 0.0)
+        except OverflowError:
+            bounds[c] = math.inf
+    return adj, bounds
 
 
 _CONSTANTS: dict = {}       # sympy number -> (float, rounding bound): a given matrix repeats its numbers
@@ -172,7 +298,7 @@ class _Walk:
 
     def __init__(self, env: dict, env_errors: dict):
         self.env, self.env_errors = env, env_errors
-        self.done: dict = {}        # id(subexpression) -> (value, error bound, argument values)
+        self.done: dict = {}        # id(subexpression) -> (value, error bound, argument values, their bounds)
 
     def leaf(self, e: Any) -> tuple[float, float]:
         if e.is_Symbol:
@@ -223,37 +349,99 @@ class _Walk:
             v, err = _function(e, at, errs)
         if not math.isfinite(v) or 0.0 < abs(v) < sys.float_info.min:
             raise NeedsExact            # overflow, or a subnormal number with fewer digits than a float's
-        self.done[k] = (v, err, at)
+        self.done[k] = (v, err, at, errs)
         return v, err
 
-    def backward(self, e: Any, g: float, grads: dict) -> None:
-        """Add g times ∂e/∂(each symbol) into grads."""
+    def backward(self, e: Any, g: float, eg: float, grads: dict, bounds: dict) -> None:
+        """Add g times ∂e/∂(each symbol) into grads, and a bound on its error into bounds (eg bounds g's:
+        first order, each partial's error from its arguments' error bounds and its own rounding)."""
         if e.is_Symbol:
-            grads[e] = grads.get(e, 0.0) + g
+            s = grads[e] = grads.get(e, 0.0) + g
+            bounds[e] = bounds.get(e, 0.0) + eg + ULP * abs(s)
             return
         args = e.args
-        if not args or g == 0.0:
+        if not args or (g == 0.0 and eg == 0.0):
             return
-        v, _, at = self.done[id(e)]
+        v, _, at, errs = self.done[id(e)]
         if e.is_Add:
             for a in args:
-                self.backward(a, g, grads)
-        elif e.is_Mul:
-            for a, d in zip(args, _mul_partials(at, signed=True)):
-                if a.args or a.is_Symbol:
-                    self.backward(a, g * d, grads)
+                if a.is_Symbol:     # inline: a layer's sums are most of the work
+                    s = grads[a] = grads.get(a, 0.0) + g
+                    bounds[a] = bounds.get(a, 0.0) + eg + ULP * abs(s)
+                elif a.args:
+                    self.backward(a, g, eg, grads, bounds)
+            return
+        if e.is_Mul:
+            if len(at) == 2:        # w·x: each partial is the other factor, exactly, with its error bound
+                parts = ((args[0], at[1], errs[1]), (args[1], at[0], errs[0]))
+            else:
+                r = len(at) * ULP
+                ds = _mul_partials(at, signed=True)
+                if any(errs):
+                    parts = [(a, d, r * abs(d) + _mul_partial_error(at, errs, i, d))
+                             for i, (a, d) in enumerate(zip(args, ds))]
+                else:           # exact factors (W/64 · x with given W, x): only the product's rounding
+                    parts = [(a, d, r * abs(d)) for a, d in zip(args, ds)]
         elif e.is_Pow:
-            b, x = args
-            if b.args or b.is_Symbol:
-                self.backward(b, g * at[1] * _power(at[0], at[1] - 1), grads)
-            if x.args or x.is_Symbol:
-                if at[0] <= 0:
-                    raise NeedsExact
-                self.backward(x, g * v * math.log(at[0]), grads)
+            parts = self._pow_parts(args, at, errs, v)
         else:
-            for a, d in zip(args, FUNCTIONS[type(e).__name__][1](at, v)):
-                if d:
-                    self.backward(a, g * d, grads)
+            rule = FUNCTIONS[type(e).__name__]
+            ds = rule[1](at, v)
+            if rule[2] is None and abs(ds[0]) < TINY and not (ds[0] == 0.0 and at[0] == 0.0):
+                raise NeedsExact        # a smooth function's derivative underflowed (sech²(400)); cos'(0) is 0
+            bends = rule[3](at, v, ds, errs) if any(errs) else None
+            parts = [(a, d, PARTIAL_ROUNDING * abs(d) + (bends[i] if bends else 0.0))
+                     for i, (a, d) in enumerate(zip(args, ds))]
+        ag = abs(g)
+        for a, d, ed in parts:
+            gd = g * d
+            if -TINY < gd < TINY and g and d:
+                raise NeedsExact        # underflow: nonzero factors whose product is 0 or subnormal
+            if a.is_Symbol:         # inline: most arguments are symbols
+                s = grads[a] = grads.get(a, 0.0) + gd
+                bounds[a] = bounds.get(a, 0.0) + ag * ed + abs(d) * eg + ULP * (abs(gd) + abs(s))
+            elif a.args and (d or ed):
+                self.backward(a, gd, ag * ed + abs(d) * eg + ULP * abs(gd), grads, bounds)
+
+    @staticmethod
+    def _pow_parts(args: tuple, at: list, errs: list, v: float) -> tuple:
+        """(argument, partial, bound on its error) of b^x for its base and exponent."""
+        b, x = args
+        (bv, xv), (eb, ex) = at, errs
+        if ex and bv <= 0:
+            raise NeedsExact        # an exponent with an error on a base ≤ 0: not real nearby
+        parts = []
+        if b.args or b.is_Symbol:
+            d = xv * _power(bv, xv - 1) if xv != 0 else 0.0
+            ed = PARTIAL_ROUNDING * abs(d)
+            if eb and xv not in (0.0, 1.0):
+                ed += abs(xv * (xv - 1) * _power(bv, xv - 2)) * eb
+            if ex:
+                ed += abs(_power(bv, xv - 1) * (1 + xv * math.log(bv))) * ex
+            parts.append((b, d, ed))
+        if x.args or x.is_Symbol:
+            if bv <= 0:
+                raise NeedsExact
+            lb = math.log(bv)
+            d = v * lb
+            ed = PARTIAL_ROUNDING * abs(d)
+            if eb:
+                ed += abs(_power(bv, xv - 1) * (xv * lb + 1)) * eb
+            if ex:
+                ed += abs(d * lb) * ex
+            parts.append((x, d, ed))
+        return parts
+
+
+def _mul_partial_error(at: list, errs: list, i: int, d: float) -> float:
+    """A bound on the error of ∂(Π at)/∂at_i = Π_{j≠i} at_j from the other factors' error bounds."""
+    if d != 0.0:
+        return abs(d) * sum(ea / abs(x) for j, (x, ea) in enumerate(zip(at, errs)) if ea and j != i)
+    total = 0.0     # a zero factor: |Π_{k≠i,j} at_k| for each j with an error, without dividing by 0
+    for j, ea in enumerate(errs):
+        if ea and j != i:
+            total += ea * math.prod(abs(x) for k, x in enumerate(at) if k != i and k != j)
+    return total
 
 
 def _function(e: Any, at: list, errs: list) -> tuple[float, float]:
@@ -262,7 +450,7 @@ def _function(e: Any, at: list, errs: list) -> tuple[float, float]:
     rule = FUNCTIONS.get(type(e).__name__)
     if rule is None:
         raise NeedsExact
-    value, partials, kink = rule
+    value, partials, kink, _ = rule
     v = value(*at)
     err = 4 * ULP * abs(v)
     if any(errs):
@@ -357,7 +545,7 @@ def _gap(a: list) -> float:
 def _extreme(pick: Callable) -> tuple:
     def grads(a: list, v: float) -> list:
         return [1.0 if x == v else 0.0 for x in a]
-    return lambda *a: pick(a), grads, _gap
+    return lambda *a: pick(a), grads, _gap, _flat
 
 
 def _at_zero(a: list) -> float:
@@ -365,27 +553,45 @@ def _at_zero(a: list) -> float:
     return abs(a[0])
 
 
+def _bend(second: Callable[[list, float, list], float]) -> Callable[[list, float, list, list], list]:
+    """The error bound of a one-argument function's derivative from its argument's: |f''|·err (first order)."""
+    return lambda a, v, d, e: [abs(second(a, v, d)) * e[0]]
+
+
+def _flat(a: list, v: float, d: list, e: list) -> list:
+    """Piecewise constant partials (relu, |x|, sign, max, min away from their kinks) have no such error."""
+    return [0.0] * len(a)
+
+
+def _lrelu_bends(a: list, v: float, d: list, e: list) -> list:
+    """lrelu(a, slope) below 0 has partials (slope, a): each one's error is the other argument's."""
+    if a[0] > 0 or len(a) < 2:
+        return [0.0] * len(a)
+    return [e[1], e[0]]
+
+
 # function name -> (value of the arguments, partials given the arguments and the value, distance to a
-# kink given the arguments or None for a smooth function)
+# kink given the arguments or None for a smooth function, the partials' error bounds from the arguments')
 FUNCTIONS: dict[str, tuple] = {
-    "exp": (_never_zero(_checked(math.exp)), lambda a, v: [v], None),
-    "log": (_log, lambda a, v: [1 / a[0]], None),
-    "sin": (math.sin, lambda a, v: [math.cos(a[0])], None),
-    "cos": (math.cos, lambda a, v: [-math.sin(a[0])], None),
-    "tan": (_checked(math.tan), lambda a, v: [1 + v * v], None),
-    "sinh": (_checked(math.sinh), lambda a, v: [math.cosh(a[0])], None),
-    "cosh": (_checked(math.cosh), lambda a, v: [math.sinh(a[0])], None),
-    "tanh": (math.tanh, lambda a, v: [_sech2(a[0])], None),
-    "atan": (math.atan, lambda a, v: [1 / (1 + a[0] * a[0])], None),
-    "sigmoid": (_never_zero(_sigmoid), lambda a, v: [_sigmoid(a[0]) * _sigmoid(-a[0])], None),
+    "exp": (_never_zero(_checked(math.exp)), lambda a, v: [v], None, _bend(lambda a, v, d: v)),
+    "log": (_log, lambda a, v: [1 / a[0]], None, _bend(lambda a, v, d: d[0] * d[0])),
+    "sin": (math.sin, lambda a, v: [math.cos(a[0])], None, _bend(lambda a, v, d: v)),
+    "cos": (math.cos, lambda a, v: [-math.sin(a[0])], None, _bend(lambda a, v, d: v)),
+    "tan": (_checked(math.tan), lambda a, v: [1 + v * v], None, _bend(lambda a, v, d: 2 * v * d[0])),
+    "sinh": (_checked(math.sinh), lambda a, v: [math.cosh(a[0])], None, _bend(lambda a, v, d: v)),
+    "cosh": (_checked(math.cosh), lambda a, v: [math.sinh(a[0])], None, _bend(lambda a, v, d: v)),
+    "tanh": (math.tanh, lambda a, v: [_sech2(a[0])], None, _bend(lambda a, v, d: 2 * v * d[0])),
+    "atan": (math.atan, lambda a, v: [1 / (1 + a[0] * a[0])], None, _bend(lambda a, v, d: 2 * a[0] * d[0] * d[0])),
+    "sigmoid": (_never_zero(_sigmoid), lambda a, v: [_sigmoid(a[0]) * _sigmoid(-a[0])], None,
+                _bend(lambda a, v, d: d[0] * (1 - 2 * v))),
     "softplus": (_never_zero(lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a)))),
-                 lambda a, v: [_sigmoid(a[0])], None),
-    "relu": (lambda a: max(a, 0.0), lambda a, v: [1.0 if a[0] > 0 else 0.0], _at_zero),
+                 lambda a, v: [_sigmoid(a[0])], None, _bend(lambda a, v, d: _sigmoid(a[0]) * _sigmoid(-a[0]))),
+    "relu": (lambda a: max(a, 0.0), lambda a, v: [1.0 if a[0] > 0 else 0.0], _at_zero, _flat),
     "lrelu": (lambda a, slope=0.01: a if a > 0 else slope * a,
               lambda a, v: [1.0, 0.0][:len(a)] if a[0] > 0 else [a[1] if len(a) > 1 else 0.01, a[0]][:len(a)],
-              _at_zero),
-    "Abs": (abs, lambda a, v: [1.0 if a[0] > 0 else -1.0], _at_zero),
-    "sign": (lambda a: 1.0 if a > 0 else -1.0, lambda a, v: [0.0], _at_zero),
+              _at_zero, _lrelu_bends),
+    "Abs": (abs, lambda a, v: [1.0 if a[0] > 0 else -1.0], _at_zero, _flat),
+    "sign": (lambda a: 1.0 if a > 0 else -1.0, lambda a, v: [0.0], _at_zero, _flat),
     "Max": _extreme(max),
     "Min": _extreme(min),
 }
