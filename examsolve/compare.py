@@ -17,7 +17,7 @@ import sympy
 from examsolve import budget, quantity, typed
 from examsolve.errors import ExamsolveError, SolveError
 from examsolve.tensor import Tensor
-from examsolve.values import numeric, same
+from examsolve.values import numeric, same, sort_key
 
 MIN_SIG = 3      # a decimal answer needs at least this many significant figures unless it is exactly right
 KEY_MIN_SIG = 2  # an official key may be rounded harder (a divergence given as 0.69), not to one figure
@@ -589,7 +589,7 @@ def _pieces(s) -> list:
         out = []
     else:
         raise ValueError(f"not an interval or set: {s}")
-    return sorted(out, key=lambda p: (sympy.N(p[0], 30), sympy.N(p[1], 30)))
+    return sorted(out, key=lambda p: (sort_key(p[0]), sort_key(p[1])))
 
 
 def _same_set(got, want, rule: Rule) -> Verdict:
@@ -729,7 +729,7 @@ def truncated(raw: Any, value: Any) -> str:
         if not (isinstance(x, sympy.Basic) and x.is_number and x.is_real and x.is_finite):
             return ""
         digits, last = _sig(t.strip())
-        got, exact = sympy.Rational(t.strip()), sympy.Rational(str(sympy.N(x, 60)))
+        got, exact = sympy.Rational(t.strip()), sympy.Rational(str(numeric(x, 60)))
         unit = sympy.Rational(10) ** last
         near = sympy.floor(exact / unit + sympy.Rational(1, 2)) * unit
         rounded.append(_digits_text(near, last))

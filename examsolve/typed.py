@@ -79,7 +79,9 @@ def _number_text(x: Any) -> str:
 
 
 def _sorted(items) -> list:
-    return sorted(items, key=lambda v: (sympy.N(v, 30), sympy.default_sort_key(v)))
+    from examsolve.values import sort_key
+
+    return sorted(items, key=sort_key)
 
 
 def _pieces(s: sympy.Set) -> list:

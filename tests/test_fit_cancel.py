@@ -21,3 +21,13 @@ def test_a_value_that_does_not_cancel_still_becomes_a_float():
     # 45 distinct square roots summed: no common denominator shortens it
     v = sympy.Add(*[sympy.sqrt(p) for p in sympy.primerange(2, 200)])
     assert fit(v).is_Float
+
+
+def test_sorting_by_value_sees_past_30_digits():
+    from examsolve.values import sort_key
+
+    # 1 + e⁻¹⁰⁰ ≈ 1 + 3.7·10⁻⁴⁴ is above 1 though both read 1.000… to 40 digits; e^(π√163) ≈ 640320³ + 744 − 7.5·10⁻¹³
+    one, above = sympy.Integer(1), 1 + sympy.exp(-100)
+    assert sorted([above, one], key=sort_key) == [one, above]
+    heegner, near = sympy.exp(sympy.pi * sympy.sqrt(163)), sympy.Integer(640320) ** 3 + 744
+    assert sorted([near, heegner, sympy.oo, -sympy.oo], key=sort_key) == [-sympy.oo, heegner, near, sympy.oo]

@@ -13,7 +13,7 @@ from examsolve.escape import html_text
 from examsolve.names import text_name
 from examsolve.renderers.printing import decimal_text, grid, text
 from examsolve.tensor import Tensor
-from examsolve.values import decimal, is_approx
+from examsolve.values import decimal, is_approx, sort_key
 
 # names sympy may split into base, subscripts and superscripts itself: only ASCII letters, digits and _
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -205,7 +205,7 @@ def _set(s: sympy.Set, f) -> str:
             right = ")" if p.right_open or p.end == sympy.oo else "]"
             out.append(mo(left) + _endpoint(p.start, f) + mo(",") + _endpoint(p.end, f) + mo(right))
         elif isinstance(p, sympy.FiniteSet):
-            items = sorted(p, key=lambda x: (sympy.N(x, 30), sympy.default_sort_key(x)))
+            items = sorted(p, key=sort_key)
             out.append(mo("{") + mo(",").join(_endpoint(x, f) for x in items) + mo("}"))
         else:
             out.append(mtext(sympy.sstr(p)))
