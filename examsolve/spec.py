@@ -202,7 +202,10 @@ def parse_spec(text: str, file: str = "<spec>", light: bool = False) -> Spec:
 
         model = lightspec.validate(fam, data)     # None: only pydantic can say (an error, a coercion ...)
     if model is None:
-        model = _validate(fam.model(), data, file, marks, key_marks)
+        from examsolve.registry import OPTIONAL_FIELDS
+
+        unread = tuple(f for f in OPTIONAL_FIELDS if fam.unused(f))
+        model = _validate(fam.model(), data, file, marks, key_marks, unread)
     refuse_unused(fam, data, file, key_marks)
     spec = Spec(file, kind, model, marks, key_marks, spans, text)
     check_names(spec)
@@ -356,17 +359,18 @@ def read_yaml(text: str, file: str, spans: dict | None = None) -> tuple[Any, dic
         raise SpecError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH})", Loc(file)) from None
 
 
-def _validate(model_cls: type, data: dict, file: str, marks: dict, key_marks: dict) -> Any:
+def _validate(model_cls: type, data: dict, file: str, marks: dict, key_marks: dict, unread: tuple = ()) -> Any:
     """The pydantic model of data; SpecError at the YAML position of the first problem."""
     from pydantic import ValidationError
 
     try:
         return model_cls.model_validate(data)
     except ValidationError as e:
-        raise _spec_error(e, model_cls, file, marks, key_marks) from None
+        raise _spec_error(e, model_cls, file, marks, key_marks, unread) from None
 
 
-def _spec_error(err: Any, model_cls: type, file: str, marks: dict, key_marks: dict) -> SpecError:
+def _spec_error(err: Any, model_cls: type, file: str, marks: dict, key_marks: dict,
+                unread: tuple = ()) -> SpecError:
     """The first validation error as one line at its YAML position."""
     errors = err.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
@@ -380,7 +384,8 @@ def _spec_error(err: Any, model_cls: type, file: str, marks: dict, key_marks: di
     kind = first["type"]
     if kind == "extra_forbidden":
         key = path[-1]
-        allowed = _allowed_keys(model_cls, path[:-1])
+        # a top-level field the family does not read is no suggestion ('mask' is not 'ask' for attention)
+        allowed = [k for k in _allowed_keys(model_cls, path[:-1]) if len(path) > 1 or k not in unread]
         hint = nearest(str(key), allowed) or (f"; allowed here: {', '.join(allowed)}" if allowed else "")
         line, col = key_marks.get(path, marks.get(path, (1, 1)))
         return SpecError(f"unknown key '{key}'{hint}", Loc(file, line, col))

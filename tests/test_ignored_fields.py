@@ -105,3 +105,15 @@ def test_a_family_cannot_declare_a_field_that_is_not_optional():
 def test_every_example_still_loads(path):
     for light in (True, False):
         assert load_spec(str(path), light=light).file == str(path)
+
+
+def test_an_unknown_key_is_never_pointed_to_a_field_the_family_refuses(tmp_path):
+    from click.testing import CliRunner
+
+    from examsolve.cli import main
+
+    f = tmp_path / "a.yaml"
+    # attention reads no ask: (it computes every answer); 'askk' is closest to 'ask', which it would refuse
+    f.write_text("kind: attention\nQ: [[1]]\nK: [[1]]\nV: [[1]]\naskk: [1]\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["run", str(f)])
+    assert r.exit_code == 2 and "unknown key 'askk'" in r.output and "'ask'" not in r.output
