@@ -65,9 +65,10 @@ def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: A
     fast = not exact and solver.backprop.fast is not None
     current = {s: solver.values[s] for s in syms}
     velocity = {s: sympy.Integer(0) for s in syms}
-    # bounds on the float iterates' and velocities' errors: the given values' own rounding to start
-    errors = {s: floatpath.float_and_error(current[s])[1] for s in syms} if fast else {}
-    verrors = dict.fromkeys(syms, 0.0)
+    # the float iterates and bounds on their (and the velocities') errors: the given values' rounding to start
+    floats = {s: solver.values.floats[s] for s in syms} if fast else {}
+    errors = {s: solver.values.errors.get(s, 0.0) for s in syms} if fast else {}
+    fvelocity, verrors = dict.fromkeys(syms, 0.0), dict.fromkeys(syms, 0.0)
     flr, elr = floatpath.float_and_error(lr) if fast else (0.0, 0.0)
     fmu, emu = floatpath.float_and_error(mu) if fast and mu is not None else (0.0, 0.0)
     table, named = [], []      # named: every iterate and loss, also those past the shown iterations
@@ -99,15 +100,19 @@ def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: A
         # the float path shows the first and last few parameters of a large group (W1: 25,088 entries)
         listed = set(syms) if bp.fast is None else {s for g in groups for s in _ends(g.symbols)}
         cut = {} if bp.fast is None else _cuts(groups)
+        adj_floats, adj_errors = getattr(adj, "floats", {}), getattr(adj, "errors", {})
         for s in syms:
-            move = adj[s]
-            if fast:
-                fm, em = float(move), getattr(adj, "errors", {}).get(s, 0.0)
+            if fast:        # the float gradient as it is (a 25,000-parameter one is mostly never shown)
+                fm = adj_floats.get(s)
+                fm, em = float(adj[s]) if fm is None else float(fm), adj_errors.get(s, 0.0)
+                move = adj[s] if shown and s in listed else None
+            else:
+                move = adj[s]
             if mu is not None:
                 before = velocity[s]
                 if fast:
-                    fb = float(before)
-                    v = fmu * fb + fm
+                    fb = fvelocity[s]
+                    v = fvelocity[s] = fmu * fb + fm
                     em = verrors[s] = (abs(fmu) * verrors[s] + emu * abs(fb) + em
                                        + floatpath.ULP * (abs(fmu * fb) + abs(v)))
                     _vouch(v, em)
@@ -118,8 +123,8 @@ def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: A
                 if shown and s in listed:
                     sub.append(_velocity_step(of, s, k, mu, before, adj[s], move))
             if fast:
-                fc = float(current[s])
-                v = fc - flr * fm
+                fc = floats[s]
+                v = floats[s] = fc - flr * fm
                 # |current| and |α·move| against the result: an update that cancels has lost their digits
                 errors[s] += abs(flr) * em + elr * abs(fm) + floatpath.ULP * (abs(flr * fm) + abs(v))
                 _vouch(v, errors[s])

@@ -374,6 +374,12 @@ class _Walk:
         if e.is_Mul:
             if len(at) == 2:        # w·x: each partial is the other factor, exactly, with its error bound
                 parts = ((args[0], at[1], errs[1]), (args[1], at[0], errs[0]))
+            elif len(at) == 3:      # W·x/64: each partial the product of the other two, rounded once
+                (x0, x1, x2), (e0, e1, e2) = at, errs
+                d0, d1, d2 = x1 * x2, x0 * x2, x0 * x1
+                parts = ((args[0], d0, ULP * abs(d0) + e1 * abs(x2) + e2 * abs(x1)),
+                         (args[1], d1, ULP * abs(d1) + e0 * abs(x2) + e2 * abs(x0)),
+                         (args[2], d2, ULP * abs(d2) + e0 * abs(x1) + e1 * abs(x0)))
             else:
                 r = len(at) * ULP
                 ds = _mul_partials(at, signed=True)
