@@ -11,6 +11,7 @@ RULES = {
     "momentum/negative": "v ← μ·v − α·g;  p ← p + v",
     "momentum/ema": "v ← β·v + (1 − β)·g;  p ← p − α·v̂ with v̂ = v/(1 − βᵗ) when bias-corrected",
     "nesterov": "v ← μ·v − α·∇f(p + μ·v);  p ← p + v  (the gradient at the look-ahead point)",
+    "nesterov/pytorch": "v ← μ·v + g;  p ← p − α·(g + μ·v)  (g = ∇f(p): no look-ahead point)",
     "adagrad": "G ← G + g²;  p ← p − α·g/(√G + ε)",
     "rmsprop": "s ← ρ·s + (1 − ρ)·g²;  p ← p − α·g/(√s + ε)",
     "adam": "m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ);  "
@@ -42,7 +43,7 @@ def update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool, k: int = 0,
     step number and where(key) the spec location of a hyperparameter, for the error of a step that divides by 0."""
     import sympy
 
-    S, U, n = sympy.Symbol, {"evaluate": False}, ar.sym
+    S, U, n = _symbol, {"evaluate": False}, ar.sym
     fit, lines = ar.fit, []
     add = functools.partial(sympy.Add, **U)
     mul = functools.partial(sympy.Mul, **U)
@@ -69,7 +70,7 @@ def update(o, h, rule, st, i, g, x, lr, t, ar, p: str, show: bool, k: int = 0,
     if rule == "gd":
         return lines, fit(x - lr * g), _shown(show, lambda: add(P, mul(-1, S("alpha"), gs)),
                                               lambda: add(n(x), mul(-1, n(lr), n(g))))
-    if rule.startswith("momentum") or rule == "nesterov":
+    if rule.startswith(("momentum", "nesterov")):
         return _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, k, where)
     if rule in ("adagrad", "rmsprop"):
         key = "G" if rule == "adagrad" else "s"
@@ -95,7 +96,7 @@ def _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, k, where
     """Momentum's three forms and Nesterov's update (see update)."""
     import sympy
 
-    S, U, n, fit = sympy.Symbol, {"evaluate": False}, ar.sym, ar.fit
+    S, U, n, fit = _symbol, {"evaluate": False}, ar.sym, ar.fit
     add = functools.partial(sympy.Add, **U)
     mul = functools.partial(sympy.Mul, **U)
 
@@ -109,6 +110,12 @@ def _momentum(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, k, where
         line("velocity", "v", v, lambda: add(mul(S("mu"), vs), gs), lambda: add(mul(n(mu), n(before)), n(g)))
         xn, upd = fit(x - lr * v), (lambda: add(P, mul(-1, S("alpha"), vs)),
                                     lambda: add(n(x), mul(-1, n(lr), n(v))))
+    elif rule == "nesterov/pytorch":
+        v = fit(mu * before + g)
+        line("velocity (g at p)", "v", v, lambda: add(mul(S("mu"), vs), gs), lambda: add(mul(n(mu), n(before)), n(g)))
+        xn = fit(x - lr * (g + mu * v))
+        upd = (lambda: add(P, mul(-1, S("alpha"), add(gs, mul(S("mu"), vs)))),
+               lambda: add(n(x), mul(-1, n(lr), add(n(g), mul(n(mu), n(v))))))
     elif rule in ("momentum/negative", "nesterov"):
         v = fit(mu * before - lr * g)
         line("velocity" + (" (g at the look-ahead point)" if rule == "nesterov" else ""), "v", v,
@@ -134,7 +141,7 @@ def _adam(o, h, rule, st, i, g, x, lr, t, ar, p, show, lines, line, root, k, whe
     """Adam and AdamW's update (see update)."""
     import sympy
 
-    S, U, n, fit = sympy.Symbol, {"evaluate": False}, ar.sym, ar.fit
+    S, U, n, fit = _symbol, {"evaluate": False}, ar.sym, ar.fit
     add = functools.partial(sympy.Add, **U)
     mul = functools.partial(sympy.Mul, **U)
     b1, b2, m0, v0 = h("beta1"), h("beta2"), st["m"][i], st["v"][i]
@@ -179,7 +186,7 @@ def _check_root(o, ar, v, eps, num, what: str, p: str, k: int, loc) -> None:
     from examsolve.errors import SolveError
 
     radicand = v + eps if o.eps_inside else v
-    if ar.sign(radicand) == -1:
+    if not ar.nonneg(radicand) and ar.sign(radicand) == -1:
         raise SolveError(f"step {k} takes √ of a negative number for {p} ({'v + ε' if o.eps_inside else what}); "
                          "the running squares must start at 0 or more, and eps must not be negative", loc)
     den = ar.sqrt(radicand) if o.eps_inside else ar.sqrt(v) + eps
@@ -199,12 +206,21 @@ def _correction(ar, beta, t, name: str, what: str, k: int, loc):
     """1 − βᵗ, which a bias correction divides by: 0 when β = 1 is a SolveError with the reason, never a nan."""
     from examsolve.errors import SolveError
 
+    key = (id(beta), t)      # the same for every parameter of a step: computed once per step
+    if key in ar.cache:
+        return ar.cache[key]
+    if len(ar.cache) > 8:
+        ar.cache.clear()
     den = 1 - beta ** t
+    b = getattr(beta, "ex", beta)
+    if b is not None and b.is_Rational and 0 <= b < 1 and getattr(t, "is_Integer", False) and t >= 1:
+        den = ar.positive(den)      # βᵗ < 1 exactly: the float of 1 − βᵗ may have lost its exact form
     s = ar.sign(den)
     if s == 0 or (s is None and _is_float(den)):
         zero = "0" if s == 0 else "a number rounding cannot tell from 0"
         raise SolveError(f"the bias correction {what}/(1 − {name}ᵗ) divides by {zero} at step {k} "
                          f"({name} = {ar.sym(beta)}); give {name} < 1, or bias_correction: false", loc)
+    ar.cache[key] = den
     return den
 
 
@@ -221,3 +237,11 @@ def _shown(show: bool, formula, substituted) -> tuple:
 
 
 _DISPLAY = {"m̂": "mhat", "v̂": "vhat"}   # quantity names (keys use them) to symbol names that print as m̂
+
+
+@functools.lru_cache(maxsize=512)
+def _symbol(name: str):
+    """sympy.Symbol(name), made once: a long run names the same few symbols every step."""
+    import sympy
+
+    return sympy.Symbol(name)

@@ -154,3 +154,26 @@ def test_examples_agree_with_their_keys(name):
     assert r.exit_code == (1 if flagged else 0), r.output
     assert [line.split(": ", 1)[1] for line in r.output.splitlines() if "disagrees with the key" in line] == flagged
     assert "nan" not in r.output and "zoo" not in r.output
+
+
+def _adam_reference(steps: int, eps: str, lr: str = "0.01") -> mpmath.mpf:
+    """Adam on L = (w − 1/3)², w₀ = 0, at 60 digits (PyTorch's update with bias correction)."""
+    with mpmath.workdps(60):
+        w, m, v = mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0)
+        b1, b2, a, e = mpmath.mpf("0.9"), mpmath.mpf("0.999"), mpmath.mpf(lr), mpmath.mpf(eps)
+        for t in range(1, steps + 1):
+            g = 2 * (w - mpmath.mpf(1) / 3)
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g ** 2
+            w -= a * (m / (1 - b1 ** t)) / (mpmath.sqrt(v / (1 - b2 ** t)) + e)
+        return w
+
+
+@pytest.mark.parametrize("eps", ["1e-8", "0"])
+def test_long_adam_in_float_mode_matches_a_60_digit_reference(tmp_path, eps):
+    # past the exact budget every divisor is > 0 by its structure: v > 0 when the run turns to floats, and
+    # β₂·v + (1 − β₂)·g² with an exact β₂ > 0 keeps it so (with eps 0 too); 1 − βᵗ > 0 for an exact β < 1
+    text = (f"kind: optimizer\nparams: {{w: 0}}\nloss: (w - 1/3)**2\noptimizer: {{type: adam, lr: 0.01, eps: {eps}}}\n"
+            "steps: 60\n")
+    q = quantities(tmp_path, text)
+    with mpmath.workdps(50):
+        assert abs(_mp(q["iterates.w[60]"]) - _adam_reference(60, eps)) < mpmath.mpf(10) ** -27

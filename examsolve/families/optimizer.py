@@ -19,12 +19,16 @@ def _model():
     from examsolve.spec import CONVENTION
 
     class Optimizer(_Model):
-        """The optimizer and its hyperparameters (PyTorch's defaults where it has them)."""
+        """The optimizer and its hyperparameters (PyTorch's defaults); a field its type does not read is refused."""
 
         type: Literal["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "rprop"]
         lr: Raw = Field("0.1", description="learning rate α (a number or a name under symbols:)")
         form: Literal["classic", "negative", "ema"] = Field("classic", json_schema_extra=CONVENTION, description="momentum: v ← μv + g, "
                                                             "v ← μv − αg, or v ← βv + (1 − β)g")
+        nesterov_form: Literal["sutskever", "pytorch"] = Field(
+            "sutskever", json_schema_extra=CONVENTION, description="nesterov: sutskever: v ← μv − α∇L(p + μv), "
+            "p ← p + v (the gradient at the look-ahead point; Sutskever et al. 2013, CS231n); pytorch: v ← μv + g, "
+            "p ← p − α(g + μv) with g = ∇L(p) (torch.optim.SGD with nesterov=True)")
         momentum: Raw = Field("0.9", description="μ (or β for the ema form)")
         bias_correction: bool = Field(True, description="adam, and momentum's ema form: divide by 1 − βᵗ")
         beta1: Raw = Field("0.9", description="adam: β₁")
@@ -75,11 +79,41 @@ def _solve(spec):
 
     from examsolve.finish import finish
 
-    run = _Run(spec)
-    with mpmath.workdps(35):   # float mode keeps 35 digits (30 shown); restored afterwards
-        for t in range(1, spec.model.steps + 1):
-            run.step(t)
+    # one float lane first: a run whose every decision is settled by structure or an exact shadow (Adam's
+    # √v̂ + ε > 0) needs no second; else the run is made again with both lanes (restarting is simpler than
+    # recomputing a history). Rprop and kinks decide signs of differences every step: two lanes at once
+    lanes = None
+    while True:
+        run = _Run(spec)
+        lanes = _needs_lanes(run) if lanes is None else lanes
+        _LANES[0] = lanes
+        try:
+            with mpmath.workdps(35):   # float mode keeps 35 digits (30 shown); restored afterwards
+                for t in range(1, spec.model.steps + 1):
+                    run.step(t)
+            break
+        except _NeedLanes:
+            lanes = True
+        finally:
+            _LANES[0] = True
     return finish(spec, run.steps_out(), run.answers(), run.names)
+
+
+def _needs_lanes(run) -> bool:
+    """Whether a run decides signs the structure cannot (Rprop's g·g_prev, a kink's side): two lanes from step 1."""
+    import sympy
+
+    from examsolve.functions import Kink, extreme_grad
+
+    return run.o.type == "rprop" or run.loss.has(Kink, extreme_grad, sympy.sign, sympy.Heaviside, sympy.Abs,
+                                                 sympy.Min, sympy.Max, sympy.Piecewise)
+
+
+class _NeedLanes(Exception):
+    """A sign the one-lane run cannot settle: the run is made again with two lanes."""
+
+
+_LANES = [True]     # two lanes (35 and 75 digits) for new values, else the 35-digit one alone
 
 
 class _Run:
@@ -107,7 +141,9 @@ class _Run:
             raise SpecError(f"table: all shows at most {MAX_ALL} steps, and steps is {m.steps}; use table: summary "
                             "or fewer steps", spec.loc("table"))
         self.hyper: dict = {}
-        self.rule = o.type + ("/" + o.form if o.type == "momentum" else "")
+        _refuse_unused(spec)
+        self.rule = o.type + ("/" + o.form if o.type == "momentum" else
+                              "/pytorch" if o.type == "nesterov" and o.nesterov_form == "pytorch" else "")
         self.ar = _Arithmetic(fit, m.conventions.model_dump())
         self.states = {"momentum": ["v"], "nesterov": ["v"], "adagrad": ["G"], "rmsprop": ["s"], "adam": ["m", "v"],
                        "adamw": ["m", "v"], "rprop": ["g_prev", "Δ", "Δw"]}.get(o.type, [])
@@ -115,7 +151,8 @@ class _Run:
         self.st = self._start_state()
         from examsolve.update_rules import rule_text
 
-        head = f"{o.type}{' (' + o.form + ' form)' if o.type == 'momentum' else ''}: {rule_text(o, self.rule)}"
+        form = o.form if o.type == "momentum" else o.nesterov_form if o.type == "nesterov" else ""
+        head = f"{o.type}{' (' + form + ' form)' if form else ''}: {rule_text(o, self.rule)}"
         self.steps = [Step(head)]
         self.rows: list = []
         self.qs = [(f"iterates.{p.name}[0]", self.ar.sym(v)) for p, v in zip(self.params, self.x)]
@@ -205,25 +242,17 @@ class _Run:
 
     def _gradients(self, t: int, show: bool) -> tuple[list, list]:
         """The gradient of every parameter at step t (Nesterov: at the look-ahead point) and the shown steps."""
-        import sympy
-
-        from examsolve.steps import Step
-
-        ar, params, sub = self.ar, self.params, []
-        if self.o.type == "nesterov":
-            mu = self.h("momentum")
-            ahead = {p: ar.fit(xi + mu * vi) for p, xi, vi in zip(params, self.x, self.st["v"])}
+        ar, params, sub, ahead = self.ar, self.params, [], None
+        if self.rule == "nesterov":
+            ahead = {p: ar.fit(xi + self.h("momentum") * vi) for p, xi, vi in zip(params, self.x, self.st["v"])}
             g = [ar.at(gi, ahead) for gi in self.grads]
-            look = tuple((f"lookahead.{p.name}[{t}]", ar.sym(ahead[p])) for p in params)
-            self.qs += look
+            self.qs += [(f"lookahead.{p.name}[{t}]", ar.sym(ahead[p])) for p in params]
             if show:
-                sub.append(Step("look-ahead point p + μ·v", value=_vec([v for _, v in look]), quantities=look))
+                sub += _lookahead_steps(ar, params, self.x, self.st["v"], self.h("momentum"), ahead, t)
         else:
             g = [ar.at(gi, dict(zip(params, self.x))) for gi in self.grads]
         if show:
-            for p, gi, gv in zip(params, self.grads, g):
-                sub.append(Step(f"∂L/∂{p.name}", target=sympy.Symbol(f"g_{p.name}"), formula=gi, value=ar.sym(gv),
-                                note="; ".join(ar.step_notes)))
+            sub += _gradient_steps(ar, params, self.grads, g, ahead)
         ar.step_notes.clear()
         self.qs += [(f"grad.{p.name}[{t}]", ar.sym(gv)) for p, gv in zip(params, g)]
         return g, sub
@@ -271,8 +300,10 @@ class _Run:
                                                       + signs, tuple(self.rows))))
         # iterates.w[t], grad.w[t] (the gradient used in step t), m.w[t] ..., loss[t]: addressable by key: and grade
         steps[-1] = dataclasses.replace(steps[-1], quantities=steps[-1].quantities + tuple(self.qs))
-        notes = ([f"convention: {_rprop_name(o.variant)} (optimizer.variant = {o.variant})"]
-                 if o.type == "rprop" else []) + self.ar.notes   # every convention a step used, also unshown
+        named = {"rprop": (_rprop_name(o.variant), "variant", o.variant),
+                 "nesterov": (_NESTEROV[o.nesterov_form], "nesterov_form", o.nesterov_form)}.get(o.type)
+        notes = ([f"convention: {named[0]} (optimizer.{named[1]} = {named[2]})"] if named else []) \
+            + self.ar.notes   # every convention a step used, also unshown
         if notes:
             steps[0] = dataclasses.replace(steps[0], note="; ".join(notes))
         return steps
@@ -289,6 +320,43 @@ class _Run:
             if k in ("v", "m", "s", "G"):
                 out += [Answer(f"{k}_{p.name} {after}", self.ar.sym(val)) for p, val in zip(self.params, self.st[k])]
         return out
+
+
+_NESTEROV = {"sutskever": "Nesterov, Sutskever's form: the gradient at the look-ahead point p + μ·v, v holds −α·g "
+                          "(nesterov_form: pytorch is PyTorch's: g at p, p ← p − α·(g + μ·v))",
+             "pytorch": "Nesterov, PyTorch's form (SGD nesterov=True): the gradient at p, p ← p − α·(g + μ·v), v holds "
+                        "g (nesterov_form: sutskever takes the gradient at the look-ahead point p + μ·v)"}
+
+# the optimizer fields each type reads (type and lr: every one); any other given is refused, never ignored
+_USES = {"gd": (), "momentum": ("form", "momentum", "bias_correction", "t"),
+         "nesterov": ("nesterov_form", "momentum"), "adagrad": ("eps", "eps_inside"),
+         "rmsprop": ("rho", "eps", "eps_inside"),
+         "adam": ("beta1", "beta2", "eps", "eps_inside", "bias_correction", "t"),
+         "adamw": ("beta1", "beta2", "eps", "eps_inside", "bias_correction", "t", "weight_decay"),
+         "rprop": ("eta_plus", "eta_minus", "step_min", "step_max", "step_init", "variant")}
+
+
+def _refuse_unused(spec) -> None:
+    """SpecError at the key of an optimizer field this type does not read (form: negative on nesterov would be
+    ignored without a word, a silent wrong answer)."""
+    from examsolve.errors import SpecError
+
+    o = spec.model.optimizer
+    uses = _USES[o.type]
+    if o.type == "momentum" and o.form != "ema":
+        uses = ("form", "momentum")         # bias correction (and its t) is the ema form's
+    for field in _FIELDS:
+        if ("optimizer", field) in spec.key_marks and field not in uses:
+            users = [k for k, v in _USES.items() if field in v]
+            hint = ("; for PyTorch's Nesterov (nesterov=True) write nesterov_form: pytorch" if o.type == "nesterov"
+                    and field == "form" else "; momentum's bias correction needs form: ema"
+                    if o.type == "momentum" and field in ("bias_correction", "t") else "")
+            raise SpecError(f"optimizer.{field} is not used by {o.type} (only by {', '.join(users)}); remove it{hint}",
+                            spec.key_loc("optimizer", field))
+
+
+_FIELDS = ("form", "nesterov_form", "momentum", "bias_correction", "beta1", "beta2", "rho", "eps", "eps_inside",
+           "weight_decay", "eta_plus", "eta_minus", "step_min", "step_max", "step_init", "variant", "t")
 
 
 def _rprop_name(variant: str) -> str:
@@ -345,7 +413,15 @@ def _lanes(op: str, a: "_Num", b: "_Num") -> tuple:
     (the hot path of a long run; no context switch)."""
     hot = _HOT or _hot()
     f, make = hot[op], hot["make"]
-    return make(f(a.lo._mpf_, b.lo._mpf_, _BITS[LO], "n")), make(f(a.hi._mpf_, b.hi._mpf_, _BITS[HI], "n"))
+    if op == "**" and b.ex is not None and b.ex.is_Integer:     # g²: a product, not exp(2·log g)
+        n = int(b.ex)
+        lo = make(hot["libmp"].mpf_pow_int(a.lo._mpf_, n, _BITS[LO], "n"))
+        hi = None if a.hi is None or not _LANES[0] else make(hot["libmp"].mpf_pow_int(a.hi._mpf_, n, _BITS[HI], "n"))
+        return lo, hi
+    lo = make(f(a.lo._mpf_, b.lo._mpf_, _BITS[LO], "n"))
+    if a.hi is None or b.hi is None or not _LANES[0]:
+        return lo, None
+    return lo, make(f(a.hi._mpf_, b.hi._mpf_, _BITS[HI], "n"))
 
 
 _HOT: dict = {}      # libmp's functions, looked up once (an import per operation costs as much as the operation)
@@ -362,6 +438,7 @@ def _hot() -> dict:
 
 
 _BITS = {LO: 120, HI: 252}     # mpmath.libmp.dps_to_prec of the lanes' digits
+_BITS30 = 103                  # mpmath.libmp.dps_to_prec(30): the digits shown
 _LIBMP = {"+": "mpf_add", "-": "mpf_sub", "*": "mpf_mul", "/": "mpf_div", "**": "mpf_pow"}
 _SYMPY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
 
@@ -378,7 +455,7 @@ def _lane(v, digits: int):
     f = v if v.is_Float else numeric(v, digits)
     if not f.is_Float:
         raise SolveError(f"{_text(v)} is no real number; the optimizer needs real values")
-    return mpmath.mpf(f._mpf_)
+    return _at_digits(mpmath.mpf, digits, f._mpf_)    # at its digits: mpf() rounds to the context's (35)
 
 
 def _text(v, width: int = 60) -> str:
@@ -389,31 +466,43 @@ def _text(v, width: int = 60) -> str:
 
 
 class _Num:
-    """A real number past the exact budget: its value at LO and at HI digits, and while it stays small its exact
-    form (the shadow), so that a sign or a 0 is never taken from rounding."""
+    """A real number past the exact budget: its value at LO and at HI digits (HI None in a one-lane run), while it
+    stays small its exact form (the shadow), and what its structure proves of its sign (pos: 2 > 0, 1 ≥ 0, 0
+    nothing: a sum of squares is ≥ 0 whatever its rounding), so that a sign or a 0 is never taken from rounding."""
 
-    __slots__ = ("lo", "hi", "ex")
+    __slots__ = ("lo", "hi", "ex", "pos")
 
-    def __init__(self, lo, hi, ex=None):
+    def __init__(self, lo, hi, ex=None, pos: int = 0):
         self.lo, self.hi, self.ex = lo, hi, ex
+        # a rational shadow's sign is known at once (1 − β₂ = 1/1000 > 0)
+        self.pos = pos if ex is None or not ex.is_Rational else (2 if ex > 0 else 1 if ex == 0 else 0)
 
     @classmethod
     def of(cls, v) -> "_Num":
         """An exact sympy number as a _Num (a sympy Float keeps no shadow: it is already rounded)."""
         if v.is_Rational:
             return _rational(v)
-        return cls(_lane(v, LO), _lane(v, HI), None if v.is_Float or not _small(v) else v)
+        n = cls(_lane(v, LO), _lane(v, HI), None if v.is_Float or not _small(v) else v)
+        if not v.is_Float and n.sign() == 1:
+            n.pos = 2       # the sign of the exact value, kept past its shadow (a sum of squares stays > 0)
+        if not _LANES[0]:
+            n.hi = None
+        return n
 
     def sign(self) -> int | None:
-        """−1 or 1 where both lanes agree to 2 digits, else by the shadow (values.sign: 0 only when provably 0);
-        None when rounding cannot settle it."""
+        """−1 or 1 where the structure proves it or both lanes agree to 2 digits, else by the shadow (values.sign:
+        0 only when provably 0); None when rounding cannot settle it (_NeedLanes in a one-lane run)."""
         libmp = _hot()["libmp"]
-        lo, hi = self.lo._mpf_, self.hi._mpf_
+        lo, hi = self.lo._mpf_, None if self.hi is None else self.hi._mpf_
+        if self.pos == 2 and lo[1] and not lo[0]:     # proved > 0, and the float is a positive number
+            return 1
         # both finite and not 0 (a 0 mantissa is 0, ±inf or nan), one sign, |lo − hi| ≤ |hi|/128
-        if lo[1] and hi[1] and lo[0] == hi[0] and libmp.mpf_cmp(
+        if hi is not None and lo[1] and hi[1] and lo[0] == hi[0] and libmp.mpf_cmp(
                 libmp.mpf_abs(libmp.mpf_sub(lo, hi, 53)), libmp.mpf_shift(libmp.mpf_abs(hi), -7)) <= 0:
             return -1 if hi[0] else 1
         if self.ex is None:
+            if hi is None:
+                raise _NeedLanes
             return None
         from examsolve.values import sign
 
@@ -421,29 +510,45 @@ class _Num:
 
     def _op(self, other, op: str, swap: bool = False):
         """op (+ − * / **) on both lanes and on the shadows; an exact 0 as a result stays the exact 0."""
+        o = other if type(other) is _Num else _lift(other)
+        if o is None:     # a symbol (symbolic lr with a float value): the float as sympy, as before
+            import sympy
+
+            a = sympy.Float(self.lo, 30)
+            return _SYMPY[op](other, a) if swap else _SYMPY[op](a, other)
+        a, b = (o, self) if swap else (self, o)
+        if a.ex is None or b.ex is None:     # the common case of a long run: no shadow, no sympy
+            n = _Num.__new__(_Num)
+            n.lo, n.hi = _lanes(op, a, b)
+            n.ex, n.pos = None, _POS[op](a, b)
+            return n
+        return self._shadowed(op, a, b)
+
+    @staticmethod
+    def _shadowed(op: str, a: "_Num", b: "_Num"):
+        """_op of two values with exact forms: the result keeps its exact form while small."""
         import sympy
 
-        sf = _SYMPY[op]
-        o = _lift(other)
-        if o is None:     # a symbol (symbolic lr with a float value): the float as sympy, as before
-            a = sympy.Float(self.lo, 30)
-            return sf(other, a) if swap else sf(a, other)
-        a, b = (o, self) if swap else (self, o)
-        ex = None
-        if a.ex is not None and b.ex is not None:
-            ex = sf(a.ex, b.ex)
+        if a.ex.is_Rational and b.ex.is_Rational and op != "**":   # 1 − β: the same few each step, cached
+            return _rational_op(op, a.ex, b.ex)
+        if op == "**" and a.ex.is_Rational and b.ex.is_Integer and \
+                max(a.ex.p.bit_length(), a.ex.q.bit_length()) * abs(int(b.ex)) > SHADOW_DIGITS * 10 // 3:
+            ex = None      # βᵗ past the shadow's digits: not computed to be dropped
+        else:
+            ex = _SYMPY[op](a.ex, b.ex)
             if ex == 0:
                 return sympy.S.Zero
             ex = ex if _small(ex) else None
-        return _Num(*_lanes(op, a, b), ex)
+        return _Num(*_lanes(op, a, b), ex, _POS[op](a, b))
 
+    # type(other) is _Num first: the common case of a long run, without _zero's sympy tests
     def __add__(self, other):
-        return self if _zero(other) else self._op(other, "+")
+        return self._op(other, "+") if type(other) is _Num or not _zero(other) else self
 
     __radd__ = __add__
 
     def __sub__(self, other):
-        return self if _zero(other) else self._op(other, "-")
+        return self._op(other, "-") if type(other) is _Num or not _zero(other) else self
 
     def __rsub__(self, other):
         return -self if _zero(other) else self._op(other, "-", swap=True)
@@ -451,7 +556,7 @@ class _Num:
     def __mul__(self, other):
         import sympy
 
-        return sympy.S.Zero if _zero(other) else self._op(other, "*")
+        return self._op(other, "*") if type(other) is _Num or not _zero(other) else sympy.S.Zero
 
     __rmul__ = __mul__
 
@@ -472,7 +577,7 @@ class _Num:
         return self._op(other, "**", swap=True)
 
     def __neg__(self):
-        return _Num(-self.lo, -self.hi, None if self.ex is None else -self.ex)
+        return _Num(-self.lo, None if self.hi is None else -self.hi, None if self.ex is None else -self.ex)
 
     def sqrt(self):
         """√ of a value that is not negative (a negative or unsettled one is a SolveError)."""
@@ -481,21 +586,52 @@ class _Num:
 
         from examsolve.errors import SolveError
 
-        s = self.sign()
+        s = 1 if self.pos and not self.lo._mpf_[0] else self.sign()   # ≥ 0 proved: √ of its float
         if s is None or s < 0:
             sign = "is negative" if s else "rounding cannot settle"
             raise SolveError(f"√ of {mpmath.nstr(self.lo, 6)}, whose sign {sign}"
                              " in float mode; the optimizer's running sums of squares must not be negative")
         if s == 0:
             return sympy.S.Zero
-        return _Num(_at_digits(mpmath.sqrt, LO, self.lo), _at_digits(mpmath.sqrt, HI, self.hi),
-                    None if self.ex is None else sympy.sqrt(self.ex))
+        hot = _HOT or _hot()
+        hi = None if self.hi is None else hot["make"](hot["libmp"].mpf_sqrt(self.hi._mpf_, _BITS[HI], "n"))
+        return _Num(hot["make"](hot["libmp"].mpf_sqrt(self.lo._mpf_, _BITS[LO], "n")), hi,
+                    None if self.ex is None else sympy.sqrt(self.ex), self.pos)
 
 
 @functools.lru_cache(maxsize=256)
 def _rational(v) -> _Num:
     """A rational as a _Num, once (1 − β, a hyperparameter: every step uses the same few)."""
-    return _Num(_lane(v, LO), _lane(v, HI), v if _small(v) else None)
+    # both lanes: the cache serves both kinds of run
+    return _Num(_lane(v, LO), _lane(v, HI), v if _small(v) else None, 2 if v > 0 else 1 if v == 0 else 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _rational_op(op: str, a, b):
+    """op on two rationals as a _Num (or the exact 0), once."""
+    import sympy
+
+    ex = _SYMPY[op](a, b)
+    return sympy.S.Zero if ex == 0 else _rational(ex)
+
+
+def _pos_sum(a: "_Num", b: "_Num") -> int:
+    return (2 if max(a.pos, b.pos) == 2 else 1) if a.pos and b.pos else 0
+
+
+def _pos_product(a: "_Num", b: "_Num") -> int:
+    return min(a.pos, b.pos)
+
+
+def _pos_power(a: "_Num", b: "_Num") -> int:
+    """≥ 0 for a base ≥ 0 or an even integer exponent (g²); > 0 for a base > 0."""
+    if a.pos:
+        return a.pos
+    return 1 if b.ex is not None and b.ex.is_Integer and b.ex % 2 == 0 else 0
+
+
+# what the structure of a result proves of its sign, by operation (a difference proves nothing)
+_POS = {"+": _pos_sum, "-": lambda a, b: 0, "*": _pos_product, "/": _pos_product, "**": _pos_power}
 
 
 @functools.lru_cache(maxsize=64)
@@ -548,6 +684,9 @@ class _Arithmetic:
         self.sympy = sympy
         self.conventions = conventions
         self.notes: list = []        # conventions used (relu'(0) ...), in order, once each
+        self.compiled: dict = {}     # expression -> its libmp evaluation (_compile), or False
+        self.smooth: set = set()     # expressions without a kink: no branch to check
+        self.cache: dict = {}        # per step values every parameter shares (1 − βᵗ)
         self.step_notes: list = []   # those used since the last clear
 
     def to_floats(self) -> None:
@@ -566,6 +705,18 @@ class _Arithmetic:
 
     def sqrt(self, v):
         return v.sqrt() if isinstance(v, _Num) else self.sympy.sqrt(v)
+
+    def nonneg(self, v) -> bool:
+        """v ≥ 0 is proved: by its structure (a sum of squares) or by its exact sign, else False."""
+        if isinstance(v, _Num) and v.pos:
+            return True
+        return self.sign(v) in (0, 1)
+
+    def positive(self, v):
+        """v, marked as proved > 0 (the caller has proved it: 1 − βᵗ with an exact 0 ≤ β < 1)."""
+        if isinstance(v, _Num):
+            return _Num(v.lo, v.hi, v.ex, 2)
+        return v
 
     def sign(self, v) -> int | None:
         """−1, 0 or 1 when decided (0 only when provably 0), None when symbolic or not settled by rounding."""
@@ -621,10 +772,14 @@ class _Arithmetic:
                 return self.fit(e)
             if expr.has(Kink):    # the lanes' kinks could take another branch than the exact value's
                 return _Num.of(e)
-            return _Num(self._lane_at(expr, values, LO, "lo"), self._lane_at(expr, values, HI, "hi"),
-                        e if _small(e) else None)
-        self._check_kinks(expr, values)
-        return _Num(self._lane_at(expr, values, LO, "lo"), self._lane_at(expr, values, HI, "hi"))
+            return _Num(self._lane_at(expr, values, LO, "lo"), self._hi_at(expr, values), e if _small(e) else None)
+        if expr not in self.smooth:
+            self._check_kinks(expr, values)
+        return _Num(self._lane_at(expr, values, LO, "lo"), self._hi_at(expr, values))
+
+    def _hi_at(self, expr, values: dict):
+        """The HI lane of expr at the values; None in a one-lane run."""
+        return self._lane_at(expr, values, HI, "hi") if _LANES[0] else None
 
     def _lane_at(self, expr, values: dict, digits: int, lane: str):
         """expr at one lane of the values: mpmath first, else sympy at that lane's digits."""
@@ -633,6 +788,14 @@ class _Arithmetic:
         from examsolve.engine import numeric
 
         env = {k: getattr(_lift(v), lane) for k, v in values.items()}
+        f = self.compiled.get(expr)
+        if f is None:
+            f = self.compiled[expr] = _compile(expr, tuple(env)) or False
+        if f and tuple(env) == f.order:
+            try:
+                return _hot()["make"](f(tuple(x._mpf_ for x in env.values()), _BITS[digits]))
+            except (ArithmeticError, ValueError):   # 1/0, a domain error: engine.numeric and sympy say what
+                pass
         with mpmath.workdps(digits):
             v = numeric(expr, env)
             if v is not None:
@@ -647,6 +810,9 @@ class _Arithmetic:
         from examsolve.errors import SolveError
         from examsolve.functions import Kink, extreme_grad
 
+        if not expr.has(Kink, extreme_grad, sympy.sign, sympy.Heaviside):
+            self.smooth.add(expr)
+            return
         for k in sympy.preorder_traversal(expr):
             if isinstance(k, extreme_grad):
                 args = k.args[2:]
@@ -678,8 +844,105 @@ class _Arithmetic:
         if isinstance(v, _Num):
             if v.ex is not None and _small(v.ex, MAX_NODES, MAX_NESTING, MAX_INT_DIGITS):
                 return v.ex
-            return self.sympy.Float(v.lo, 30)
+            # sympy.Float(v.lo, 30) without its parsing: the float rounded to 30 digits' bits
+            return self.sympy.Float._new(_hot()["libmp"].mpf_pos(v.lo._mpf_, _BITS30, "n"), _BITS30)
         return v
+
+
+def _compile(expr, order: tuple):
+    """expr as a function of the symbols' raw mpf values (in `order`) at a precision, made of libmp calls once,
+    or None for a node it does not know (engine.numeric evaluates those): a long run evaluates the same gradient
+    thousands of times, and walking its sympy tree each time costs more than the arithmetic."""
+    libmp = _hot()["libmp"]
+    where = {s: i for i, s in enumerate(order)}
+
+    def build(e):
+        if e in where:
+            i = where[e]
+            return lambda xs, prec: xs[i]
+        if e.is_Rational:
+            p, q = libmp.from_int(int(e.p)), libmp.from_int(int(e.q))
+            return lambda xs, prec: libmp.mpf_div(p, q, prec, "n")
+        if e.is_Float:
+            c = e._mpf_
+            return lambda xs, prec: c
+        parts = [build(a) for a in e.args]
+        if e.is_Add:   # one rounding of the exact sum, as mpmath.fsum
+            return lambda xs, prec: libmp.mpf_sum([f(xs, prec) for f in parts], prec, "n")
+        if e.is_Mul:
+            def mul(xs, prec):
+                out = parts[0](xs, prec)
+                for f in parts[1:]:
+                    out = libmp.mpf_mul(out, f(xs, prec), prec, "n")
+                return out
+            return mul
+        if e.is_Pow and e.exp.is_Integer:
+            base, n = parts[0], int(e.exp)
+            return lambda xs, prec: libmp.mpf_pow_int(base(xs, prec), n, prec, "n")
+        f1 = {"exp": libmp.mpf_exp, "sin": libmp.mpf_sin, "cos": libmp.mpf_cos, "tanh": libmp.mpf_tanh}.get(
+            type(e).__name__)
+        if f1 is not None and len(parts) == 1:
+            return lambda xs, prec: f1(parts[0](xs, prec), prec, "n")
+        raise LookupError(type(e).__name__)
+
+    try:
+        f = build(expr)
+    except LookupError:
+        return None
+
+    def run(xs, prec):
+        return f(xs, prec + 10)     # guard bits, then one rounding to the lane's precision below
+
+    def lane(xs, prec):
+        return libmp.mpf_pos(run(xs, prec), prec, "n")
+
+    lane.order = order
+    return lane
+
+
+def _gradient_steps(ar, params, grads, g, ahead: dict | None) -> list:
+    """The shown gradient steps; Nesterov's (ahead given) are written at the look-ahead point, its value put in."""
+    import sympy
+
+    from examsolve.steps import Step
+
+    at = {p: _ahead_symbol(p) for p in params} if ahead else {}
+    return [Step(f"∂L/∂{p.name}" + (" at the look-ahead point" if at else ""), target=sympy.Symbol(f"g_{p.name}"),
+                 formula=gi.xreplace(at) if at else gi, value=ar.sym(gv), note="; ".join(ar.step_notes),
+                 substituted=_put_in(gi, {q: ar.sym(ahead[q]) for q in params}) if at else None)
+            for p, gi, gv in zip(params, grads, g)]
+
+
+def _lookahead_steps(ar, params, x, v, mu, ahead: dict, t: int) -> list:
+    """Nesterov's look-ahead point p̃ = p + μ·v of every parameter, a step each (formula and numbers)."""
+    import sympy
+
+    from examsolve.steps import Step
+
+    U, n = {"evaluate": False}, ar.sym
+    out = []
+    for p, xi, vi in zip(params, x, v):
+        q = (f"lookahead.{p.name}[{t}]", n(ahead[p]))
+        out.append(Step(f"look-ahead point of {p.name}: the gradient is taken here, not at {p.name}",
+                        target=_ahead_symbol(p),
+                        formula=sympy.Add(p, sympy.Mul(sympy.Symbol("mu"), sympy.Symbol(f"v_{p.name}"), **U), **U),
+                        substituted=sympy.Add(n(xi), sympy.Mul(n(mu), n(vi), **U), **U), value=q[1],
+                        quantities=(q,)))
+    return out
+
+
+def _ahead_symbol(p):
+    """The look-ahead point's symbol: w_ahead for w (one name every format prints alike)."""
+    import sympy
+
+    return sympy.Symbol(f"{p.name}_ahead")
+
+
+def _put_in(expr, values: dict):
+    """expr with the values put in, unevaluated (2·0.62, not 1.24): the substituted line of a step."""
+    from examsolve.engine import substitute
+
+    return substitute(expr, values, evaluate=False)
 
 
 def _all_floats(x, st) -> bool:
