@@ -12,7 +12,7 @@ from examsolve.names import text_name
 from examsolve.spec_graph import names_list, spec_expr
 from examsolve.steps import Step
 from examsolve.tensor import Tensor
-from examsolve.values import PRECISION, fit
+from examsolve.values import PRECISION, fit, numeric
 
 if TYPE_CHECKING:       # only for the hints: asks imports this module
     from examsolve.asks import Solver
@@ -98,7 +98,9 @@ def ask_jacobian(solver: Solver, body: Any, path: tuple) -> None:
     if bp.fast is not None:
         pass        # float64 already, said in the answer's note
     elif not exact:
-        rows[:len(shown)] = [[fit(sympy.N(x, PRECISION)) for x in row] for row in rows[:len(shown)]]
+        # a float64 entry (rows made before the backward pass left the float path) keeps its ≈ 15 digits
+        rows[:len(shown)] = [[x if isinstance(x, sympy.Float) else sympy.Integer(0) if x.is_zero
+                              else fit(numeric(x, PRECISION)) for x in row] for row in rows[:len(shown)]]
         sections.append(Step(f"J has {len(outs) * len(wrt)} entries, more than the {engine.MAX_EXACT_ENTRIES} "
                              f"computed exactly: its entries are {PRECISION}-digit floats (≈)"))
     if len(outs) > len(shown):

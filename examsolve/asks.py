@@ -129,7 +129,10 @@ class Solver:
         given = tuple((name, engine.group_value(self.graph.groups[name], self.values)) for name in m.given
                       if name in self.graph.groups)
         notes = ("conventions: " + ", ".join(f"{k} = {v}" for k, v in self.conventions.items()),)
-        notes += (floatpath.path_note(self.graph),) if self.float_path else ()
+        if self.float_path:
+            left = self.backprop is not None and self.backprop.fast is None     # _leave_float_path was taken
+            notes += (floatpath.path_note(self.graph) + ("; the backward pass was then computed exactly, since a "
+                      "float gradient could not be vouched for to 9 digits" if left else ""),)
         steps = self.assumed.apply_steps(self.steps) if self.assumed else self.steps
         notes += (self.assumed.note(),) if self.assumed else ()
         return finish(self.spec, steps, self.answers, self.graph.names(), given=given,
