@@ -177,3 +177,19 @@ def test_long_adam_in_float_mode_matches_a_60_digit_reference(tmp_path, eps):
     q = quantities(tmp_path, text)
     with mpmath.workdps(50):
         assert abs(_mp(q["iterates.w[60]"]) - _adam_reference(60, eps)) < mpmath.mpf(10) ** -27
+
+
+def test_a_sign_the_structure_cannot_settle_is_decided_by_two_precisions(tmp_path):
+    # eps < 0 inside the root: v + ε is no sum of positives, so its sign needs the second precision (the run is
+    # made again with it) and is > 0 here; the iterate matches RMSProp at 60 digits
+    text = ("kind: optimizer\nparams: {w: 0}\nloss: (w - 1/3)**2\n"
+            "optimizer: {type: rmsprop, lr: 0.01, eps: -1e-12, eps_inside: true}\nsteps: 40\n")
+    with mpmath.workdps(60):
+        w, s, r, e = mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf("0.9"), mpmath.mpf("-1e-12")
+        for _ in range(40):
+            g = 2 * (w - mpmath.mpf(1) / 3)
+            s = r * s + (1 - r) * g ** 2
+            w -= mpmath.mpf("0.01") * g / mpmath.sqrt(s + e)
+    q = quantities(tmp_path, text)
+    with mpmath.workdps(50):
+        assert abs(_mp(q["iterates.w[40]"]) - w) < mpmath.mpf(10) ** -27
