@@ -31,22 +31,28 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
     lr = spec_expr(solver.spec, body.lr, path + ("lr",), solver.graph.names())
     mu = None if body.momentum is None else spec_expr(solver.spec, body.momentum, path + ("momentum",),
                                                       solver.graph.names())
+    clip = None if body.clip_norm is None else _clip_norm(solver, body, path)
     again = _repeat(solver, syms)
     done = solver.shown_nodes.setdefault(of, set())
     before = set(done)
     try:
+        if clip is not None:
+            raise floatpath.NeedsExact      # the norm and the clip decision are computed exactly
         sections, table, named, current = _descend(solver, body, of, groups, syms, lr, mu, again, exact=False)
     except floatpath.NeedsExact:
         # an iterate or gradient the float path cannot vouch for to 9 digits (an update that cancels, say
         # 0.3 − 3·0.1): every iteration again, exactly, so a kink met later goes the way it should
         solver.shown_nodes[of] = before
-        sections, table, named, current = _descend(solver, body, of, groups, syms, lr, mu, again, exact=True)
-        sections.insert(0, Step(f"float path: an update or gradient of {', '.join(s.name for s in syms[:4])}"
+        sections, table, named, current = _descend(solver, body, of, groups, syms, lr, mu, again, exact=True,
+                                                   clip=clip)
+        if clip is None:
+            sections.insert(0, Step(f"float path: an update or gradient of {', '.join(s.name for s in syms[:4])}"
                                 f"{', …' if len(syms) > 4 else ''} is not vouched for to "
                                 f"{floatpath.MIN_RELATIVE:g} in float64 (it cancels or underflows), so the "
                                 "iterations are computed exactly"))
     tab = Table(("step", f"{of.name} before") + tuple(f"{s.name} after" for s in syms), tuple(table))
     how = "Gradient descent" if mu is None else f"SGD with momentum μ = {sympy.sstr(mu)} (v starts at 0)"
+    how += "" if clip is None else f", the gradient clipped to norm c = {sympy.sstr(clip)}"
     solver.steps.append(Step(f"{how} on {of.name}: {body.steps} step{'s' if body.steps > 1 else ''}, "
                              f"learning rate α = {sympy.sstr(lr)}",
                              substeps=tuple(sections), table=tab if body.steps > 1 else None,
@@ -58,8 +64,51 @@ def ask_update(solver: Solver, body: Any, path: tuple) -> None:
                       body.key if len(groups) == 1 else None, path)
 
 
+def _clip_norm(solver: Solver, body: Any, path: tuple) -> Any:
+    """The update's clip_norm: c, a number > 0 (SpecError at its key otherwise)."""
+    from examsolve.values import sign
+
+    c = spec_expr(solver.spec, body.clip_norm, path + ("clip_norm",), solver.graph.names())
+    if not getattr(c, "is_number", False) or sign(c) != 1:
+        raise SpecError(f"clip_norm {sympy.sstr(c)} is not a number > 0; give the largest gradient norm, e.g. 1",
+                        solver.spec.loc(*path, "clip_norm"))
+    return c
+
+
+def _clipped(of: Any, syms: list, adj: dict, c: Any, k: int, again: str) -> tuple[dict, list, list]:
+    """The gradient scaled by min(1, c/‖g‖₂), with its steps (the norm, the factor) and named quantities."""
+    from examsolve.values import sign
+
+    g = [adj[s] for s in syms]
+    norm = fit(sympy.sqrt(sympy.Add(*[x ** 2 for x in g])))
+    U = {"evaluate": False}
+    steps = [Step(f"gradient norm ‖g‖₂ over {', '.join(s.name for s in syms)}", target=sympy.Symbol("‖g‖"),
+                  formula=sympy.sqrt(sympy.Add(*[sympy.Pow(Partial(of, s), 2, **U) for s in syms], **U)),
+                  substituted=sympy.sqrt(sympy.Add(*[sympy.Pow(x, 2, **U) for x in g], **U), **U), value=norm)]
+    over = sign(norm - c) == 1
+    factor = fit(c / norm) if over else sympy.Integer(1)
+    steps.append(Step(f"clip factor min(1, c/‖g‖) with c = {sympy.sstr(c)}: "
+                      + ("the norm is over c, so the gradient is scaled down" if over else
+                         "the norm is at most c, so the gradient is kept"),
+                      target=sympy.Symbol("s"), formula=sympy.Min(1, sympy.Symbol("c") / sympy.Symbol("‖g‖"), **U),
+                      substituted=sympy.Min(1, sympy.Mul(c, sympy.Pow(norm, -1, **U), **U), **U), value=factor))
+    out = {s: fit(factor * adj[s]) for s in syms}
+    if over:
+        steps += [Step("clipped gradient", target=clipped_symbol(s),
+                       formula=sympy.Mul(sympy.Symbol("s"), Partial(of, s), **U),
+                       substituted=sympy.Mul(factor, adj[s], **U), value=out[s]) for s in syms]
+    named = [(f"grad_norm[{k}]{again}", norm), (f"clip_factor[{k}]{again}", factor)]
+    named += [(f"clipped.{s.name}[{k}]{again}", out[s]) for s in syms]
+    return out, steps, named
+
+
+def clipped_symbol(s: Any) -> sympy.Symbol:
+    """g̃ of a parameter: its clipped gradient, as the steps name it."""
+    return sympy.Symbol(f"gtilde_{s.name}")
+
+
 def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: Any, mu: Any, again: str,
-             exact: bool) -> tuple[list, list, list, dict]:
+             exact: bool, clip: Any = None) -> tuple[list, list, list, dict]:
     """(shown sections, table rows, named quantities, last iterates) of the update's iterations; on the float
     path (not exact) with an error bound on every iterate, NeedsExact for one it cannot vouch for."""
     fast = not exact and solver.backprop.fast is not None
@@ -95,6 +144,10 @@ def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: A
         if show_chain:
             done.update(bp.path(of, syms)[0])
         sub = list(bsteps)
+        if clip is not None:
+            adj, clip_steps, clip_named = _clipped(of, syms, adj, clip, k, again)
+            sub += clip_steps
+            named += clip_named
         new = {}
         shown = k <= 3 or k == body.steps
         # the float path shows the first and last few parameters of a large group (W1: 25,088 entries)
@@ -121,7 +174,7 @@ def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: A
                 else:
                     velocity[s] = move = fit(mu * before + adj[s])
                 if shown and s in listed:
-                    sub.append(_velocity_step(of, s, k, mu, before, adj[s], move))
+                    sub.append(_velocity_step(of, s, k, mu, before, adj[s], move, clip is not None))
             if fast:
                 fc = floats[s]
                 v = floats[s] = fc - flr * fm
@@ -132,7 +185,7 @@ def _descend(solver: Solver, body: Any, of: Any, groups: list, syms: list, lr: A
             else:
                 new[s] = fit(current[s] - lr * move)
             if shown and s in listed:
-                sub.append(_update_step(of, s, k, lr, mu is not None, current[s], move, new[s]))
+                sub.append(_update_step(of, s, k, lr, mu is not None, current[s], move, new[s], clip is not None))
             elif shown and s in cut:
                 sub.append(Step(f"update {s.name} … {cut[s].name}: each as above "
                                 "(not shown: on the float path)"))
@@ -168,11 +221,12 @@ def _nth(n: int) -> str:
     return "" if n == 1 else f" ({n})"
 
 
-def _update_step(of, s, k: int, lr, momentum: bool, before, move, after) -> Step:
-    """s ← s − α·∂of/∂s (or − α·v with momentum) for step k, with the numbers."""
+def _update_step(of, s, k: int, lr, momentum: bool, before, move, after, clipped: bool = False) -> Step:
+    """s ← s − α·∂of/∂s (or − α·v with momentum, − α·g̃ with the gradient clipped) for step k, with the numbers."""
     step_size = sympy.Mul(lr, move, evaluate=False)
-    grad = Iterate(sympy.Symbol("v_" + s.name), k) if momentum else Partial(of, s)
-    return Step(f"update {s.name}: {s.name} ← {s.name} − α·" + ("v" if momentum else f"∂{of.name}/∂{s.name}"),
+    grad = Iterate(sympy.Symbol("v_" + s.name), k) if momentum else clipped_symbol(s) if clipped else Partial(of, s)
+    return Step(f"update {s.name}: {s.name} ← {s.name} − α·" + ("v" if momentum else "g̃" if clipped else
+                                                                  f"∂{of.name}/∂{s.name}"),
                 target=Iterate(s, k),
                 formula=sympy.Add(Iterate(s, k - 1), sympy.Mul(-1, sympy.Mul(
                     sympy.Symbol("alpha"), grad, evaluate=False), evaluate=False), evaluate=False),
@@ -180,12 +234,13 @@ def _update_step(of, s, k: int, lr, momentum: bool, before, move, after) -> Step
                 value=after)
 
 
-def _velocity_step(of, s, k: int, mu, before, grad, after) -> Step:
-    """v_s ← μ·v_s + ∂of/∂s for step k, with the numbers."""
+def _velocity_step(of, s, k: int, mu, before, grad, after, clipped: bool = False) -> Step:
+    """v_s ← μ·v_s + ∂of/∂s (the clipped g̃ when clipping) for step k, with the numbers."""
     v = sympy.Symbol("v_" + s.name)
-    return Step(f"velocity of {s.name}: v ← μ·v + ∂{of.name}/∂{s.name}", target=Iterate(v, k),
-                formula=sympy.Add(sympy.Mul(sympy.Symbol("mu"), Iterate(v, k - 1), evaluate=False), Partial(of, s),
-                                  evaluate=False),
+    return Step(f"velocity of {s.name}: v ← μ·v + " + ("g̃" if clipped else f"∂{of.name}/∂{s.name}"),
+                target=Iterate(v, k),
+                formula=sympy.Add(sympy.Mul(sympy.Symbol("mu"), Iterate(v, k - 1), evaluate=False),
+                                  clipped_symbol(s) if clipped else Partial(of, s), evaluate=False),
                 substituted=sympy.Add(sympy.Mul(mu, before, evaluate=False), grad, evaluate=False), value=after)
 
 

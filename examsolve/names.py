@@ -14,17 +14,16 @@ SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def text_name(name: str, names: dict | None = None) -> str:
-    """A symbol name in Unicode: gamma -> γ, x_1 -> x₁, xhat -> x̂."""
+    """A symbol name in Unicode: gamma -> γ, x_1 -> x₁, xhat -> x̂, gtilde -> g̃, xbar -> x̄."""
     if names and name in names:
         return names[name][1]
     base, _, sub = name.partition("_")
     m = re.fullmatch(r"([A-Za-z]+?)(\d+)", base)
     if not sub and m and m.group(1) in GREEK:      # theta1 -> θ₁, as sympy's LaTeX does
         base, sub = m.group(1), m.group(2)
-    hat = base.endswith("hat") and len(base) > 3
-    if hat:
-        base = base[:-3]
-    base = GREEK.get(base, base) + ("\u0302" if hat else "")
+    mark = next((m for m in ("hat", "tilde", "bar") if base.endswith(m) and len(base) > len(m)), "")
+    base = base[:len(base) - len(mark)] if mark else base
+    base = GREEK.get(base, base) + {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "": ""}[mark]
     if not sub:
         return base
     if re.fullmatch(r"[0-9,]+", sub):

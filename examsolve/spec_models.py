@@ -85,6 +85,9 @@ class UpdateAsk(_Model):
     steps: int = Field(1, ge=1, le=1000, description="number of updates (1 to 1000)")
     momentum: Optional[Raw] = Field(None, description="μ for SGD with momentum as in PyTorch: v ← μ·v + ∂L/∂p, "
                                     "p ← p − lr·v, v starting at 0 (the optimizer family has the other forms)")
+    clip_norm: Optional[Raw] = Field(None, description="c > 0: before each step the gradient of all the params "
+                                     "together is scaled by min(1, c/‖g‖₂), as torch.nn.utils.clip_grad_norm_ "
+                                     "(which adds 1e-6 to ‖g‖; here exactly)")
     name: Optional[str] = Field(None, description="the answer's name")
     key: Optional[Raw] = Field(None, description="the official answer (one parameter)")
 
