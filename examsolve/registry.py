@@ -34,6 +34,7 @@ class Family:
     impl: Any
     uses: tuple[str, ...] = OPTIONAL_FIELDS
     hints: tuple[tuple[str, str], ...] = ()
+    refuse: Any = None      # refuse(spec): SpecError for a validated spec the family would misread (check runs it)
 
     def model(self) -> type:
         """The pydantic model of this family's spec."""
@@ -59,11 +60,12 @@ FAMILIES: dict[str, Family] = {}
 
 
 def family(name: str, summary: str, examples: tuple[str, ...] = (), model: Any = None,
-           uses: tuple[str, ...] = OPTIONAL_FIELDS, hints: dict[str, str] | None = None):
+           uses: tuple[str, ...] = OPTIONAL_FIELDS, hints: dict[str, str] | None = None, refuse: Any = None):
     """Register a family: a class with `model()` and `solve(spec)`, or a solve function and its `model`.
 
     `model` is a callable returning the pydantic model, called only when a spec is loaded. `uses`: the fields of
-    OPTIONAL_FIELDS its solver reads (all by default); `hints`: how to fix a spec giving another, by field.
+    OPTIONAL_FIELDS its solver reads (all by default); `hints`: how to fix a spec giving another, by field;
+    `refuse(spec)`: a SpecError for a spec the family would misread, run when the spec is loaded (so `check` finds it).
     """
     unknown = set(uses) - set(OPTIONAL_FIELDS)
     if unknown:
@@ -73,7 +75,7 @@ def family(name: str, summary: str, examples: tuple[str, ...] = (), model: Any =
         if model is not None:
             impl = type(name, (), {"model": staticmethod(model), "solve": staticmethod(obj)})
         FAMILIES[name] = Family(name, summary, tuple(examples), impl, tuple(uses),
-                                tuple(sorted((hints or {}).items())))
+                                tuple(sorted((hints or {}).items())), refuse)
         return obj
     return register
 

@@ -209,6 +209,8 @@ def parse_spec(text: str, file: str = "<spec>", light: bool = False) -> Spec:
     refuse_unused(fam, data, file, key_marks)
     spec = Spec(file, kind, model, marks, key_marks, spans, text)
     check_names(spec)
+    if fam.refuse is not None:
+        fam.refuse(spec)
     return spec
 
 

@@ -113,9 +113,10 @@ def test_a_pytorch_key_is_named(tmp_path):
     ("{type: momentum, bias_correction: false}", "bias_correction", "form: ema"),
     ("{type: rmsprop, variant: rprop+}", "variant", "only by rprop"),
 ])
-def test_a_field_the_type_does_not_read_is_refused(tmp_path, opt, field, hint):
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_field_the_type_does_not_read_is_refused(tmp_path, opt, field, hint, command):
     text = f"kind: optimizer\nparams: {{w: 1}}\nloss: w**2\noptimizer: {opt}\nsteps: 2\n"
-    r = CliRunner().invoke(main, ["run", str(_write(tmp_path, text))])
+    r = CliRunner().invoke(main, [command, str(_write(tmp_path, text))])
     assert r.exit_code == 2, r.output
     col = 4 + len("optimizer: ") + opt.index(field) - 3    # 1-based column of the key
     assert f"spec.yaml:4:{col}: optimizer.{field} is not used by" in r.output and hint in r.output

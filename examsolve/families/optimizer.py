@@ -72,7 +72,7 @@ def _model():
         "symbolic, each update with its numbers substituted, a table of iterates",
         examples=("momentum_symbolic.yaml", "adam_two_steps.yaml", "rmsprop_steps.yaml", "adagrad_steps.yaml",
                   "nesterov_steps.yaml", "rprop_steps.yaml", "rprop_plus.yaml"), model=_model,
-        uses=("given", "symbols", "conventions"))
+        uses=("given", "symbols", "conventions"), refuse=lambda spec: _refuse_unused(spec))
 def _solve(spec):
     """Runs the update rule step by step; every state variable and update is a shown step."""
     import mpmath
@@ -141,7 +141,6 @@ class _Run:
             raise SpecError(f"table: all shows at most {MAX_ALL} steps, and steps is {m.steps}; use table: summary "
                             "or fewer steps", spec.loc("table"))
         self.hyper: dict = {}
-        _refuse_unused(spec)
         self.rule = o.type + ("/" + o.form if o.type == "momentum" else
                               "/pytorch" if o.type == "nesterov" and o.nesterov_form == "pytorch" else "")
         self.ar = _Arithmetic(fit, m.conventions.model_dump())
