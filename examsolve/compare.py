@@ -387,11 +387,15 @@ def compare_text(given: str, expected: str, rule: Rule, spec, names: dict, name:
         a, b = _point_classes(given), _point_classes(expected)
         if a is not None and a == b:
             return Verdict(True, how="the same classification of each point")
+        if a is not None and b is not None and "strict" not in str(given).lower() and [p for p, _ in a] == [
+                p for p, _ in b] and all(
+                c == d or _also(d, d, c) for (_, c), (_, d) in zip(a, b)):
+            return Verdict(True, how="each point's classification (a global minimum is also a local one)")
         return Verdict(False)
     want = _classification(expected)
-    also = _ALSO.get(want, ())
-    if also and _classification(given) in also:    # a global minimum is a (non-strict) local one too
-        return Verdict(True, how=also[_classification(given)])
+    why = _also(want, str(expected), str(given))
+    if why:
+        return Verdict(True, how=why)
     if want is not None:
         return Verdict(_classification(given) == want, how="the same classification")
     shape_want = _shape(expected)
@@ -418,10 +422,18 @@ _CLASSES = (("not critical", r"not(a)?critical(point)?"), ("minimum", r"(local|s
             ("unbounded above", r"unboundedabove"))
 
 
-# answer class -> the other words a key may rightly use for it, and why
-_ALSO = {w: {w.split()[1]: f"a {w} is also a local {w.split()[1]}",
-             "degenerate": f"the second-order test is inconclusive there; it is a {w} by the bound on f"}
-         for w in ("global minimum", "global maximum")}
+def _also(want: str | None, expected: str, given: str) -> str:
+    """Why a key naming another class is right for this answer ('' when it is not): a global minimum (maximum) is
+    a local one too, though not a strict one (a line of minima); one found by a bound on f where the Hessian has a
+    zero eigenvalue is also what the second-order test calls degenerate."""
+    if want not in ("global minimum", "global maximum"):
+        return ""
+    said, extreme = _classification(given), want.split()[1]
+    if said == extreme and "strict" not in given.lower():
+        return f"a {want} is also a local {extreme}"
+    if said == "degenerate" and "second-order test is inconclusive" in expected:
+        return f"the second-order test is inconclusive there; it is a {want} by the bound on f"
+    return ""
 
 
 def _classification(text: str) -> str | None:

@@ -22,7 +22,7 @@ from examsolve.names import GREEK
 
 # C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and the bidirectional
 # embeddings, overrides and isolates (U+202A–202E, U+2066–2069) that reorder what is shown ("Trojan source")
-_BIDI = "\u202a-\u202e\u2066-\u2069"
+_BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"     # and the LRM, RLM and ALM marks
 _CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

@@ -64,7 +64,8 @@ def check_keys(spec, answers: list, names: dict, table: dict | None = None) -> l
             _second_key_rounded(spec, first, keyed, name, table or {}, agrees)
             if not (a.agrees is not False and agrees is False):
                 continue
-            why = f"{why}; the key '{first}' agrees" if why else f"the key '{first}' agrees"
+            if a.agrees is True:
+                why = f"{why}; the key '{first}' agrees" if why else f"the key '{first}' agrees"
         out[i] = dataclasses.replace(a, key=k, agrees=agrees, key_note=why, key_text=as_text(raw))
     return out
 

@@ -254,7 +254,8 @@ class WrongPaths:
 
     def _family_paths(self, sol) -> list:
         """The family's own known wrong paths, [(feedback, {quantity name: value})], from the function
-        wrong_paths(spec, sol) of its module (families/lr.py: the bound 2/λ_min); computed once."""
+        wrong_paths(spec, sol, resolve) of its module (families/lr.py: the bound 2/λ_min; network.py: groups
+        forgotten, re-solved through resolve(changes)); computed once."""
         import importlib
 
         if self._family is None:
@@ -264,7 +265,7 @@ class WrongPaths:
                 module = None
             paths = getattr(module, "wrong_paths", None)
             try:
-                self._family = list(paths(self.spec, sol)) if paths else []
+                self._family = list(paths(self.spec, sol, self._solve)) if paths else []
             except ExamsolveError as err:
                 _reraise_run_budget(err)
                 self._family = []

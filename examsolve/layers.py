@@ -298,7 +298,7 @@ def _counted_field(x: Tensor, w: Window, transposed: bool) -> tuple[dict, list]:
     so by ⌈k/s⌉ or ⌊k/s⌋ of them: its outputs see different numbers of pixels and no r + d·(k − 1)·j
     recursion holds. The field is the most pixels one output sees (on the unbounded grid, as the recursion's).
     """
-    rfs, jumps, starts, reaches = [], [], [], []
+    rfs, jumps, starts, reaches, unfed = [], [], [], [], []
     for a in range(len(w.kern)):
         k, s, p, d = w.kern[a], w.stride[a], w.pad[a], w.dil[a]
         prev = x.reach[a] if x.reach else _uniform_reach(x, a)
@@ -307,18 +307,23 @@ def _counted_field(x: Tensor, w: Window, transposed: bool) -> tuple[dict, list]:
         else:
             feeds = lambda o, k=k, s=s, p=p, d=d: [o * s - p + j * d for j in range(k)]
         reach = _union_reach(prev, feeds)
-        spans = [r for r in map(reach, range(w.out[a])) if r is not None]    # None: fed by no input (k < s)
-        rfs.append(max(hi - lo + 1 for lo, hi in spans))
+        every = [reach(o) for o in range(w.out[a])]
+        spans = [r for r in every if r is not None]     # None: an output fed by no input (k < s), its bias alone
+        unfed.append(len(every) - len(spans))
+        rfs.append(max((hi - lo + 1 for lo, hi in spans), default=0))
         jumps.append(sympy.Rational(x.jump[a]) / s if transposed else x.jump[a] * s)
-        starts.append(sympy.Rational(spans[0][0] + spans[0][1] + 1, 2))
+        first = every[0] or (spans[0] if spans else (0, -1))
+        starts.append(sympy.Rational(first[0] + first[1] + 1, 2))
         reaches.append(reach)
     k, s = w.kern[0], w.stride[0]
     how = ("a transposed convolution's outputs are fed by ⌈k/s⌉ or ⌊k/s⌋ inputs each" if transposed else
            "the fields of the layer before differ from position to position (a transposed convolution)")
+    none = (f"; {unfed[0]} of the {w.out[0]} outputs on axis 1 are fed by no input (each is its bias alone)"
+            if unfed[0] else "")
     steps = [calc("receptive field on axis 1: the most input pixels one output depends on, counted output by output",
                   None, None, rfs[0], "receptive_field", more=(("receptive_field_per_axis", vector(rfs)),),
                   note=f"{how}, so the outputs see different numbers of pixels and r_prev + d·(k − 1)·j_prev "
-                  "does not hold"),
+                  "does not hold" + none),
              calc("jump on axis 1 (input pixels between neighbouring outputs, on average)",
                   "j_prev/s" if transposed else "j_prev·s", f"{_factor(x.jump[0])}/{s}" if transposed else
                   f"{_factor(x.jump[0])}·{s}",
@@ -352,6 +357,12 @@ def _extent(x: Tensor, axis: int, n: int) -> tuple[Any, Any]:
     The fields are r wide around centres start + i·jump (i = 0 … grid − 1); clipped to the input [0, n), as
     padding is no input position.
     """
+    if x.reach:     # fields counted output by output: their union over the map, as counted
+        spans = [r for r in map(x.reach[axis], range(x.grid[axis])) if r is not None]
+        if not spans:
+            return sympy.Integer(0), sympy.Integer(0)
+        lo, hi = min(a for a, _ in spans), max(b for _, b in spans) + 1
+        return max(sympy.Integer(lo), sympy.Integer(0)), min(sympy.Integer(hi), sympy.Integer(n))
     half = sympy.Rational(x.rf[axis], 2)
     lo = x.start[axis] - half
     hi = x.start[axis] + (x.grid[axis] - 1) * x.jump[axis] + half

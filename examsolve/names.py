@@ -21,7 +21,9 @@ def text_name(name: str, names: dict | None = None) -> str:
     m = re.fullmatch(r"([A-Za-z]+?)(\d+)", base)
     if not sub and m and m.group(1) in GREEK:      # theta1 -> θ₁, as sympy's LaTeX does
         base, sub = m.group(1), m.group(2)
-    mark = next((m for m in ("hat", "tilde", "bar") if base.endswith(m) and len(base) > len(m)), "")
+    # a mark on one letter or a Greek name (yhat, gtilde, thetabar), not on a word that ends so (what, foobar)
+    mark = next((m for m in ("hat", "tilde", "bar") if base.endswith(m) and (len(base) == len(m) + 1
+                 or base[:-len(m)] in GREEK)), "")
     base = base[:len(base) - len(mark)] if mark else base
     base = GREEK.get(base, base) + {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "": ""}[mark]
     if not sub:

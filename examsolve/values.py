@@ -194,9 +194,13 @@ def _cancelled(v: sympy.Expr) -> sympy.Expr | None:
         if count > 4 * MAX_NODES:
             return None
         stack.extend(stack.pop().args)
+    # cancel takes log 2, log 3 and log 6 as unrelated: a denominator that is a hidden 0 would cancel away
     try:
+        if any(p.is_Pow and p.exp.is_negative and exact_sign(p.base) in (0, None)
+               for p in sympy.preorder_traversal(v)):
+            return None
         w = sympy.cancel(v)
-    except (sympy.PolynomialError, ValueError, TypeError):
+    except (SolveError, sympy.PolynomialError, ValueError, TypeError):
         return None
     return None if _too_big(w) else w
 

@@ -41,3 +41,9 @@ def test_other_degenerate_points(tmp_path, f, kind):
     sol = solve_text(tmp_path, f"kind: graph\nsymbols: [w]\nequations: {{f: {f}}}\n"
                                "ask:\n  - hessian: {of: f, wrt: [w], points: [{w: 0}]}\n")
     assert answer(sol, "f at (0)").value.kind == kind
+
+
+def test_a_strict_minimum_key_is_wrong_on_a_line_of_minima(tmp_path):
+    # (1, 1) lies on the line w1·w2 = 1 of minima: every neighbourhood holds other points with L = 0, so not strict
+    sol = solve_text(tmp_path, SADDLE_LINE.replace("KEY", '{"L at (1, 1)": "strict local minimum"}'))
+    assert answer(sol, "L at (1, 1)").agrees is False

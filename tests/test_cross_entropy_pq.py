@@ -21,3 +21,11 @@ def test_a_zero_where_the_first_is_positive_makes_it_infinite(tmp_path):
     # p = (1, 0), q = (0, 1): −1·log 0 = ∞ both ways
     sol = solve_text(tmp_path, "kind: loss\np: [1, 0]\nq: [0, 1]\n")
     assert answer(sol, "H(p, q) (nats)").value == sympy.oo and answer(sol, "H(q, p) (nats)").value == sympy.oo
+
+
+def test_a_hidden_zero_probability_is_zero(tmp_path):
+    # q = (z, 1 − z) with z = log 6 − log 2 − log 3 = 0 exactly: p = (1/2, 1/2) has mass where q is 0, so H(p, q)
+    # and KL(p‖q) are infinite; H(q) = −1·log 1 = 0
+    sol = solve_text(tmp_path, "kind: loss\np: [1/2, 1/2]\nq: [log(6) - log(2) - log(3), 1 - log(6) + log(2) + log(3)]\n")
+    assert answer(sol, "H(p, q) (nats)").value == sympy.oo
+    assert answer(sol, "KL(p‖q) (nats)").value == sympy.oo

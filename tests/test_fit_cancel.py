@@ -31,3 +31,15 @@ def test_sorting_by_value_sees_past_30_digits():
     assert sorted([above, one], key=sort_key) == [one, above]
     heegner, near = sympy.exp(sympy.pi * sympy.sqrt(163)), sympy.Integer(640320) ** 3 + 744
     assert sorted([near, heegner, sympy.oo, -sympy.oo], key=sort_key) == [-sympy.oo, heegner, near, sympy.oo]
+
+
+def test_a_hidden_zero_denominator_is_not_cancelled_away():
+    # z = log 6 − log 2 − log 3 is 0 exactly: (a/z − b/z) is 0/0-like and must not become (a − b)/z cancelled
+    # into a finite number; fit leaves it alone (or makes it a float that evaluation then refuses)
+    z = sympy.log(6) - sympy.log(2) - sympy.log(3)
+    t = sympy.exp(sympy.tanh(sympy.Rational(1, 3)))
+    terms = [(k * t + k) / z for k in range(1, 8)]
+    v = sympy.Add(*terms) - sympy.Add(*[(k * t) / z for k in range(1, 8)])
+    from examsolve.values import _cancelled
+
+    assert _cancelled(v) is None

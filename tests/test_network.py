@@ -235,3 +235,29 @@ def test_transposed_conv_receptive_field_is_counted_output_by_output(layers):
     if layers[0] == ("tconv", 4, 2, 1, 1):
         assert want == 3 and q["layers.0.receptive_field"] == 2
         assert q["jump"] == sympy.Rational(1, 4)
+
+
+@pytest.mark.parametrize("k, s, p, d, n", [(4, 2, 1, 1, 8), (3, 2, 1, 1, 5), (5, 3, 2, 1, 6), (3, 2, 0, 2, 6),
+                                           (1, 2, 0, 1, 4), (2, 3, 0, 1, 4)])
+def test_transposed_conv_field_matches_the_zero_insertion_model(k, s, p, d, n):
+    # independently: a transposed conv is a stride-1 conv (kernel k, dilation d) over the input with s − 1 zeros
+    # put between its values and P = d(k − 1) − p zeros around; output o reads upsampled positions o + j·d, which
+    # hold input i where o + j·d − P = i·s
+    P = d * (k - 1) - p
+    out = (n - 1) * s - 2 * p + d * (k - 1) + 1
+    fields = [[(o + j * d - P) // s for j in range(k) if (o + j * d - P) % s == 0] for o in range(out)]
+    want = max((max(f) - min(f) + 1 for f in fields if f), default=0)
+    spec = (f"kind: network\ninput: [1, {n}]\nlayers:\n  - {{type: conv_transpose, filters: 1, kernel: {k}, "
+            f"stride: {s}, padding: {p}, dilation: {d}}}\n")
+    q = solve(parse_spec(spec, "n.yaml")).quantities
+    assert q["receptive field"] == want
+
+
+def test_transposed_conv_outputs_fed_by_no_input_see_nothing():
+    # k = 1, s = 2, p = 1 on 2 pixels: output size (2 − 1)·2 − 2 + 1 = 1; output 0 would need input (0 + 1)/2,
+    # no whole number: it is its bias alone, so the field is 0 pixels (no crash)
+    spec = "kind: network\ninput: [1, 2, 2]\nlayers:\n  - {type: conv_transpose, filters: 1, kernel: 1, stride: 2, padding: 1}\n"
+    sol = solve(parse_spec(spec, "n.yaml"))
+    assert sol.quantities["receptive field"] == 0
+    notes = " ".join(s.note for top in sol.steps for s in top.substeps if s.note)
+    assert "fed by no input" in notes

@@ -329,6 +329,7 @@ def _divergences(spec, names: dict, b: str, steps: list, answers: list) -> None:
     from examsolve.errors import SpecError
     from examsolve.steps import Answer, Step
     from examsolve.tensor import Tensor
+    from examsolve.values import exact_sign
 
     m = spec.model
     log, unit = _log(b), UNITS[b]
@@ -342,16 +343,20 @@ def _divergences(spec, names: dict, b: str, steps: list, answers: list) -> None:
         if sympy.expand(total - 1) != 0 or any(v.is_negative for v in dist):
             raise SpecError(f"{name} is not a distribution (sum {total})", spec.loc(name))
 
+    def nil(v) -> bool:
+        """v is 0, decided exactly (log 6 − log 2 − log 3 is 0 though not written 0)."""
+        return v == 0 or (v.is_number and exact_sign(v) == 0)
+
     def H(d):
-        return sympy.Add(*[-v * log(v) for v in d if v != 0])
+        return sympy.Add(*[-v * log(v) for v in d if not nil(v)])
 
     def KL(a, c):
-        if any(x != 0 and y == 0 for x, y in zip(a, c)):
+        if any(not nil(x) and nil(y) for x, y in zip(a, c)):
             return sympy.oo
-        return sympy.Add(*[x * log(x / y) for x, y in zip(a, c) if x != 0])
+        return sympy.Add(*[x * log(x / y) for x, y in zip(a, c) if not nil(x)])
 
     def parts(d):   # −x·log x per outcome (0 for x = 0)
-        return Tensor((len(d),), tuple(-v * log(v) if v != 0 else sympy.Integer(0) for v in d))
+        return Tensor((len(d),), tuple(-v * log(v) if not nil(v) else sympy.Integer(0) for v in d))
 
     steps.append(Step(f"entropy H(p) = −Σ p·log p ({unit}; 0·log 0 = 0)", target=sympy.Symbol("H(p)"),
                       value=H(p), quantities=(("H(p).terms", parts(p)),)))
@@ -363,8 +368,8 @@ def _divergences(spec, names: dict, b: str, steps: list, answers: list) -> None:
     steps.append(Step(f"entropy H(q) = −Σ q·log q ({unit}; 0·log 0 = 0)", target=sympy.Symbol("H(q)"),
                       value=H(q), quantities=(("H(q).terms", parts(q)),)))
     for a, c, label, rev in ((p, q, "H(p, q)", "H(p) + KL(p‖q)"), (q, p, "H(q, p)", "H(q) + KL(q‖p)")):
-        v = sympy.oo if any(x != 0 and y == 0 for x, y in zip(a, c)) else \
-            sympy.Add(*[-x * log(y) for x, y in zip(a, c) if x != 0])
+        v = sympy.oo if any(not nil(x) and nil(y) for x, y in zip(a, c)) else \
+            sympy.Add(*[-x * log(y) for x, y in zip(a, c) if not nil(x)])
         first, second = label[2], label[5]
         note = (f"infinite: an outcome has {first} > 0 and {second} = 0, so −log 0 = ∞" if v == sympy.oo else
                 f"= {rev}: the entropy plus the divergence")

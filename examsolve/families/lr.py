@@ -269,7 +269,7 @@ def _best(alpha, dirs: list, lam: list, eig: list, steps: list) -> list:
                    valid=functools.partial(_in_set, conv))]
 
 
-def wrong_paths(spec, sol) -> list:
+def wrong_paths(spec, sol, resolve=None) -> list:
     """Known wrong paths for keys and grading: the sets of α bounded by 2/λ_min instead of 2/λ_max."""
     import sympy
 

@@ -214,29 +214,16 @@ _FORGOTTEN = (("groups", "groups ignored: counted as a full convolution (groups 
                "spans d·(k − 1) + 1 positions"))
 
 
-def wrong_paths(spec, sol) -> list:
-    """Known wrong paths for keys and grading: the network counted as if a layer's groups or dilation were 1."""
-    from examsolve import solve
-    from examsolve.errors import ExamsolveError
-    from examsolve.spec import read_yaml
-    from examsolve.variants import modified
-
-    if spec.text is None and spec.file is None:
-        return []
-    try:
-        data = read_yaml(spec.text or open(spec.file, encoding="utf-8").read(), spec.file)[0]
-    except (OSError, ExamsolveError):
-        return []
+def wrong_paths(spec, sol, resolve) -> list:
+    """Known wrong paths for keys and grading: the network counted as if a layer's groups or dilation were 1
+    (resolve(changes) solves the spec with values replaced at paths, None when that cannot be solved)."""
+    layers = [layer for layer in spec.model.layers]
     out = []
     for field, feedback in _FORGOTTEN:
-        found = [i for i, layer in enumerate(data.get("layers") or [])
-                 if isinstance(layer, dict) and layer.get(field) not in (None, 1)]
+        found = [i for i, layer in enumerate(layers) if getattr(layer, field, None) not in (None, 1)]
         if not found:
             continue
-        changes = {("layers", i, field): 1 for i in found}
-        try:
-            other = solve(modified(data, changes, spec.file, drop=("mistakes", "points", "tolerance"))[1])
-        except ExamsolveError:
-            continue
-        out.append((feedback, dict(other.quantities)))
+        other = resolve({("layers", i, field): 1 for i in found})
+        if other is not None:
+            out.append((feedback, dict(other.quantities)))
     return out

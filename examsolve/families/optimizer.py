@@ -1,4 +1,5 @@
 """optimizer: steps of gradient descent, momentum (three forms), Nesterov, AdaGrad, RMSProp, Adam(W), Rprop (four variants)."""
+import contextvars
 import dataclasses
 import functools
 import operator
@@ -86,7 +87,7 @@ def _solve(spec):
     while True:
         run = _Run(spec)
         lanes = _needs_lanes(run) if lanes is None else lanes
-        _LANES[0] = lanes
+        token = _LANES.set(lanes)
         try:
             with mpmath.workdps(35):   # float mode keeps 35 digits (30 shown); restored afterwards
                 for t in range(1, spec.model.steps + 1):
@@ -95,7 +96,7 @@ def _solve(spec):
         except _NeedLanes:
             lanes = True
         finally:
-            _LANES[0] = True
+            _LANES.reset(token)
     return finish(spec, run.steps_out(), run.answers(), run.names)
 
 
@@ -113,7 +114,9 @@ class _NeedLanes(Exception):
     """A sign the one-lane run cannot settle: the run is made again with two lanes."""
 
 
-_LANES = [True]     # two lanes (35 and 75 digits) for new values, else the 35-digit one alone
+# two lanes (35 and 75 digits) for new values, else the 35-digit one alone; per context, so solves in threads
+# (class grading, a notebook) do not switch each other's lanes
+_LANES = contextvars.ContextVar("examsolve_optimizer_lanes", default=True)
 
 
 class _Run:
@@ -415,10 +418,10 @@ def _lanes(op: str, a: "_Num", b: "_Num") -> tuple:
     if op == "**" and b.ex is not None and b.ex.is_Integer:     # g²: a product, not exp(2·log g)
         n = int(b.ex)
         lo = make(hot["libmp"].mpf_pow_int(a.lo._mpf_, n, _BITS[LO], "n"))
-        hi = None if a.hi is None or not _LANES[0] else make(hot["libmp"].mpf_pow_int(a.hi._mpf_, n, _BITS[HI], "n"))
+        hi = None if a.hi is None or not _LANES.get() else make(hot["libmp"].mpf_pow_int(a.hi._mpf_, n, _BITS[HI], "n"))
         return lo, hi
     lo = make(f(a.lo._mpf_, b.lo._mpf_, _BITS[LO], "n"))
-    if a.hi is None or b.hi is None or not _LANES[0]:
+    if a.hi is None or b.hi is None or not _LANES.get():
         return lo, None
     return lo, make(f(a.hi._mpf_, b.hi._mpf_, _BITS[HI], "n"))
 
@@ -484,7 +487,7 @@ class _Num:
         n = cls(_lane(v, LO), _lane(v, HI), None if v.is_Float or not _small(v) else v)
         if not v.is_Float and n.sign() == 1:
             n.pos = 2       # the sign of the exact value, kept past its shadow (a sum of squares stays > 0)
-        if not _LANES[0]:
+        if not _LANES.get():
             n.hi = None
         return n
 
@@ -778,7 +781,7 @@ class _Arithmetic:
 
     def _hi_at(self, expr, values: dict):
         """The HI lane of expr at the values; None in a one-lane run."""
-        return self._lane_at(expr, values, HI, "hi") if _LANES[0] else None
+        return self._lane_at(expr, values, HI, "hi") if _LANES.get() else None
 
     def _lane_at(self, expr, values: dict, digits: int, lane: str):
         """expr at one lane of the values: mpmath first, else sympy at that lane's digits."""
