@@ -90,12 +90,15 @@ def sort_key(x: Any) -> Any:
 
 
 class _ByValue:
+    """A number wrapped for sorted(): compared by value (see sort_key)."""
+
     __slots__ = ("x",)
 
     def __init__(self, x: Any):
         self.x = x
 
     def __lt__(self, other: "_ByValue") -> bool:
+        """a < b by the sign of a − b at rising precision; equal values (and undecidable ones) by form."""
         a, b = self.x, other.x
         if a == b:
             return False
