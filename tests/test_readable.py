@@ -45,3 +45,19 @@ def test_json_keeps_the_exact_value(tmp_path):
 def test_short_exact_values_stay_exact(tmp_path):
     # step 1: m = 0.1·(−6) = −3/5, shown exactly beside its decimal
     assert "-3/5 ≈ -0.6" in _run(tmp_path)
+
+
+def test_a_long_fraction_put_in_is_shown_as_its_decimal_and_the_result_stays_exact():
+    import sympy
+
+    from examsolve.renderers.lines import brief
+
+    # 425259009679546882211105600970299/64000000240000000300000000125000 ≈ 6.644672001 (by long division)
+    g = sympy.Rational(425259009679546882211105600970299, 64000000240000000300000000125000)
+    put = sympy.Add(sympy.Mul(sympy.Rational(9, 10), sympy.Rational(4, 5), evaluate=False),
+                    sympy.Mul(sympy.Rational(1, 10), g, evaluate=False), evaluate=False)
+    short = brief(put)
+    assert short.args[0] == put.args[0]                      # 9/10·4/5 kept as written, not folded to 18/25
+    f = short.args[1].args[1]
+    assert isinstance(f, sympy.Float) and abs(f - sympy.Float("6.644672001", 12)) < 1e-9
+    assert brief(sympy.Rational(1, 3)) == sympy.Rational(1, 3)     # a short fraction stays

@@ -9,7 +9,7 @@ from typing import Any, Callable
 def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> list[str]:
     """The parts of `target = formula = substituted = value`, each shown once."""
     parts: list[str] = []
-    for part in (step.formula, step.substituted):
+    for part in (step.formula, brief(step.substituted)):
         if part is None:
             continue
         s = show(part)
@@ -25,6 +25,26 @@ def chain(step, show: Callable[[Any], str], result: Callable[[Any], str]) -> lis
         else:
             parts.append(r)
     return parts
+
+
+LONG_FRACTION = 24      # digits of numerator and denominator together past which a fraction put in is a decimal
+
+
+def brief(e: Any) -> Any:
+    """The numbers put in, with each fraction too long to copy (Adam's 425259009679546882211105600970299/64000…)
+    as its 10-digit decimal: the result after them stays exact. Only sums, products and powers are rebuilt
+    (unevaluated), so the line keeps its shape."""
+    import sympy
+
+    if not isinstance(e, sympy.Basic):
+        return e
+    if e.is_Rational and not e.is_Integer and len(str(abs(e.p))) + len(str(e.q)) > LONG_FRACTION:
+        return sympy.Float(e, 12)
+    if isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow)):
+        args = [brief(a) for a in e.args]
+        if any(a is not b for a, b in zip(args, e.args)):
+            return e.func(*args, evaluate=False)
+    return e
 
 
 def related(parts: list[str], eq: str, approx: str, approx_sep: str = "") -> list[str]:
