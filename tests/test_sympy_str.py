@@ -114,3 +114,24 @@ def test_floats_holding_a_double_print_as_sympy_prints_them():
     for _ in range(3000):
         x = _double(rng.uniform(-1, 1) * 10.0 ** rng.randint(-40, 40))
         assert sstr(x) == sympy.sstr(x)
+
+
+def test_an_or_inside_an_and_keeps_its_parentheses():
+    import sympy
+
+    from examsolve.renderers.printing import text
+
+    a, b, c, d = sympy.symbols("a b c d")
+    # (a = b) and ((a = c) or (a = d)): without parentheses it would read as ((a = b) and (a = c)) or (a = d)
+    e = sympy.And(sympy.Eq(a, b), sympy.Or(sympy.Eq(a, c), sympy.Eq(a, d)), evaluate=False)
+    assert text(e) == "a = b and (a = c or a = d)"
+
+
+def test_a_power_of_max_or_sigmoid_typesets():
+    import sympy
+
+    from examsolve import functions
+    from examsolve.renderers.printing import latex
+
+    x = sympy.Symbol("x")
+    assert latex(functions.Max(0, 2 - x) ** 2) == r"\left(\max\left(0, 2 - x\right)\right)^{2}"

@@ -81,10 +81,11 @@ class TextPrinter(StrPrinter):
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
     def _print_And(self, expr):
-        return " and ".join(self._print(a) for a in expr.args)
+        # an 'or' inside an 'and' in parentheses: a = b and (a = c or a = d), never read as (a = b and a = c) or …
+        return " and ".join(f"({self._print(a)})" if isinstance(a, sympy.Or) else self._print(a) for a in expr.args)
 
     def _print_Or(self, expr):
-        return " or ".join(self._print(a) for a in expr.args)
+        return " or ".join(f"({self._print(a)})" if isinstance(a, sympy.And) else self._print(a) for a in expr.args)
 
     def _print_Float(self, expr):
         return decimal(expr, 10)
@@ -234,6 +235,10 @@ class _LatexPrinter(LatexPrinter):
     def _print_Pow(self, e, *args, **kwargs):
         if _inverse_of_fraction(e):
             return r"\frac{1}{%s}" % self._print(e.base)
+        if isinstance(e.base, sympy.Function) and type(e.base).__module__ == "examsolve.functions" and not (
+                e.exp.is_Rational and e.exp.q != 1) and e.exp != -1:
+            # sympy hands a function's power to its _latex as exp=..., which examsolve's functions do not take
+            return r"\left(%s\right)^{%s}" % (self._print(e.base), self._print(e.exp))
         return super()._print_Pow(e, *args, **kwargs)
 
 
