@@ -111,7 +111,10 @@ def _solve(spec):
     c = m.conv
     for name in (c.input, c.kernel) + ((c.bias,) if c.bias else ()):
         if name not in graph.groups:
-            raise SpecError(f"conv: '{name}' is not under given:", spec.loc("conv"))
+            alone = "" if ("conv",) in spec.key_marks else (
+                " (no conv: block, so its defaults input: x, kernel: w are used); the family convolves before it "
+                "pools: give conv: {input: ..., kernel: ...}, or for pooling alone a 1×1 kernel of 1 (w: [[1]])")
+            raise SpecError(f"conv: '{name}' is not under given:{alone}", spec.loc("conv"))
     x = graph.groups[c.input].as_value()
     w = graph.groups[c.kernel].as_value()
     if not isinstance(x, Tensor) or not isinstance(w, Tensor):
