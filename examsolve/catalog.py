@@ -31,7 +31,7 @@ CATALOG = {
         ('mlp_2_2_1.yaml', 'mlp_rule_momentum.yaml')),
     'network': (
         "layer arithmetic: output shapes, parameters (with and without bias), memory per dtype, operations under a named counting convention, stamps, receptive fields (a dense unit sees the whole input), layers and parameters per layer type (batch norm's trainable and non-trainable), depth, width and units, the difference to a compared stack, unknown sizes",
-        ('conv_shape.yaml', 'conv_flops_depthwise.yaml', 'conv3d_stamps.yaml', 'mlp_params.yaml', 'receptive_field.yaml', 'lstm_hidden_size.yaml', 'vgg16.yaml', 'resnet18.yaml', 'lenet5.yaml', 'vgg16_bn.yaml')),
+        ('conv_shape.yaml', 'conv_flops_depthwise.yaml', 'conv3d_stamps.yaml', 'mlp_params.yaml', 'receptive_field.yaml', 'lstm_hidden_size.yaml', 'vgg16.yaml', 'resnet18.yaml', 'lenet5.yaml', 'vgg16_bn.yaml', 'transformer_encoder.yaml')),
     'normalization': (
         'batch, layer, instance and group norm: which axes each averages over, the means (and variances, normalized tensors) and the shapes of the statistics',
         ('norm_means.yaml', 'group_norm.yaml')),

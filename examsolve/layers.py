@@ -611,6 +611,32 @@ def layernorm(layer, x, ctx, label, loc):
         calc("γ and β over the last axis, one pair per feature", "2·C", f"2·{c}", 2 * c, "parameters")])
 
 
+def self_attention(layer, x, ctx, label, loc):
+    """Multi-head self-attention over a sequence [T, d_model]: W_q, W_k, W_v, W_o, each d×d (+ a bias each)."""
+    if x.kind != "sequence":
+        raise SolveError(f"{label}: self_attention needs a sequence input, input: [T, d_model] (or an embedding "
+                         "first)", loc)
+    d, h, T = x.channels, layer.heads, _prod(x.spatial)
+    if isinstance(d, int) and d % h:
+        raise SolveError(f"{label}: d_model = {d} is not divisible by heads = {h}", loc)
+    bias = 4 * d if layer.bias else 0
+    weights = calc("weights: W_q, W_k, W_v and W_o, each d_model × d_model (the heads split them, adding none)",
+                   "4·d²", f"4·{d}²", 4 * d * d, "parameters_without_bias")
+    steps = [calc(f"head size: d_model/heads", "d/h", f"{d}/{h}", _div(d, h), "head_size"), weights]
+    steps += ([calc("biases: one per output of each projection (q, k, v, o)", "4·d", f"4·{d}", bias, "bias")]
+              if layer.bias else [])
+    steps.append(calc("parameters", "4·d² + 4·d" if layer.bias else "4·d²",
+                      f"{4 * d * d} + {bias}" if layer.bias else None, 4 * d * d + bias, "parameters"))
+    proj, scores = 4 * T * d * d, 2 * T * T * d
+    macs = proj + scores
+    steps += [calc("MACs of the projections: W_q, W_k, W_v, W_o applied at every position", "4·T·d²", f"4·{T}·{d}²", proj,
+                   "projection_macs"),
+              calc("MACs of the scores QKᵀ and of A·V: T² dot products of size d/h per head, h heads", "2·T²·d",
+                   f"2·{T}²·{d}", scores, "attention_macs"),
+              calc("weight uses (MACs)", "4·T·d² + 2·T²·d", f"{proj} + {scores}", macs, "macs")]
+    return x, Count(4 * d * d + bias, bias, 0, macs, T * d, 0, 0, steps)
+
+
 def embedding(layer, x, ctx, label, loc):
     if layer.vocab is None or layer.dim is None:
         raise SolveError(f"{label}: give vocab: and dim:", loc)
@@ -690,7 +716,8 @@ def concat(layer, x, ctx, label, loc):
 HANDLERS = {"conv": conv, "conv_transpose": conv, "depthwise_conv": conv, "pool": pool,
             "global_avg_pool": global_avg_pool, "flatten": flatten, "dense": dense, "dropout": dropout,
             "activation": passthrough, "batchnorm": batchnorm, "layernorm": layernorm, "embedding": embedding,
-            "simple_rnn": recurrent, "lstm": recurrent, "gru": recurrent, "residual": residual, "concat": concat}
+            "simple_rnn": recurrent, "lstm": recurrent, "gru": recurrent, "residual": residual, "concat": concat,
+            "self_attention": self_attention}
 
 
 def run_path(layers, x: Tensor, ctx: Ctx, loc, key: str) -> tuple[Tensor, Count]:
@@ -712,7 +739,7 @@ def start(spec) -> Tensor:
     kinds = {layer.type for layer in m.layers[:1]}
     if kinds & {"embedding"}:
         return Tensor(1, tuple(shape), "tokens")
-    if kinds & {"simple_rnn", "lstm", "gru"}:
+    if kinds & {"simple_rnn", "lstm", "gru", "self_attention"}:
         return Tensor(shape[-1], tuple(shape[:-1]), "sequence")
     if len(shape) == 1:
         return Tensor(shape[0], (), "flat")

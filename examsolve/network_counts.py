@@ -10,7 +10,7 @@ from examsolve.layers import DTYPE_BYTES, RULES, Count, Ctx, Tensor, calc, num, 
 from examsolve.steps import Step, Table
 
 # layers with weights: one each on the path that depth counts (VGG-16: 13 conv + 3 dense)
-WEIGHTED = ("conv", "conv_transpose", "depthwise_conv", "dense", "simple_rnn", "lstm", "gru")
+WEIGHTED = ("conv", "conv_transpose", "depthwise_conv", "dense", "simple_rnn", "lstm", "gru", "self_attention")
 # the types whose count is an answer when present (the rest are quantities: pool layers, dropout layers ...)
 COUNTED = WEIGHTED + ("batchnorm", "layernorm", "embedding")
 
@@ -135,8 +135,8 @@ def _shape_counts(layers, x0: Tensor, total: Count, suffix: str) -> tuple[dict, 
     values: dict = {"depth": d}
     by_type = total.by_type
     terms = [f"{by_type[t][0]}" for t in WEIGHTED if t in by_type]
-    steps = [calc("depth: layers with weights on the longest path (conv, dense, recurrent; batch norm, pooling, "
-                  "activations and dropout are not counted, a shortcut runs beside its block)",
+    steps = [calc("depth: layers with weights on the longest path (conv, dense, recurrent, self-attention; batch "
+                  "norm, pooling, activations and dropout are not counted, a shortcut runs beside its block)",
                   "weight layers in sequence", None if _blocks(layers) or len(terms) < 2 else " + ".join(terms), d,
                   "depth" + suffix)]
     shown = ["depth"] if d > 1 else []

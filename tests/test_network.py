@@ -261,3 +261,20 @@ def test_transposed_conv_outputs_fed_by_no_input_see_nothing():
     assert sol.quantities["receptive field"] == 0
     notes = " ".join(s.note for top in sol.steps for s in top.substeps if s.note)
     assert "fed by no input" in notes
+
+
+def test_self_attention_layer_counts():
+    # T = 10 tokens of d = 8, 2 heads: weights 4·8² = 256, biases 4·8 = 32; MACs 4·10·8² + 2·10²·8 = 2560 + 1600
+    q = solve(parse_spec("kind: network\ninput: [10, 8]\nlayers:\n  - {type: self_attention, heads: 2}\n",
+                         "n.yaml")).quantities
+    assert q["parameters"] == 288 and q["layers.0.parameters_without_bias"] == 256
+    assert q["layers.0.head_size"] == 4 and q["operations (macs)"] == 4160
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("input: [10, 8]\nlayers:\n  - {type: self_attention, heads: 3}\n", "not divisible by heads = 3"),
+    ("input: [3, 8, 8]\nlayers:\n  - {type: conv, filters: 2}\n  - {type: self_attention}\n", "sequence input"),
+])
+def test_self_attention_needs_a_sequence_and_whole_heads(spec, message):
+    with pytest.raises(SolveError, match=message):
+        solve(parse_spec("kind: network\n" + spec, "n.yaml"))

@@ -5,7 +5,7 @@ from examsolve.registry import family
 
 LAYER_TYPES = ("conv", "conv_transpose", "depthwise_conv", "pool", "global_avg_pool", "flatten", "dense",
                "dropout", "activation", "batchnorm", "layernorm", "embedding", "simple_rnn", "lstm", "gru",
-               "residual", "concat")
+               "residual", "concat", "self_attention")
 
 
 @functools.cache
@@ -40,6 +40,7 @@ def _model():
         multiplier: int = Field(1, ge=1, description="depthwise_conv: outputs per input channel")
         vocab: Optional[int] = Field(None, ge=1, description="embedding: number of tokens")
         dim: Optional[int] = Field(None, ge=1, description="embedding: vector size")
+        heads: int = Field(1, ge=1, description="self_attention: heads (each of size d_model/heads)")
         return_sequences: bool = Field(False, description="recurrent: output every step, not only the last")
         rate: Optional[float] = Field(None, ge=0, lt=1, description="dropout: the probability of zeroing a value "
                                       "in training (shown with the 1/(1 − rate) scale of the kept values; no "
@@ -96,7 +97,7 @@ def _model():
         "units, the difference to a compared stack, unknown sizes",
         examples=("conv_shape.yaml", "conv_flops_depthwise.yaml", "conv3d_stamps.yaml", "mlp_params.yaml",
                   "receptive_field.yaml", "lstm_hidden_size.yaml", "vgg16.yaml", "resnet18.yaml", "lenet5.yaml",
-                  "vgg16_bn.yaml"), model=_model, uses=("ask",))
+                  "vgg16_bn.yaml", "transformer_encoder.yaml"), model=_model, uses=("ask",))
 def _solve(spec):
     """Walks the layers from the input shape; every number is an exact integer with its formula."""
     from examsolve.errors import SolveError
