@@ -137,10 +137,13 @@ def _solve(spec):
     return finish(spec, pre + steps, _box(spec, pre + steps, values, shown), notes=notes)
 
 
+SEQUENCE_FIRST = ("simple_rnn", "lstm", "gru", "embedding", "self_attention")    # a first layer that reads a sequence
+
+
 def _reads_every_position(m) -> bool:
     """Whether an image input meets a dense or global pooling layer (where the field convention matters)."""
     types = set(_types(m.layers) + _types(m.compare))
-    return len(m.input) > 1 and bool(m.layers) and m.layers[0].type not in ("simple_rnn", "lstm", "gru", "embedding") \
+    return len(m.input) > 1 and bool(m.layers) and m.layers[0].type not in SEQUENCE_FIRST \
         and bool(types & {"dense", "global_avg_pool"})
 
 
