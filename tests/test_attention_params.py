@@ -20,3 +20,9 @@ def test_parameter_counts_need_no_matrices(tmp_path):
 def test_without_counts_the_matrices_are_still_needed(tmp_path):
     with pytest.raises(SpecError, match="give Q, K and V"):
         solve_text(tmp_path, "kind: attention\nd_model: 512\n")
+
+
+@pytest.mark.parametrize("scale", ["0", "-2"])
+def test_a_scale_that_is_no_positive_number_is_refused(tmp_path, scale):
+    with pytest.raises(SpecError, match="is not a number > 0"):
+        solve_text(tmp_path, f"kind: attention\nQ: [[1]]\nK: [[1]]\nV: [[1]]\nscale: {scale}\n")

@@ -53,3 +53,14 @@ def test_a_smoothing_outside_0_1_is_refused_at_its_key(tmp_path, eps):
     with pytest.raises(SpecError) as err:
         solve_text(tmp_path, SPEC.replace("EPS", eps))
     assert err.value.loc is not None and err.value.loc.line == 4
+
+
+def test_a_target_that_is_no_distribution_is_refused(tmp_path):
+    # (0.5, 0.6) sums to 11/10: ŷ − y would not be ∂L/∂z (that needs Σy = 1), so no silent shortcut
+    with pytest.raises(SpecError, match="sums to 11/10, not 1"):
+        solve_text(tmp_path, "kind: loss\nlogits: [1, 2]\ntarget: [0.5, 0.6]\n")
+
+
+def test_label_smoothing_without_logits_is_refused(tmp_path):
+    with pytest.raises(SpecError, match="label_smoothing applies to the softmax cross-entropy"):
+        solve_text(tmp_path, "kind: loss\nbinary_output: [0.9]\nbinary_target: [1]\nlabel_smoothing: 0.1\n")

@@ -93,6 +93,11 @@ def _attention(spec, m, names: dict, steps: list) -> list:
     if Q.shape[1] != dk or K.shape[0] != V.shape[0]:
         raise SpecError(f"shapes do not fit: Q {Q.shape}, K {K.shape}, V {V.shape}", spec.loc())
     scale = spec_expr(spec, m.scale, ("scale",), names) if m.scale is not None else sympy.sqrt(dk)
+    from examsolve.values import sign
+
+    if not getattr(scale, "is_number", False) or sign(scale) != 1:
+        raise SpecError(f"scale {sympy.sstr(scale)} is not a number > 0: the scores are divided by it (default √d_k)",
+                        spec.loc("scale"))
     S = matmul(Q, transpose(K)).map(lambda s: sympy.expand(s / scale))
     steps.append(Step(f"scores QKᵀ/√d_k (d_k = {dk}, divisor {sympy.sstr(scale)})", target=sympy.Symbol("S"),
                       value=S))

@@ -77,6 +77,9 @@ def _solve(spec):
     steps, answers = [], []
     if m.logits is not None:
         _softmax_ce(spec, names, bases, steps, answers)
+    if m.label_smoothing is not None and m.logits is None:
+        raise SpecError("label_smoothing applies to the softmax cross-entropy of logits: with target:; remove it "
+                        "(BCE and divergences take their targets as given)", spec.loc("label_smoothing"))
     if m.binary_logit is not None or m.binary_output is not None:
         _binary(spec, names, bases, steps, answers)
     if m.p is not None:
@@ -134,6 +137,12 @@ def _softmax_ce(spec, names: dict, bases: list, steps: list, answers: list) -> N
             raise SpecError(f"target class {t} is not in 1..{len(z)}", spec.loc("target"))
         y = [sympy.Integer(1 if k == int(t) - 1 else 0) for k in range(len(z))]
     n = len(z)
+    from examsolve.values import exact_sign
+
+    if exact_sign(sympy.Add(*y) - 1) != 0:
+        raise SpecError(f"target sums to {sympy.sstr(sympy.Add(*y))}, not 1: a cross-entropy target is a "
+                        "distribution over the classes (one-hot, or soft probabilities that sum to 1)",
+                        spec.loc("target"))
     if m.label_smoothing is not None:
         y = _smoothed(spec, names, y, steps)
     zs = sympy.symbols(f"z1:{n + 1}", real=True)

@@ -51,8 +51,9 @@ def _one(sol, digits: int) -> str:
             out.append("| " + " | ".join(markdown_text(h, cell=True) for h in step.table.header) + " |")
             out.append("|" + "---|" * len(step.table.header))
             for r in step.table.rows:
-                out.append("| " + " | ".join(math(f"${latex(c, names)}$").replace("|", r"\|") if not isinstance(c, int)
-                                             else str(c) for c in r) + " |")
+                out.append("| " + " | ".join(str(c) if isinstance(c, int) else markdown_text(c, cell=True)
+                                             if isinstance(c, str) else math(f"${latex(c, names)}$").replace("|", r"\|")
+                                             for c in r) + " |")
             out.append("")
     out += ["", "### Answers", ""]
     for a in sol.answers:
