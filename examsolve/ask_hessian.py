@@ -106,8 +106,8 @@ def classify(solver: Solver, of: Any, wrt: list, f: Any, H: sympy.Matrix, point:
         raise SolveError(f"the derivatives of {of.name} have no real value at {where} (e.g. {sympy.sstr(bad[0])}); "
                          "classify points where f is twice differentiable", loc)
     kind, eig = engine.classify(Hp, grad)
-    if kind.kind == "degenerate":
-        kind = bound_class(f, point, of.name) or kind
+    if kind.kind in ("degenerate", "local_minimum", "local_maximum"):
+        kind = bound_class(f, point, of.name, kind) or kind
     at = f"{of.name} at {where}"      # stable names per point: 'f at (1, 0).eigenvalues'
     g_at, H_at, eig_at = (Tensor((len(grad),), tuple(grad)), Tensor(Hp.shape, tuple(Hp)),
                           Tensor((len(eig),), tuple(eig)))
@@ -123,7 +123,7 @@ def classify(solver: Solver, of: Any, wrt: list, f: Any, H: sympy.Matrix, point:
     return kind
 
 
-def bound_class(f: Any, point: dict, name: str = "f") -> Classification | None:
+def bound_class(f: Any, point: dict, name: str = "f", test: Classification | None = None) -> Classification | None:
     """A global minimum (maximum) where f − f(point) is ≥ 0 (≤ 0) everywhere by its form (a sum of squares, |·|,
     exp): what a zero eigenvalue leaves undecided, e.g. (1 − w1·w2)² on its line of zeros; None otherwise."""
     from examsolve.values import exact_sign
@@ -132,11 +132,17 @@ def bound_class(f: Any, point: dict, name: str = "f") -> Classification | None:
     if not value.is_number or exact_sign(value) is None:
         return None
     rest = f - value
-    how = "the second-order test is inconclusive (a zero eigenvalue)"
+    if rest.is_nonnegative is None and rest.is_nonpositive is None and rest.is_polynomial() and len(
+            rest.free_symbols) <= 4:
+        rest = sympy.factor(rest)        # x² + 2xy + y² is (x + y)² ≥ 0 once factored
+    definite = test is not None and test.kind in ("local_minimum", "local_maximum")
+    how = ("all eigenvalues of H have one sign, so it is also strict" if definite else
+           "the second-order test is inconclusive (a zero eigenvalue)")
     v = sympy.sstr(value)
-    if rest.is_nonnegative:
+    # a strict local minimum can only be a global minimum, a strict local maximum a global maximum
+    if rest.is_nonnegative and (not definite or test.kind == "local_minimum"):
         return Classification("global_minimum", f"{name} ≥ {v} everywhere by its form, and {name} = {v} here; {how}")
-    if rest.is_nonpositive:
+    if rest.is_nonpositive and (not definite or test.kind == "local_maximum"):
         return Classification("global_maximum", f"{name} ≤ {v} everywhere by its form, and {name} = {v} here; {how}")
     return None
 

@@ -429,7 +429,7 @@ def _also(want: str | None, expected: str, given: str) -> str:
     if want not in ("global minimum", "global maximum"):
         return ""
     said, extreme = _classification(given), want.split()[1]
-    if said == extreme and "strict" not in given.lower():
+    if said == extreme and ("strict" not in given.lower() or "also strict" in expected):
         return f"a {want} is also a local {extreme}"
     if said == "degenerate" and "second-order test is inconclusive" in expected:
         return f"the second-order test is inconclusive there; it is a {want} by the bound on f"

@@ -47,3 +47,16 @@ def test_a_strict_minimum_key_is_wrong_on_a_line_of_minima(tmp_path):
     # (1, 1) lies on the line w1·w2 = 1 of minima: every neighbourhood holds other points with L = 0, so not strict
     sol = solve_text(tmp_path, SADDLE_LINE.replace("KEY", '{"L at (1, 1)": "strict local minimum"}'))
     assert answer(sol, "L at (1, 1)").agrees is False
+
+
+@pytest.mark.parametrize("f, point, key", [
+    ("x**2 + y**2", "{x: 0, y: 0}", "global minimum"),          # H = 2I > 0 and f ≥ 0 = f(0, 0)
+    ("x**2 + y**2", "{x: 0, y: 0}", "strict local minimum"),    # definite H: strict
+    ("x**2 + 2*x*y + y**2", "{x: 1, y: -1}", "global minimum"),  # (x + y)² ≥ 0 = f(1, −1), found once factored
+])
+def test_global_minimum_keys_agree(tmp_path, f, point, key):
+    sol = solve_text(tmp_path, f"kind: graph\nsymbols: [x, y]\nequations: {{f: {f}}}\n"
+                               f"ask:\n  - hessian: {{of: f, wrt: [x, y], points: [{point}]}}\n"
+                               f"key: {{\"f at ({point[4:-1].replace(', y: ', ', ')})\": {key}}}\n")
+    a = next(a for a in sol.answers if a.name.startswith("f at ("))
+    assert a.value.kind == "global_minimum" and a.agrees is True
