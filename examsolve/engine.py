@@ -19,6 +19,7 @@ from examsolve.steps import Step
 from examsolve.tensor import Tensor
 from examsolve.typed import Classification
 from examsolve.values import PRECISION, fit, int_digits
+from examsolve.values import numeric as rising
 
 MAX_SHOWN = 12        # elements of a vector node shown one by one before the rest are summarised
 MAX_SHOWN_ROWS = 4    # Jacobian rows whose backward pass is shown in full
@@ -342,8 +343,34 @@ def evaluate(graph: Graph, overrides: dict | None = None, fast: bool = True) -> 
             if (getattr(v, "is_number", False) and not v.has(sympy.Float)
                     and any(getattr(values.get(p), "has", None) and values[p].has(sympy.Float) for p in n.parents)):
                 v = sympy.Float(v, PRECISION)     # x ≈ 1e39 minus 10**39 is ≈ 0, not an exact 0
+            if isinstance(v, sympy.Float) and v != 0:
+                _check_cancellation(n.expr, values, label, n.loc)
             values[s] = v
     return values
+
+
+CANCEL_DIGITS = PRECISION - 12     # a sum of 30-digit floats this much smaller than its terms keeps < 9 digits
+
+
+def _check_cancellation(expr: Any, values: dict, label: Callable[[], str], loc: Any) -> None:
+    """SolveError where a sum of 30-digit floats cancels so far that fewer than 9 of its digits are right
+    (a tanh chain's 0.67… minus its fixed point given to 25 digits is ~1e-27: 30-digit floats hold 3 digits of
+    it); a float path's quiet wrong answer becomes a reason. At most 20 sums of a node are looked at."""
+    sums = [e for _, e in zip(range(20), (a for a in sympy.preorder_traversal(expr) if a.is_Add))]
+    for e in sums:
+        terms = [substitute(t, values) for t in e.args]
+        if not any(isinstance(t, sympy.Basic) and t.has(sympy.Float) for t in terms):
+            continue
+        try:
+            total = abs(rising(sympy.Add(*terms), 15))     # values.numeric: engine.numeric is another
+            big = max(abs(rising(t, 15)) for t in terms)
+        except (SolveError, TypeError):
+            continue
+        if total.is_Float and big.is_Float and total != 0 and big > total * sympy.Float(10) ** CANCEL_DIGITS:
+            raise SolveError(f"{label()}: a sum cancels to {sympy.sstr(sympy.Float(total, 3))} from terms near "
+                             f"{sympy.sstr(sympy.Float(big, 3))}, past what the {PRECISION}-digit floats it is "
+                             "computed from can hold (fewer than 9 digits of it would be right); give the values "
+                             "it subtracts exactly, or rescale so the difference is not that small", loc)
 
 
 def forward_steps(graph: Graph, values: dict, targets: Iterable) -> list[Step]:

@@ -14,6 +14,7 @@ import sympy
 
 from conftest import ROOT
 from examsolve import engine, floatpath, solve
+from examsolve.errors import SolveError
 from examsolve.spec import parse_spec
 from examsolve.tensor import Tensor
 
@@ -271,3 +272,21 @@ def test_bench_like_graphs_stay_on_the_float_path(name):
     want = reference()
     assert len(got) == len(want)
     assert all(math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-300) for g, w in zip(got, want))
+
+
+def test_a_sum_that_cancels_past_30_digit_floats_is_refused_not_printed():
+    """a_k = tanh(0.9·a_(k−1) + 0.01) from 0.5 converges to a fixed point c ≈ 0.0969456273…; after 60 steps the
+    chain's value is a 30-digit float (past the exact budget), and a_60 − c with c given to 25 digits is ~1e-27
+    (mpmath at 80 digits): 30-digit floats hold none of its digits, so examsolve must say so, not print noise."""
+    import mpmath
+
+    mpmath.mp.dps = 80
+    a = mpmath.mpf("0.5")
+    for _ in range(60):
+        a = mpmath.tanh(mpmath.mpf("0.9") * a + mpmath.mpf("0.01"))
+    c = mpmath.nstr(a, 25, strip_zeros=False)
+    assert abs(a - mpmath.mpf(c)) < mpmath.mpf(10) ** -20
+    eqs = "".join(f"  a{k}: tanh(w*a{k - 1} + 0.01)\n" for k in range(1, 61))
+    text = f"kind: graph\ngiven: {{w: 0.9, a0: 0.5}}\nequations:\n{eqs}  d: a60 - {c}\nask:\n  - value: [d]\n"
+    with pytest.raises(SolveError, match="a sum cancels"):
+        solve(parse_spec(text, "c.yaml"))
