@@ -36,8 +36,11 @@ def test_soft_threshold_minimiser_is_the_grid_argmin(a, c, lam):
     got = cp.point[0][1]
     want = _grid_argmin(lambda t: a * (t - c) ** 2 + lam * abs(t))
     assert want == [Fraction(int(sympy.fraction(got)[0]), int(sympy.fraction(got)[1]))]
-    # with λ = 0 there is no kink: the smooth analysis (f'' = 2a > 0) says local minimum
-    assert cp.classification.kind == ("global_minimum" if lam else "local_minimum")
+    # with λ = 0 there is no kink: the smooth analysis (f'' = 2a > 0) says a strict minimum, and as
+    # f − f(c) = a·(θ − c)² ≥ 0 by its form, a global one
+    assert cp.classification.kind == "global_minimum"
+    if not lam:
+        assert "also strict" in cp.classification.reason
 
 
 def test_regression_l1_minimiser_at_the_kink_is_found():
